@@ -1,0 +1,69 @@
+import { timingSafeEqual } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
+
+/**
+ * How far a delivery's `webhook-timestamp` may be from the time the trigger runs. Zapier may run
+ * `perform` minutes after the delivery arrived, so the past side is wider than the five minutes
+ * Standard Webhooks libraries default to; replays inside the window are caught by de-duplication.
+ */
+export const SIGNATURE_WINDOW = { pastSeconds: 60 * 60, futureSeconds: 5 * 60 } as const;
+
+export interface SignedDelivery {
+  readonly webhookId: string | null | undefined;
+  readonly webhookTimestamp: string | null | undefined;
+  readonly webhookSignature: string | null | undefined;
+  /** The body as received; further candidates (a re-serialisation) are tried only if it fails. */
+  readonly bodies: readonly string[];
+}
+
+export type Verification = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
+const reject = (reason: string): Verification => ({ ok: false, reason });
+
+/** The base64 part of every `v1,<base64>` entry; other versions are ignored. */
+const v1Signatures = (header: string): Buffer[] =>
+  header
+    .split(' ')
+    .filter((entry) => entry.startsWith('v1,'))
+    .map((entry) => Buffer.from(entry.slice(3), 'base64'));
+
+/**
+ * Verifies a Standard Webhooks signature: HMAC-SHA256 over `{id}.{timestamp}.{body}` with the
+ * subscription's secret, compared in constant time; any one matching `v1` entry accepts (rotation).
+ * The reason for a rejection never includes the body, the secret or the signatures.
+ */
+export const verifyDelivery = (
+  secret: string,
+  delivery: SignedDelivery,
+  now: Date,
+  window: { pastSeconds: number; futureSeconds: number } = SIGNATURE_WINDOW,
+): Verification => {
+  const { webhookId, webhookTimestamp, webhookSignature } = delivery;
+  if (!webhookId) return reject('the webhook-id header is missing');
+  if (!webhookTimestamp) return reject('the webhook-timestamp header is missing');
+  if (!webhookSignature) return reject('the webhook-signature header is missing');
+  if (!/^\d{1,12}$/.test(webhookTimestamp.trim())) return reject('the webhook-timestamp header is not a Unix time');
+
+  const timestamp = Number(webhookTimestamp.trim());
+  const age = Math.floor(now.getTime() / 1000) - timestamp;
+  if (age > window.pastSeconds) return reject(`the delivery was signed ${age} s ago, outside the ${window.pastSeconds} s window`);
+  if (-age > window.futureSeconds) return reject(`the delivery timestamp is ${-age} s in the future`);
+
+  const provided = v1Signatures(webhookSignature);
+  if (provided.length === 0) return reject('the webhook-signature header has no v1 signature');
+
+  let signer: Webhook;
+  try {
+    signer = new Webhook(secret);
+  } catch {
+    return reject('the subscription secret is not a valid whsec_ secret');
+  }
+  const signedAt = new Date(timestamp * 1000);
+  for (const body of delivery.bodies) {
+    const expected = Buffer.from(signer.sign(webhookId, signedAt, body).slice(3), 'base64');
+    if (provided.some((candidate) => candidate.length === expected.length && timingSafeEqual(candidate, expected))) {
+      return { ok: true };
+    }
+  }
+  return reject('the signature did not match');
+};
