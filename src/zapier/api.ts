@@ -1,0 +1,108 @@
+import type { Bundle, HttpRequestOptions, HttpResponse, ZObject } from 'zapier-platform-core';
+import type { z as zod } from 'zod';
+import { apiBaseUrl } from './base-url';
+import { appError, expiredAuthError, throttledError } from './errors';
+import type { ResponseShapes } from './responses';
+
+/** One call to Ecologic's REST API. */
+export interface Endpoint<T> {
+  readonly method: 'GET' | 'POST' | 'DELETE';
+  readonly path: string;
+  readonly params?: Record<string, string | number>;
+  readonly json?: unknown;
+  /** The expected response shape; a response that does not match is an error naming the endpoint. */
+  readonly expect: (shapes: ResponseShapes) => zod.ZodType<T>;
+  /** Statuses that are not errors for this call (e.g. 404 and 410 when removing a subscription). */
+  readonly tolerate?: readonly number[];
+}
+
+export const REQUEST_TIMEOUT_MS = 30_000;
+
+// zod and the response shapes load on the first API call, keeping them off the delivery path.
+const shapes = (): ResponseShapes => require('./responses') as ResponseShapes;
+
+/** Adds the API key to every request to Ecologic; Zapier scrubs authData values from its logs. */
+export const addApiKey = (request: HttpRequestOptions & { url: string }, _z: ZObject, bundle: Bundle) => {
+  const apiKey = bundle.authData?.api_key?.trim();
+  if (apiKey) request.headers = { ...request.headers, Authorization: `Bearer ${apiKey}` };
+  return request;
+};
+
+/** Seconds to wait from a Retry-After header: delta-seconds or an HTTP date. */
+export const retryAfterSeconds = (header: string | null | undefined, now: Date = new Date()): number | undefined => {
+  if (!header) return undefined;
+  const trimmed = header.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  const at = Date.parse(trimmed);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, Math.ceil((at - now.getTime()) / 1000));
+};
+
+/** The platform's own error code and message, which the contract keeps free of personal data. */
+const platformReason = (response: HttpResponse): string => {
+  const parsed = shapes().errorResponse.safeParse(response.data);
+  if (!parsed.success) return '';
+  const { code, message } = parsed.data.error;
+  const text = [code, message?.slice(0, 300)].filter(Boolean).join(': ');
+  return text ? ` Ecologic said: ${text}.` : '';
+};
+
+const errorFor = (response: HttpResponse, name: string): Error => {
+  const { status } = response;
+  if (status === 401) {
+    return expiredAuthError(
+      `Ecologic rejected the API key (401) on ${name}. Reconnect your Ecologic account with a current API key from Ecologic's partner settings.`,
+    );
+  }
+  if (status === 403) {
+    return appError(
+      `Ecologic refused this API key access to ${name} (403). Ask your Ecologic administrator for a key with notification access.${platformReason(response)}`,
+      'Forbidden',
+    );
+  }
+  if (status === 429) {
+    const delay = retryAfterSeconds(response.getHeader('retry-after'));
+    return throttledError(`Ecologic is rate limiting requests to ${name} (429); Zapier will retry.`, delay);
+  }
+  if (status >= 500) {
+    return appError(`Ecologic is unavailable (${status}) for ${name}. Zapier will retry; if this persists, contact Ecologic support.`, 'Unavailable');
+  }
+  return appError(`Ecologic did not accept ${name} (${status}).${platformReason(response)}`, `Http${status}`);
+};
+
+/**
+ * Calls Ecologic and returns the response body checked against its expected shape. Every failure
+ * becomes an error a partner can act on, naming the endpoint and never the payload.
+ */
+export const callEcologic = async <T>(z: ZObject, endpoint: Endpoint<T>): Promise<{ status: number; data: T | undefined }> => {
+  const name = `${endpoint.method} ${endpoint.path}`;
+  let response: HttpResponse;
+  try {
+    response = await z.request({
+      url: `${apiBaseUrl()}${endpoint.path}`,
+      method: endpoint.method,
+      params: endpoint.params,
+      json: endpoint.json,
+      headers: { Accept: 'application/json' },
+      timeout: REQUEST_TIMEOUT_MS,
+      skipThrowForStatus: true,
+      // We turn 429 into a throttled error ourselves, with the endpoint's name and HTTP-date support.
+      throwForThrottlingEarly: false,
+    } as HttpRequestOptions & { url: string; throwForThrottlingEarly: boolean });
+  } catch (error) {
+    if ((error as { doNotContextify?: boolean }).doNotContextify) throw error;
+    const code = (error as { code?: unknown; type?: unknown }).code ?? (error as { type?: unknown }).type;
+    const detail = typeof code === 'string' && /^[\w-]{1,40}$/.test(code) ? ` (${code})` : '';
+    throw appError(`Could not reach Ecologic for ${name}${detail}: the request failed or timed out. Zapier will retry.`, 'NetworkError');
+  }
+
+  if (endpoint.tolerate?.includes(response.status)) return { status: response.status, data: undefined };
+  if (response.status < 200 || response.status >= 300) throw errorFor(response, name);
+
+  const parsed = endpoint.expect(shapes()).safeParse(response.data);
+  if (!parsed.success) {
+    const where = parsed.error.issues[0]?.path.join('.') || 'body';
+    throw appError(`Unexpected response from Ecologic for ${name}: ${where} is missing or has the wrong type.`, 'UnexpectedResponse');
+  }
+  return { status: response.status, data: parsed.data };
+};

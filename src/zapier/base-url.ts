@@ -1,0 +1,31 @@
+import { appError } from './errors';
+
+export const DEFAULT_API_BASE_URL = 'https://api.getecologic.com/v1';
+
+const LOOPBACK = /^(?:127(?:\.\d{1,3}){3}|localhost|\[::1\])$/i;
+
+/**
+ * Ecologic's API base URL: production unless `ECOLOGIC_API_BASE_URL` points at staging or a local
+ * sandbox. Plain http is refused unless the host is loopback, so an API key never crosses a
+ * network in clear text.
+ */
+export const apiBaseUrl = (configured: string | undefined = process.env.ECOLOGIC_API_BASE_URL): string => {
+  const value = configured?.trim() || DEFAULT_API_BASE_URL;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw appError('ECOLOGIC_API_BASE_URL is not a valid URL.', 'InvalidBaseUrl');
+  }
+  const loopback = LOOPBACK.test(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw appError(
+      'ECOLOGIC_API_BASE_URL must use https:// (plain http:// is allowed only for a loopback sandbox such as 127.0.0.1).',
+      'InvalidBaseUrl',
+    );
+  }
+  if (url.username || url.password || url.search || url.hash) {
+    throw appError('ECOLOGIC_API_BASE_URL must not contain credentials, a query or a fragment.', 'InvalidBaseUrl');
+  }
+  return url.toString().replace(/\/+$/, '');
+};

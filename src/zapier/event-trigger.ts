@@ -1,0 +1,117 @@
+import {
+  defineTrigger,
+  type Bundle,
+  type WebhookTriggerPerformList,
+  type WebhookTriggerPerformSubscribe,
+  type WebhookTriggerPerformUnsubscribe,
+  type ZObject,
+} from 'zapier-platform-core';
+import { fieldsOf } from '../core/catalog';
+import type { RegisteredEvent } from '../core/event-registry';
+import type { EventFilter } from '../core/filters';
+import { normaliseDelivery, PayloadError } from '../core/normalise';
+import { readableText } from '../core/derive/text';
+import { callEcologic } from './api';
+import { receiveDelivery } from './delivery';
+import { DROPDOWN_TRIGGER_KEYS } from './dropdowns';
+import { appError } from './errors';
+
+/** The partner's filter values, as sent to the platform at subscribe time. */
+const filtersOf = (definition: RegisteredEvent, bundle: Bundle): Record<string, string> => {
+  const filter: EventFilter | undefined = 'filter' in definition ? definition.filter : undefined;
+  const wanted = filter ? readableText(bundle.inputData?.[filter.key]) : null;
+  return filter && wanted !== null ? { [filter.key]: wanted } : {};
+};
+
+const subscribeHook = (definition: RegisteredEvent) =>
+  (async (z, bundle) => {
+    if (!bundle.targetUrl) throw appError('Zapier did not provide a hook URL to subscribe.', 'MissingTargetUrl');
+    const { data } = await callEcologic(z, {
+      method: 'POST',
+      path: '/notifications',
+      json: { type: 'webhook', event: definition.event, uri: bundle.targetUrl, filters: filtersOf(definition, bundle) },
+      expect: (shapes) => shapes.subscriptionResponse,
+    });
+    return data!;
+  }) satisfies WebhookTriggerPerformSubscribe;
+
+/** Removes the Zap's subscription; one the platform no longer has (404, 410) is already removed. */
+const unsubscribeHook = (async (z, bundle) => {
+  const id = (bundle.subscribeData as { id?: unknown } | undefined)?.id;
+  if (typeof id !== 'string' && typeof id !== 'number') return { removed: false, reason: 'no subscription id' };
+  const { status } = await callEcologic(z, {
+    method: 'DELETE',
+    path: `/notifications/${encodeURIComponent(String(id))}`,
+    expect: (shapes) => shapes.anything,
+    tolerate: [404, 410],
+  });
+  return { removed: true, alreadyGone: status === 404 || status === 410 };
+}) satisfies WebhookTriggerPerformUnsubscribe;
+
+/** "Test trigger": the organisation's recent events, through the same mapping as a live delivery. */
+const listRecentEvents = (definition: RegisteredEvent) =>
+  (async (z: ZObject, bundle: Bundle) => {
+    const limit = bundle.meta?.isLoadingSample ? 3 : Math.min(Math.max(bundle.meta?.limit ?? 10, 1), 100);
+    const { data } = await callEcologic(z, {
+      method: 'GET',
+      path: '/notifications/samples',
+      params: { event: definition.event, limit, ...filtersOf(definition, bundle) },
+      expect: (shapes) => shapes.samplesResponse,
+    });
+    try {
+      return normaliseDelivery(definition, data!.data, { receivedAt: new Date() }, bundle.inputData).items.slice(0, limit);
+    } catch (error) {
+      if (error instanceof PayloadError) {
+        throw appError(`Unexpected response from Ecologic for GET /notifications/samples: ${error.message}.`, 'UnexpectedResponse');
+      }
+      throw error;
+    }
+  }) satisfies WebhookTriggerPerformList;
+
+const filterInputFields = (definition: RegisteredEvent) => {
+  const filter: EventFilter | undefined = 'filter' in definition ? definition.filter : undefined;
+  if (!filter) return [];
+  if (filter.key === 'action') {
+    return [
+      {
+        key: 'action',
+        label: 'Action',
+        required: false,
+        dynamic: `${DROPDOWN_TRIGGER_KEYS.actions}.id.name`,
+        helpText:
+          'Only quote requests for this product or service start the Zap, for example Solar PV (`solar_pv`). Pick one, or type an action code. Leave empty for every quote request.',
+      },
+    ];
+  }
+  const labels = 'labelType' in definition && definition.labelType === 'audit' ? DROPDOWN_TRIGGER_KEYS.auditLabels : DROPDOWN_TRIGGER_KEYS.quoteRequestLabels;
+  return [
+    {
+      key: 'label',
+      label: 'Label',
+      required: false,
+      dynamic: `${labels}.id.name`,
+      helpText: 'Only this status label starts the Zap. Pick one, or type a label name or id. Leave empty for every label.',
+    },
+  ];
+};
+
+const outputFieldsOf = (definition: RegisteredEvent) =>
+  fieldsOf(definition.event).map(({ key, label, type }) => ({ key, label, type }));
+
+/** One instant (REST hook) trigger per registry entry; nothing in it is written per event. */
+export const eventTrigger = (definition: RegisteredEvent) =>
+  defineTrigger({
+    key: definition.triggerKey,
+    noun: definition.noun,
+    display: { label: definition.label, description: definition.description },
+    operation: {
+      type: 'hook',
+      inputFields: filterInputFields(definition),
+      performSubscribe: subscribeHook(definition),
+      performUnsubscribe: unsubscribeHook,
+      perform: receiveDelivery(definition),
+      performList: listRecentEvents(definition),
+      sample: definition.sample,
+      outputFields: outputFieldsOf(definition),
+    },
+  });

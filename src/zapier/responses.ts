@@ -1,0 +1,38 @@
+import { z } from 'zod';
+
+// The shapes of Ecologic's responses (docs/ecologic-api.md section 2). Loaded only when the app
+// calls the API, never on the delivery path. Unknown keys are allowed: the platform may add fields.
+
+const id = z.string().trim().min(1);
+
+export const meResponse = z.looseObject({
+  organisation_id: id,
+  organisation_name: z.string().trim().min(1),
+  email: z.string().nullish(),
+});
+
+export const subscriptionResponse = z.looseObject({
+  id,
+  secret: z.string().startsWith('whsec_').optional(),
+});
+
+export const samplesResponse = z.looseObject({
+  data: z.array(z.record(z.string(), z.unknown())),
+});
+
+export const actionsResponse = z.looseObject({
+  data: z.array(z.looseObject({ code: id, name: z.string() })),
+});
+
+export const labelsResponse = z.looseObject({
+  data: z.array(z.looseObject({ id, name: z.string() })),
+});
+
+export const errorResponse = z.looseObject({
+  error: z.looseObject({ code: z.string().optional(), message: z.string().optional() }),
+});
+
+export type ResponseShapes = typeof import('./responses');
+
+/** Any body, or none (204 No Content). */
+export const anything = z.unknown();
