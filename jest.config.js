@@ -1,12 +1,18 @@
-/** @type {import('jest').Config} */
-module.exports = {
+// Two projects, run one after the other by `npm test`: unit tests intercept HTTP with nock and
+// forbid real connections; end-to-end tests use real HTTP on 127.0.0.1. They never share a worker,
+// so nock's patching of node's http module cannot meet the real servers of the e2e suite.
+const shared = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
-  testMatch: ['**/*.test.ts'],
   // ts first, so `../index` resolves to index.ts rather than the index.js shim
   moduleFileExtensions: ['ts', 'js', 'json'],
-  transform: {
-    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
-  },
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
   testTimeout: 30000,
+  projects: [
+    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/test/*.test.ts', '<rootDir>/test/sandbox/**/*.test.ts'] },
+    { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
+  ],
 };

@@ -77,11 +77,18 @@ export const deliveryBundle = (body: unknown, options: DeliveryOptions = {}): Pa
 
 /** No real network in unit tests: every request must be intercepted by nock. */
 export const useNock = () => {
-  beforeAll(() => nock.disableNetConnect());
+  beforeAll(() => {
+    if (!nock.isActive()) nock.activate();
+    nock.disableNetConnect();
+  });
   afterEach(() => {
     const pending = nock.pendingMocks();
     nock.cleanAll();
     expect(pending).toEqual([]);
   });
-  afterAll(() => nock.enableNetConnect());
+  // Each test file loads its own nock; restoring unpatches http so the next file's copy starts clean.
+  afterAll(() => {
+    nock.enableNetConnect();
+    nock.restore();
+  });
 };

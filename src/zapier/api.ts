@@ -16,7 +16,8 @@ export interface Endpoint<T> {
   readonly tolerate?: readonly number[];
 }
 
-export const REQUEST_TIMEOUT_MS = 30_000;
+/** How long a call may take before it counts as failed (tests shorten it). */
+export const requestSettings = { timeoutMs: 30_000 };
 
 // zod and the response shapes load on the first API call, keeping them off the delivery path.
 const shapes = (): ResponseShapes => require('./responses') as ResponseShapes;
@@ -84,7 +85,7 @@ export const callEcologic = async <T>(z: ZObject, endpoint: Endpoint<T>): Promis
       params: endpoint.params,
       json: endpoint.json,
       headers: { Accept: 'application/json' },
-      timeout: REQUEST_TIMEOUT_MS,
+      timeout: requestSettings.timeoutMs,
       skipThrowForStatus: true,
       // We turn 429 into a throttled error ourselves, with the endpoint's name and HTTP-date support.
       throwForThrottlingEarly: false,

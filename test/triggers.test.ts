@@ -1,0 +1,98 @@
+import nock from 'nock';
+import type { ZapItem } from '../src/core/normalise';
+import { API, API_KEY, definitions, deliveryBundle, fixtureBody, newTester, run, SECRET, TARGET_URL, useNock } from './helpers';
+
+useNock();
+
+const TRIGGER_TABLE = [
+  ['Audit:Create', 'audit_created', 'New Audit'],
+  ['Audit:Simulate', 'audit_simulated', 'Audit Simulated'],
+  ['Audit:Assign', 'audit_assigned', 'Audit Assigned'],
+  ['Audit:Label:Apply', 'audit_label_applied', 'Audit Label Applied'],
+  ['RequestQuote:Create', 'quote_request_created', 'New Quote Request'],
+  ['RequestQuote:Label:Apply', 'quote_request_label_applied', 'Quote Request Label Applied'],
+] as const;
+
+test('the registry has exactly the six platform events with their fixed keys and labels', () => {
+  expect(definitions.map((d) => [d.event, d.triggerKey, d.label])).toEqual(TRIGGER_TABLE);
+});
+
+describe.each(definitions.map((d) => [d.triggerKey, d] as const))('%s', (triggerKey, definition) => {
+  test('performSubscribe posts the event and the Zap URL and returns the subscription as subscribeData', async () => {
+    let sent: unknown;
+    nock(API)
+      .matchHeader('authorization', `Bearer ${API_KEY}`)
+      .post('/notifications', (body) => {
+        sent = body;
+        return true;
+      })
+      .reply(201, { id: 'ntf_2b7Hc9', type: 'webhook', event: definition.event, uri: TARGET_URL, filters: {}, secret: SECRET });
+    const subscribeData = await run(newTester(), triggerKey, 'performSubscribe', { targetUrl: TARGET_URL });
+    expect(sent).toEqual({ type: 'webhook', event: definition.event, uri: TARGET_URL, filters: {} });
+    expect(subscribeData).toMatchObject({ id: 'ntf_2b7Hc9', secret: SECRET });
+  });
+
+  test('performSubscribe rejects a response without an id, naming the endpoint', async () => {
+    nock(API).post('/notifications').reply(201, { type: 'webhook' });
+    await expect(run(newTester(), triggerKey, 'performSubscribe', { targetUrl: TARGET_URL })).rejects.toThrow(
+      /Unexpected response from Ecologic for POST \/notifications: id is missing/,
+    );
+  });
+
+  test.each([204, 404, 410])('performUnsubscribe deletes the subscription (%i counts as removed)', async (status) => {
+    nock(API).delete('/notifications/ntf_2b7Hc9').reply(status);
+    const result = await run(newTester(), triggerKey, 'performUnsubscribe', { subscribeData: { id: 'ntf_2b7Hc9' } });
+    expect(result).toEqual({ removed: true, alreadyGone: status !== 204 });
+  });
+
+  test('performUnsubscribe reports a platform failure instead of pretending it worked', async () => {
+    nock(API).delete('/notifications/ntf_2b7Hc9').reply(500, { error: { code: 'internal' } });
+    await expect(
+      run(newTester(), triggerKey, 'performUnsubscribe', { subscribeData: { id: 'ntf_2b7Hc9' } }),
+    ).rejects.toThrow(/Ecologic is unavailable \(500\) for DELETE \/notifications\/ntf_2b7Hc9/);
+  });
+
+  test('perform turns the fixture delivery into one item with every sent key and the derived fields', async () => {
+    const body = fixtureBody(triggerKey);
+    const items = await run(newTester(), triggerKey, 'perform', deliveryBundle(body, { secret: SECRET }));
+    expect(items).toHaveLength(1);
+    const [item] = items as [ZapItem];
+    expect(item.id).toBe(body.event_id);
+    expect(item.event).toBe(definition.event);
+    for (const [key, value] of Object.entries(body)) {
+      expect(item[key]).toEqual(typeof value === 'string' ? value.trim() || null : value);
+    }
+    for (const key of Object.keys(definition.sample)) expect(item).toHaveProperty(key);
+    expect(item.full_name).toEqual(expect.any(String));
+  });
+
+  test('performList loads 3 recent events when loading samples, mapped exactly like perform', async () => {
+    const body = fixtureBody(triggerKey);
+    let query: Record<string, string> = {};
+    nock(API)
+      .get('/notifications/samples')
+      .query((q) => {
+        query = q as Record<string, string>;
+        return true;
+      })
+      .reply(200, { data: [body, { ...body, event_id: 'evt_second' }] });
+    const listed = await run(newTester(), triggerKey, 'performList', { meta: { isLoadingSample: true } });
+    expect(query).toEqual({ event: definition.event, limit: '3' });
+    const [live] = await run(newTester(), triggerKey, 'perform', deliveryBundle(body));
+    expect(listed).toHaveLength(2);
+    expect(Object.keys(listed[0]!)).toEqual(Object.keys(live!));
+    expect({ ...listed[0], occurred_at: null }).toEqual({ ...live, occurred_at: null });
+  });
+
+  test('performList asks for the Zap editor limit outside sample loading', async () => {
+    nock(API).get('/notifications/samples').query({ event: definition.event, limit: '25' }).reply(200, { data: [] });
+    expect(await run(newTester(), triggerKey, 'performList', { meta: { isLoadingSample: false, limit: 25 } })).toEqual([]);
+  });
+
+  test('performList reports an unexpected response shape instead of returning an empty list', async () => {
+    nock(API).get('/notifications/samples').query(true).reply(200, { events: [] });
+    await expect(run(newTester(), triggerKey, 'performList')).rejects.toThrow(
+      /Unexpected response from Ecologic for GET \/notifications\/samples: data/,
+    );
+  });
+});
