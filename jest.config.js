@@ -12,7 +12,12 @@ const shared = {
 module.exports = {
   testTimeout: 30000,
   projects: [
-    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/test/*.test.ts', '<rootDir>/test/sandbox/**/*.test.ts'] },
+    {
+      ...shared,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/test/*.test.ts', '<rootDir>/test/sandbox/**/*.test.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/setup-nock.ts'],
+    },
     { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
   ],
 };

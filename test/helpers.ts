@@ -42,6 +42,8 @@ export const definitions: readonly RegisteredEvent[] = EVENT_REGISTRY;
 
 export interface DeliveryOptions {
   secret?: string | undefined;
+  /** The secret the subscription holds, when it differs from the one that signed (a forgery). */
+  subscriptionSecret?: string;
   webhookId?: string;
   signedAt?: Date;
   /** Headers exactly as given, replacing the signed ones. */
@@ -70,25 +72,19 @@ export const deliveryBundle = (body: unknown, options: DeliveryOptions = {}): Pa
     inputData: options.inputData ?? {},
     cleanedRequest: body as Record<string, unknown>,
     rawRequest: { method: 'POST', querystring: '', headers, content },
-    subscribeData: { id: options.subscriptionId ?? 'ntf_2b7Hc9', ...(options.secret ? { secret: options.secret } : {}) },
+    subscribeData: {
+      id: options.subscriptionId ?? 'ntf_2b7Hc9',
+      ...(options.subscriptionSecret ?? options.secret ? { secret: options.subscriptionSecret ?? options.secret } : {}),
+    },
     targetUrl: TARGET_URL,
   } as PartialBundle;
 };
 
-/** No real network in unit tests: every request must be intercepted by nock. */
+/** Every interceptor a test sets up must be used: an unused one means a request never happened. */
 export const useNock = () => {
-  beforeAll(() => {
-    if (!nock.isActive()) nock.activate();
-    nock.disableNetConnect();
-  });
   afterEach(() => {
     const pending = nock.pendingMocks();
     nock.cleanAll();
     expect(pending).toEqual([]);
-  });
-  // Each test file loads its own nock; restoring unpatches http so the next file's copy starts clean.
-  afterAll(() => {
-    nock.enableNetConnect();
-    nock.restore();
   });
 };

@@ -61,6 +61,14 @@ const freeKey = (fields: Record<string, unknown>, base: string): string => {
   return `${base}_${n}`;
 };
 
+/**
+ * Sets an own property whatever the key: a JSON body may carry "__proto__", which a plain
+ * assignment would turn into a prototype change instead of a field.
+ */
+const setField = (fields: Record<string, unknown>, key: string, value: unknown): void => {
+  Object.defineProperty(fields, key, { value, enumerable: true, writable: true, configurable: true });
+};
+
 const isEnvelope = (body: Record<string, unknown>): boolean =>
   isPlainObject(body.data) && Object.keys(body).every((key) => key === 'data' || ENVELOPE_KEYS.has(key));
 
@@ -70,7 +78,7 @@ const unwrapEnvelope = (body: Record<string, unknown>): Record<string, unknown> 
   const fields: Record<string, unknown> = { ...(body.data as Record<string, unknown>) };
   for (const [key, value] of Object.entries(body)) {
     if (key === 'data') continue;
-    fields[Object.hasOwn(fields, key) ? freeKey(fields, `envelope_${key}`) : key] = value;
+    setField(fields, Object.hasOwn(fields, key) ? freeKey(fields, `envelope_${key}`) : key, value);
   }
   return fields;
 };
@@ -111,7 +119,7 @@ export const toZapItem = (definition: EventDefinition, record: Record<string, un
   const documented = documentedKeys(definition.event);
   const item: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(record)) {
-    item[key] = documented.has(key) && typeof value === 'string' ? value.trim() || null : value;
+    setField(item, key, documented.has(key) && typeof value === 'string' ? value.trim() || null : value);
   }
   for (const key of documented) {
     if (!Object.hasOwn(item, key)) item[key] = null;

@@ -16,8 +16,14 @@ export const subscriptionResponse = z.looseObject({
   secret: z.string().startsWith('whsec_').optional(),
 });
 
+// Samples are checked to be JSON objects but passed on as received (not copied through z.record,
+// which would drop a "__proto__" key), so "Test trigger" maps exactly what a delivery would carry.
 export const samplesResponse = z.looseObject({
-  data: z.array(z.record(z.string(), z.unknown())),
+  data: z.array(
+    z.custom<Record<string, unknown>>((value) => value !== null && typeof value === 'object' && !Array.isArray(value), {
+      message: 'each sample must be a JSON object',
+    }),
+  ),
 });
 
 export const actionsResponse = z.looseObject({

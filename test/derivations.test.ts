@@ -1,0 +1,123 @@
+import { countryCode } from '../src/core/derive/country';
+import { isoUtc } from '../src/core/derive/time';
+import { phoneE164 } from '../src/core/derive/phone';
+import { parsePrice } from '../src/core/derive/price';
+import { australianStateCode } from '../src/core/derive/state';
+
+describe('country_code', () => {
+  test.each([
+    ['Australia', 'AU'],
+    ['australia', 'AU'],
+    [' AUSTRALIA ', 'AU'],
+    ['AU', 'AU'],
+    ['au', 'AU'],
+    ['AUS', 'AU'],
+    ['aus', 'AU'],
+    ['New Zealand', 'NZ'],
+    ['NZL', 'NZ'],
+    ['United Kingdom', 'GB'],
+    ['U.S.A.', 'US'],
+    ['Atlantis', null],
+    ['ZZ', null],
+    ['', null],
+    [null, null],
+    [61, null],
+  ])('%p -> %p', (typed, expected) => {
+    expect(countryCode(typed)).toBe(expected);
+  });
+});
+
+describe('state_code', () => {
+  test.each([
+    ['New South Wales', 'Australia', 'NSW'],
+    ['new south wales', undefined, 'NSW'],
+    ['N.S.W.', 'AU', 'NSW'],
+    ['nsw', 'AUS', 'NSW'],
+    ['Vic', 'Australia', 'VIC'],
+    ['Victoria', '', 'VIC'],
+    ['Queensland', null, 'QLD'],
+    ['QLD', 'Australia', 'QLD'],
+    ['South Australia', 'Australia', 'SA'],
+    ['WA', 'Australia', 'WA'],
+    ['Western  Australia', 'Australia', 'WA'],
+    ['Tasmania', 'Australia', 'TAS'],
+    ['Northern Territory', 'Australia', 'NT'],
+    ['Australian Capital Territory', 'Australia', 'ACT'],
+    ['AU-ACT', 'Australia', 'ACT'],
+    ['Victoria', 'Canada', null],
+    ['WA', 'United States', null],
+    ['Ontario', 'Australia', null],
+    ['Sydney', undefined, null],
+    ['', 'Australia', null],
+  ])('%p in %p -> %p', (state, country, expected) => {
+    expect(australianStateCode(state, country)).toBe(expected);
+  });
+});
+
+describe('offer_price_amount and offer_price_currency', () => {
+  test.each([
+    ['$4,990.00', 4990, null],
+    ['4990', 4990, null],
+    [4990, 4990, null],
+    [4990.5, 4990.5, null],
+    ['AUD 4,990.50', 4990.5, 'AUD'],
+    ['aud 4990', 4990, 'AUD'],
+    ['A$4,990', 4990, 'AUD'],
+    ['AU$ 12,500.00', 12500, 'AUD'],
+    ['4,990.00 AUD', 4990, 'AUD'],
+    ['$4,990.00 inc GST', 4990, null],
+    ['$4,990 (incl. GST)', 4990, null],
+    ['NZ$3,200', 3200, 'NZD'],
+    ['US$ 99.99', 99.99, 'USD'],
+    ['£1,200', 1200, 'GBP'],
+    ['€ 950', 950, 'EUR'],
+    ['POA', null, null],
+    ['', null, null],
+    ['   ', null, null],
+    ['Call for price', null, null],
+    ['$4,990 - $5,500', null, null],
+    ['$5k', null, null],
+    ['4,99,0', null, null],
+    ['AUD', null, 'AUD'],
+    [null, null, null],
+    [Number.NaN, null, null],
+  ])('%p -> %p %p', (typed, amount, currency) => {
+    expect(parsePrice(typed)).toEqual({ amount, currency });
+  });
+});
+
+describe('reply_phone_e164', () => {
+  test.each([
+    ['0412 345 678', 'Australia', '+61412345678'],
+    ['0412345678', undefined, '+61412345678'],
+    ['(02) 9374 4000', 'AU', '+61293744000'],
+    ['+61 412 345 678', 'Australia', '+61412345678'],
+    ['0011 61 412 345 678', 'Australia', '+61412345678'],
+    ['07 3210 5555', null, '+61732105555'],
+    ['021 123 4567', 'New Zealand', '+64211234567'],
+    ['+44 20 7946 0958', 'Australia', '+442079460958'],
+    ['12', 'Australia', null],
+    ['0412 345', 'Australia', null],
+    ['not a phone', 'Australia', null],
+    ['', 'Australia', null],
+    [412345678, 'Australia', '+61412345678'],
+  ])('%p in %p -> %p', (typed, country, expected) => {
+    expect(phoneE164(typed, country)).toBe(expected);
+  });
+});
+
+describe('occurred_at', () => {
+  test.each([
+    ['2026-11-27T03:15:00Z', '2026-11-27T03:15:00.000Z'],
+    ['2026-11-27T14:15:00+11:00', '2026-11-27T03:15:00.000Z'],
+    [1796008500, '2026-11-30T03:15:00.000Z'],
+    ['1796008500', '2026-11-30T03:15:00.000Z'],
+    [1796008500000, '2026-11-30T03:15:00.000Z'],
+    ['yesterday', null],
+    ['', null],
+    [null, null],
+    [{}, null],
+  ])('%p -> %p', (value, expected) => {
+    expect(isoUtc(value)).toBe(expected);
+  });
+});
