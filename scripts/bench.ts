@@ -1,0 +1,313 @@
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { createBareApp, zapierBuild, type BuildResult } from './bench/build';
+import { checkVariant, measureColdLoad, measureFirstDelivery, profileLoad, type ColdVariant } from './bench/cold-load';
+import { fixtureBody, measureDelivery, measureNormaliser, QUOTE_TRIGGER, signedBundle } from './bench/delivery';
+import { BenchError, kib, msSince, round, table } from './bench/stats';
+import { analyseZip, extractZip, readZip, type ZipComposition } from './bench/zip';
+
+// `npm run bench` (after `npm run build`): cold load, per-delivery cost and bundle size of the built
+// app, each against the floor measured in the same run. Prints tables, then one JSON line.
+// Exits non-zero only when a measurement fails; a missed target is reported, not fatal.
+
+const root = join(__dirname, '..', '..');
+const benchDir = join(root, '.tmp', 'bench');
+const tmpDir = join(benchDir, 'tmp');
+
+const TARGETS = { cold_load_ratio: 1.15, per_delivery_ratio: 1.5, bundle_size_ratio: 1.5 } as const;
+const COLD_ROUNDS = 21;
+const COLD_WARMUP_ROUNDS = 2;
+const FIRST_DELIVERY_ROUNDS = 15;
+const PROFILE_RUNS = 3;
+const DELIVERY_ITERATIONS = 300;
+const DELIVERY_WARMUP = 50;
+const NORMALISER_MS = 400;
+
+const progress = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+const verdict = (value: number, target: number) => (value <= target ? 'PASS' : 'MISS');
+
+const coreVersion = (): string =>
+  (JSON.parse(readFileSync(join(root, 'node_modules', 'zapier-platform-core', 'package.json'), 'utf8')) as { version: string }).version;
+
+/** Files the app's zip must not hold: anything from the scratch folders inside the project. */
+const assertCleanAppZip = (zipPath: string) => {
+  const foreign = readZip(root, zipPath)
+    .map((entry) => entry.entryName)
+    .filter((name) => name.startsWith('.tmp/') || name.startsWith('coverage/'));
+  if (foreign.length > 0) {
+    throw new BenchError(
+      `the app's build.zip picked up ${foreign.length} file(s) from scratch folders (another build or bench running?), e.g. ${foreign.slice(0, 3).join(', ')}`,
+    );
+  }
+};
+
+const assertCoreInZip = (zipPath: string, label: string) => {
+  const names = new Set(readZip(root, zipPath).map((entry) => entry.entryName));
+  for (const required of ['zapierwrapper.js', 'index.js', 'node_modules/zapier-platform-core/index.js', 'node_modules/zapier-platform-core/package.json']) {
+    if (!names.has(required)) throw new BenchError(`${label} build.zip lacks ${required}`);
+  }
+};
+
+const topGroups = (composition: ZipComposition, count: number) =>
+  [...composition.groups.entries()].sort((a, b) => b[1] - a[1]).slice(0, count);
+
+const main = async () => {
+  const started = process.hrtime.bigint();
+  if (!existsSync(join(root, 'dist', 'index.js'))) throw new BenchError('dist/index.js is missing: run `npm run build` (npm run bench does)');
+  rmSync(benchDir, { recursive: true, force: true });
+
+  // 1. Bundle size: both zips made by the same CLI command, from the same node_modules contents.
+  progress('building the app (zapier-platform build --skip-dep-install --skip-validation; re-runs tsc)…');
+  const appBuild: BuildResult = zapierBuild(root, root, tmpDir, join(benchDir, 'zips', 'app.zip'));
+  assertCleanAppZip(appBuild.zipPath);
+  assertCoreInZip(appBuild.zipPath, 'the app');
+  progress(`app build.zip: ${appBuild.bytes} bytes in ${Math.round(appBuild.ms)} ms`);
+
+  const bareDir = join(benchDir, 'bare-app');
+  progress('creating the bare core-only app (hard-linked node_modules mirror)…');
+  const bare = createBareApp(root, bareDir, coreVersion());
+  progress(`  ${bare.linkedFiles} files linked, ${bare.copiedFiles} copied, ${Math.round(bare.ms)} ms; building it…`);
+  let bareBuild: BuildResult;
+  try {
+    bareBuild = zapierBuild(root, bareDir, tmpDir, join(benchDir, 'zips', 'bare.zip'));
+  } finally {
+    // A package.json-laden folder inside the project would be swept into other builds of the app.
+    rmSync(bareDir, { recursive: true, force: true });
+  }
+  assertCoreInZip(bareBuild.zipPath, 'the bare app');
+  progress(`bare build.zip: ${bareBuild.bytes} bytes in ${Math.round(bareBuild.ms)} ms`);
+  const appZip = analyseZip(root, appBuild.zipPath);
+  const bareZip = analyseZip(root, bareBuild.zipPath);
+  const bundleRatio = round(appBuild.bytes / bareBuild.bytes);
+  const appOnly = [...appZip.groups.entries()]
+    .map(([group, bytes]) => [group, bytes - (bareZip.groups.get(group) ?? 0)] as const)
+    .filter(([, extra]) => extra > 0)
+    .sort((a, b) => b[1] - a[1]);
+  const netApp = appBuild.bytes - appZip.manifestOnlyPackages.bytes;
+  const netBare = bareBuild.bytes - bareZip.manifestOnlyPackages.bytes;
+
+  // 2. Cold load, on the unzipped builds.
+  const unzipped = join(benchDir, 'unzipped');
+  let cold: ReturnType<typeof measureColdLoad>;
+  let profile: ReturnType<typeof profileLoad>;
+  let firstDelivery: ReturnType<typeof measureFirstDelivery>;
+  let checks: Record<string, ReturnType<typeof checkVariant>>;
+  try {
+    const appRun = join(unzipped, 'app');
+    const bareRun = join(unzipped, 'bare');
+    const extractedApp = extractZip(root, appBuild.zipPath, appRun);
+    const extractedBare = extractZip(root, bareBuild.zipPath, bareRun);
+    progress(`unzipped: app ${extractedApp.files} files, bare ${extractedBare.files} files`);
+    const variants: ColdVariant[] = [
+      { name: 'app', cwd: appRun, request: './index.js' },
+      { name: 'core', cwd: appRun, request: 'zapier-platform-core' },
+      { name: 'bare', cwd: bareRun, request: './index.js' },
+      { name: 'node', cwd: appRun, request: null },
+    ];
+    checks = Object.fromEntries(variants.map((variant) => [variant.name, checkVariant(variant)]));
+    if (!checks.app?.triggers.includes(QUOTE_TRIGGER)) throw new BenchError(`the unzipped app has no ${QUOTE_TRIGGER} trigger`);
+    progress(`cold load: ${COLD_WARMUP_ROUNDS} warm-up + ${COLD_ROUNDS} rounds of ${variants.length} fresh processes…`);
+    cold = measureColdLoad(variants, COLD_ROUNDS, COLD_WARMUP_ROUNDS);
+    progress('load profile of the app (self time per package)…');
+    profile = profileLoad(variants[0]!, PROFILE_RUNS);
+    progress(`cold first delivery: ${COLD_WARMUP_ROUNDS} warm-up + ${FIRST_DELIVERY_ROUNDS} rounds of 2 fresh processes…`);
+    const template = fixtureBody(root, QUOTE_TRIGGER);
+    let sequence = 0;
+    firstDelivery = measureFirstDelivery(
+      [
+        { name: 'app', cwd: appRun, mode: 'app' },
+        { name: 'passthrough', cwd: appRun, mode: 'passthrough' },
+      ],
+      FIRST_DELIVERY_ROUNDS,
+      COLD_WARMUP_ROUNDS,
+      QUOTE_TRIGGER,
+      () => signedBundle(template, (sequence += 1)),
+    );
+  } finally {
+    rmSync(unzipped, { recursive: true, force: true });
+    rmSync(tmpDir, { recursive: true, force: true });
+  }
+  const m = cold.medians;
+  const coldRatio = round(m.app!.wallMs / m.core!.wallMs);
+  const requireRatio = round(m.app!.requireMs / m.core!.requireMs);
+  const fd = firstDelivery.medians;
+  const firstDeliveryRatio = round(fd.app!.wallMs / fd.passthrough!.wallMs);
+
+  // 3. Per delivery, in this process, on the built project tree (root index.js -> dist/).
+  progress(`per delivery: ${DELIVERY_WARMUP} warm-up + ${DELIVERY_ITERATIONS} rounds of 3 interleaved runners…`);
+  const delivery = await measureDelivery(root, DELIVERY_ITERATIONS, DELIVERY_WARMUP);
+  progress('normaliser throughput…');
+  const normaliser = measureNormaliser(root, NORMALISER_MS);
+
+  const ratios = { cold_load_ratio: coldRatio, per_delivery_ratio: delivery.ratio, bundle_size_ratio: bundleRatio };
+  const met = Object.fromEntries(Object.entries(TARGETS).map(([key, target]) => [key, ratios[key as keyof typeof ratios] <= target]));
+  const targetsMet = Object.values(met).every(Boolean);
+
+  const out: string[] = [];
+  out.push(`Ecologic Zapier app benchmark · node ${process.version} · zapier-platform-core ${coreVersion()} · ${cpus().length} CPU(s)`);
+  out.push('');
+  out.push(
+    table(
+      ['figure', 'app', 'floor', 'ratio', 'target', 'result'],
+      [
+        ['cold load, median wall ms/process', m.app!.wallMs, m.core!.wallMs, coldRatio, `<= ${TARGETS.cold_load_ratio}`, verdict(coldRatio, TARGETS.cold_load_ratio)],
+        ['per delivery, median ms (app tester)', delivery.appMs.median, delivery.passThroughMs.median, delivery.ratio, `<= ${TARGETS.per_delivery_ratio}`, verdict(delivery.ratio, TARGETS.per_delivery_ratio)],
+        ['bundle, build.zip bytes', appBuild.bytes, bareBuild.bytes, bundleRatio, `<= ${TARGETS.bundle_size_ratio}`, verdict(bundleRatio, TARGETS.bundle_size_ratio)],
+      ],
+    ),
+  );
+  out.push('');
+  out.push(`Cold load (${COLD_ROUNDS} fresh processes per variant, interleaved, after ${COLD_WARMUP_ROUNDS} warm-up rounds; on the unzipped build.zip files)`);
+  out.push(
+    table(
+      ['variant', 'wall ms (median)', 'in-process require ms (median)', 'modules loaded'],
+      [
+        ['app: require("./index.js")', m.app!.wallMs, m.app!.requireMs, checks.app!.modules],
+        ['floor: require("zapier-platform-core"), same folder', m.core!.wallMs, m.core!.requireMs, checks.core!.modules],
+        ['bare core-only app: require("./index.js")', m.bare!.wallMs, m.bare!.requireMs, checks.bare!.modules],
+        ['empty node process', m.node!.wallMs, '-', '-'],
+        ['ratio app / floor', coldRatio, requireRatio, '-'],
+      ],
+    ),
+  );
+  out.push('');
+  out.push(`Where the app's load time goes (self ms per package, median of ${PROFILE_RUNS} profiled loads, total ${profile.totalMs} ms)`);
+  out.push(table(['package', 'self ms'], profile.byPackage.slice(0, 12).map(([name, ms]) => [name, ms])));
+  out.push('');
+  out.push(
+    `Cold first delivery, no target (${FIRST_DELIVERY_ROUNDS} fresh processes each: load, then one signed ${QUOTE_TRIGGER} delivery via createAppTester; lazy-loaded libraries count here)`,
+  );
+  out.push(
+    table(
+      ['process', 'wall ms (median)', 'load ms', 'first delivery ms'],
+      [
+        ['app', fd.app!.wallMs, fd.app!.loadMs, fd.app!.firstDeliveryMs],
+        ['pass-through app on the same core', fd.passthrough!.wallMs, fd.passthrough!.loadMs, fd.passthrough!.firstDeliveryMs],
+        ['ratio app / pass-through', firstDeliveryRatio, round(fd.app!.loadMs / fd.passthrough!.loadMs), round(fd.app!.firstDeliveryMs / fd.passthrough!.firstDeliveryMs)],
+      ],
+    ),
+  );
+  out.push('');
+  out.push(`Per delivery (${DELIVERY_ITERATIONS} signed RequestQuote:Create deliveries per runner, interleaved in rotating order, after ${DELIVERY_WARMUP} warm-up rounds; core runs prepareApp twice per invocation)`);
+  out.push(
+    table(
+      ['runner', 'median ms', 'p10 ms', 'p90 ms', 'prepareApp ms/call'],
+      [
+        [`app perform (${QUOTE_TRIGGER})`, delivery.appMs.median, delivery.appMs.p10, delivery.appMs.p90, delivery.prepareAppMs.app],
+        ['pass-through hook trigger', delivery.passThroughMs.median, delivery.passThroughMs.p10, delivery.passThroughMs.p90, delivery.prepareAppMs.passThrough],
+        ['(diagnostic) app perform in a one-trigger app', delivery.oneTriggerAppMs.median, delivery.oneTriggerAppMs.p10, delivery.oneTriggerAppMs.p90, delivery.prepareAppMs.oneTriggerApp],
+      ],
+    ),
+  );
+  out.push('');
+  out.push(`Normaliser throughput (normaliseDelivery on test/fixtures/<trigger>.json, ${NORMALISER_MS} ms per event)`);
+  out.push(table(['trigger', 'event', 'events/s', 'µs/event'], normaliser.map((r) => [r.triggerKey, r.event, r.eventsPerSec, r.microsPerEvent])));
+  out.push('');
+  out.push('Bundle (zapier-platform build --skip-dep-install --skip-validation, same node_modules for both)');
+  out.push(
+    table(
+      ['zip', 'bytes', 'size', 'entries', 'unzipped', 'package.json-only packages'],
+      [
+        ['app', appBuild.bytes, kib(appBuild.bytes), appZip.entries, kib(appZip.uncompressedBytes), `${appZip.manifestOnlyPackages.count} (${kib(appZip.manifestOnlyPackages.bytes)})`],
+        ['bare core-only', bareBuild.bytes, kib(bareBuild.bytes), bareZip.entries, kib(bareZip.uncompressedBytes), `${bareZip.manifestOnlyPackages.count} (${kib(bareZip.manifestOnlyPackages.bytes)})`],
+      ],
+    ),
+  );
+  out.push(`Without package.json-only packages: app ${netApp} bytes, bare ${netBare} bytes, ratio ${round(netApp / netBare)}`);
+  out.push('What the app adds over the bare zip (≈ bytes, headers included):');
+  out.push(table(['package / folder', 'extra bytes'], appOnly.slice(0, 10).map(([group, bytes]) => [group, bytes])));
+  out.push('');
+  out.push(
+    `Targets: ${Object.entries(met)
+      .map(([key, ok]) => `${key} ${ok ? 'PASS' : 'MISS'}`)
+      .join(', ')} → ${targetsMet ? 'all met' : 'not all met'}`,
+  );
+  process.stdout.write(`${out.join('\n')}\n`);
+
+  const json = {
+    bench: 'ecologic-zapier',
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    cpus: cpus().length,
+    zapier_platform_core: coreVersion(),
+    ...ratios,
+    cold_first_delivery_ratio: firstDeliveryRatio,
+    targets: TARGETS,
+    targets_met: targetsMet,
+    target_results: met,
+    cold_load: {
+      ratio_uses: 'median wall time of a whole fresh process (spawnSync, hrtime around it): app require("./index.js") vs require("zapier-platform-core"), both in the unzipped app build.zip',
+      rounds: cold.rounds,
+      warmup_rounds: cold.warmupRounds,
+      samples_per_variant: cold.rounds,
+      app_wall_ms_median: m.app!.wallMs,
+      core_wall_ms_median: m.core!.wallMs,
+      bare_app_wall_ms_median: m.bare!.wallMs,
+      empty_node_wall_ms_median: m.node!.wallMs,
+      app_require_ms_median: m.app!.requireMs,
+      core_require_ms_median: m.core!.requireMs,
+      bare_app_require_ms_median: m.bare!.requireMs,
+      require_ratio: requireRatio,
+      modules_loaded: { app: checks.app!.modules, core: checks.core!.modules, bare_app: checks.bare!.modules },
+      compile_cache: 'disabled (NODE_COMPILE_CACHE unset, NODE_DISABLE_COMPILE_CACHE=1)',
+      app_load_profile_self_ms: Object.fromEntries(profile.byPackage.slice(0, 15)),
+      first_delivery: {
+        what: 'fresh process: load, then one signed delivery through createAppTester; app vs pass-through trigger on the same core, in the unzipped app build',
+        rounds: firstDelivery.rounds,
+        warmup_rounds: firstDelivery.warmupRounds,
+        ratio: firstDeliveryRatio,
+        app_wall_ms_median: fd.app!.wallMs,
+        pass_through_wall_ms_median: fd.passthrough!.wallMs,
+        app_load_ms_median: fd.app!.loadMs,
+        pass_through_load_ms_median: fd.passthrough!.loadMs,
+        app_first_delivery_ms_median: fd.app!.firstDeliveryMs,
+        pass_through_first_delivery_ms_median: fd.passthrough!.firstDeliveryMs,
+        samples_wall_ms: firstDelivery.samplesWallMs,
+      },
+      samples_wall_ms: Object.fromEntries(Object.entries(cold.samples).map(([name, s]) => [name, s.wallMs.map((v) => round(v, 2))])),
+    },
+    per_delivery: {
+      trigger: QUOTE_TRIGGER,
+      event: 'RequestQuote:Create',
+      signed: 'standardwebhooks v1, fresh event id and webhook-id per delivery',
+      iterations: delivery.iterations,
+      warmup: delivery.warmup,
+      app_ms_median: delivery.appMs.median,
+      app_ms_p10: delivery.appMs.p10,
+      app_ms_p90: delivery.appMs.p90,
+      pass_through_ms_median: delivery.passThroughMs.median,
+      pass_through_ms_p10: delivery.passThroughMs.p10,
+      pass_through_ms_p90: delivery.passThroughMs.p90,
+      one_trigger_app_ms_median: delivery.oneTriggerAppMs.median,
+      one_trigger_app_ms_p10: delivery.oneTriggerAppMs.p10,
+      one_trigger_app_ms_p90: delivery.oneTriggerAppMs.p90,
+      prepare_app_ms_per_call: delivery.prepareAppMs,
+    },
+    normaliser_events_per_sec: Object.fromEntries(normaliser.map((r) => [r.triggerKey, r.eventsPerSec])),
+    normaliser: { ms_per_event_type: NORMALISER_MS, iterations: Object.fromEntries(normaliser.map((r) => [r.triggerKey, r.iterations])) },
+    bundle: {
+      command: 'zapier-platform build --skip-dep-install --skip-validation',
+      bare_app: 'index.js + package.json + .zapierapprc, node_modules = hard-linked mirror of the project node_modules',
+      app_zip_bytes: appBuild.bytes,
+      bare_zip_bytes: bareBuild.bytes,
+      app_zip_entries: appZip.entries,
+      bare_zip_entries: bareZip.entries,
+      app_unzipped_bytes: appZip.uncompressedBytes,
+      bare_unzipped_bytes: bareZip.uncompressedBytes,
+      app_package_json_only_packages: appZip.manifestOnlyPackages,
+      bare_package_json_only_packages: bareZip.manifestOnlyPackages,
+      net_ratio_without_package_json_only_packages: round(netApp / netBare),
+      app_extra_bytes_by_package: Object.fromEntries(appOnly.slice(0, 15)),
+      app_build_ms: Math.round(appBuild.ms),
+      bare_build_ms: Math.round(bareBuild.ms),
+    },
+    total_ms: Math.round(msSince(started)),
+  };
+  process.stdout.write(`${JSON.stringify(json)}\n`);
+};
+
+main().catch((error: unknown) => {
+  process.stderr.write(`[bench] measurement failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});
