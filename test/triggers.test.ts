@@ -96,3 +96,13 @@ describe.each(definitions.map((d) => [d.triggerKey, d] as const))('%s', (trigger
     );
   });
 });
+
+test.each([
+  [{ isLoadingSample: false, limit: -1 }, '100'],
+  [{ isLoadingSample: false, limit: 500 }, '100'],
+  [{ isLoadingSample: false, limit: 0 }, '10'],
+  [{}, '10'],
+])('performList turns Zapier limit %p into limit=%s', async (meta, limit) => {
+  nock(API).get('/notifications/samples').query({ event: 'Audit:Create', limit }).reply(200, { data: [] });
+  expect(await run(newTester(), 'audit_created', 'performList', { meta })).toEqual([]);
+});

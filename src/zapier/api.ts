@@ -12,8 +12,6 @@ export interface Endpoint<T> {
   readonly json?: unknown;
   /** The expected response shape; a response that does not match is an error naming the endpoint. */
   readonly expect: (shapes: ResponseShapes) => zod.ZodType<T>;
-  /** Statuses that are not errors for this call (e.g. 404 and 410 when removing a subscription). */
-  readonly tolerate?: readonly number[];
 }
 
 /** How long a call may take before it counts as failed (tests shorten it). */
@@ -71,15 +69,12 @@ const errorFor = (response: HttpResponse, name: string): Error => {
   return appError(`Ecologic did not accept ${name} (${status}).${platformReason(response)}`, `Http${status}`);
 };
 
-/**
- * Calls Ecologic and returns the response body checked against its expected shape. Every failure
- * becomes an error a partner can act on, naming the endpoint and never the payload.
- */
-export const callEcologic = async <T>(z: ZObject, endpoint: Endpoint<T>): Promise<{ status: number; data: T | undefined }> => {
-  const name = `${endpoint.method} ${endpoint.path}`;
-  let response: HttpResponse;
+const nameOf = (endpoint: Pick<Endpoint<unknown>, 'method' | 'path'>) => `${endpoint.method} ${endpoint.path}`;
+
+/** Sends the request; a network failure or timeout becomes an error naming the endpoint. */
+const send = async (z: ZObject, endpoint: Omit<Endpoint<unknown>, 'expect'>): Promise<HttpResponse> => {
   try {
-    response = await z.request({
+    return await z.request({
       url: `${apiBaseUrl()}${endpoint.path}`,
       method: endpoint.method,
       params: endpoint.params,
@@ -94,16 +89,35 @@ export const callEcologic = async <T>(z: ZObject, endpoint: Endpoint<T>): Promis
     if ((error as { doNotContextify?: boolean }).doNotContextify) throw error;
     const code = (error as { code?: unknown; type?: unknown }).code ?? (error as { type?: unknown }).type;
     const detail = typeof code === 'string' && /^[\w-]{1,40}$/.test(code) ? ` (${code})` : '';
-    throw appError(`Could not reach Ecologic for ${name}${detail}: the request failed or timed out. Zapier will retry.`, 'NetworkError');
+    throw appError(
+      `Could not reach Ecologic for ${nameOf(endpoint)}${detail}: the request failed or timed out. Zapier will retry.`,
+      'NetworkError',
+    );
   }
+};
 
-  if (endpoint.tolerate?.includes(response.status)) return { status: response.status, data: undefined };
-  if (response.status < 200 || response.status >= 300) throw errorFor(response, name);
-
+/**
+ * Calls Ecologic and returns the response body checked against its expected shape. Every failure
+ * becomes an error a partner can act on, naming the endpoint and never the payload.
+ */
+export const callEcologic = async <T>(z: ZObject, endpoint: Endpoint<T>): Promise<T> => {
+  const response = await send(z, endpoint);
+  if (response.status < 200 || response.status >= 300) throw errorFor(response, nameOf(endpoint));
   const parsed = endpoint.expect(shapes()).safeParse(response.data);
   if (!parsed.success) {
     const where = parsed.error.issues[0]?.path.join('.') || 'body';
-    throw appError(`Unexpected response from Ecologic for ${name}: ${where} is missing or has the wrong type.`, 'UnexpectedResponse');
+    throw appError(
+      `Unexpected response from Ecologic for ${nameOf(endpoint)}: ${where} is missing or has the wrong type.`,
+      'UnexpectedResponse',
+    );
   }
-  return { status: response.status, data: parsed.data };
+  return parsed.data;
+};
+
+/** Deletes a resource; 404 and 410 mean it is already gone, which is what the caller wanted. */
+export const deleteOnEcologic = async (z: ZObject, path: string): Promise<'removed' | 'already gone'> => {
+  const response = await send(z, { method: 'DELETE', path });
+  if (response.status === 404 || response.status === 410) return 'already gone';
+  if (response.status < 200 || response.status >= 300) throw errorFor(response, nameOf({ method: 'DELETE', path }));
+  return 'removed';
 };

@@ -3,8 +3,8 @@ import { callEcologic } from './api';
 
 /** `GET /me`: proves the key works and names the organisation for the connection label. */
 const testConnection = async (z: ZObject, _bundle: Bundle) => {
-  const { data } = await callEcologic(z, { method: 'GET', path: '/me', expect: (shapes) => shapes.meResponse });
-  return { organisation_id: data!.organisation_id, organisation_name: data!.organisation_name, email: data!.email ?? null };
+  const me = await callEcologic(z, { method: 'GET', path: '/me', expect: (shapes) => shapes.meResponse });
+  return { organisation_id: me.organisation_id, organisation_name: me.organisation_name, email: me.email ?? null };
 };
 
 /** The organisation's name, else the key owner's email; never anything from authData. */

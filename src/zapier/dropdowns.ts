@@ -9,19 +9,19 @@ export const DROPDOWN_TRIGGER_KEYS = {
 } as const;
 
 const listActions = (async (z) => {
-  const { data } = await callEcologic(z, { method: 'GET', path: '/actions', expect: (shapes) => shapes.actionsResponse });
-  return data!.data.map((action) => ({ id: action.code, name: `${action.name} (${action.code})` }));
+  const actions = await callEcologic(z, { method: 'GET', path: '/actions', expect: (shapes) => shapes.actionsResponse });
+  return actions.data.map((action) => ({ id: action.code, name: `${action.name} (${action.code})` }));
 }) satisfies PollingTriggerPerform;
 
 const listLabels = (type: 'audit' | 'quote_request') =>
   (async (z) => {
-    const { data } = await callEcologic(z, {
+    const labels = await callEcologic(z, {
       method: 'GET',
       path: '/labels',
       params: { type },
       expect: (shapes) => shapes.labelsResponse,
     });
-    return data!.data.map((label) => ({ id: label.id, name: label.name }));
+    return labels.data.map((label) => ({ id: label.id, name: label.name }));
   }) satisfies PollingTriggerPerform;
 
 const dropdownTrigger = (key: string, noun: string, label: string, what: string, perform: PollingTriggerPerform) =>

@@ -11,7 +11,7 @@ import type { RegisteredEvent } from '../core/event-registry';
 import type { EventFilter } from '../core/filters';
 import { normaliseDelivery, PayloadError } from '../core/normalise';
 import { readableText } from '../core/derive/text';
-import { callEcologic } from './api';
+import { callEcologic, deleteOnEcologic } from './api';
 import { receiveDelivery } from './delivery';
 import { DROPDOWN_TRIGGER_KEYS } from './dropdowns';
 import { appError } from './errors';
@@ -26,40 +26,42 @@ const filtersOf = (definition: RegisteredEvent, bundle: Bundle): Record<string, 
 const subscribeHook = (definition: RegisteredEvent) =>
   (async (z, bundle) => {
     if (!bundle.targetUrl) throw appError('Zapier did not provide a hook URL to subscribe.', 'MissingTargetUrl');
-    const { data } = await callEcologic(z, {
+    return callEcologic(z, {
       method: 'POST',
       path: '/notifications',
       json: { type: 'webhook', event: definition.event, uri: bundle.targetUrl, filters: filtersOf(definition, bundle) },
       expect: (shapes) => shapes.subscriptionResponse,
     });
-    return data!;
   }) satisfies WebhookTriggerPerformSubscribe;
 
 /** Removes the Zap's subscription; one the platform no longer has (404, 410) is already removed. */
 const unsubscribeHook = (async (z, bundle) => {
   const id = (bundle.subscribeData as { id?: unknown } | undefined)?.id;
   if (typeof id !== 'string' && typeof id !== 'number') return { removed: false, reason: 'no subscription id' };
-  const { status } = await callEcologic(z, {
-    method: 'DELETE',
-    path: `/notifications/${encodeURIComponent(String(id))}`,
-    expect: (shapes) => shapes.anything,
-    tolerate: [404, 410],
-  });
-  return { removed: true, alreadyGone: status === 404 || status === 410 };
+  const outcome = await deleteOnEcologic(z, `/notifications/${encodeURIComponent(String(id))}`);
+  return { removed: true, alreadyGone: outcome === 'already gone' };
 }) satisfies WebhookTriggerPerformUnsubscribe;
+
+/** 3 while the Zap editor loads samples; otherwise Zapier's limit (-1: none) within the API's 1-100. */
+const sampleLimit = (bundle: Bundle): number => {
+  if (bundle.meta?.isLoadingSample) return 3;
+  const limit = bundle.meta?.limit;
+  if (typeof limit !== 'number' || limit === 0) return 10;
+  return limit < 0 ? 100 : Math.min(limit, 100);
+};
 
 /** "Test trigger": the organisation's recent events, through the same mapping as a live delivery. */
 const listRecentEvents = (definition: RegisteredEvent) =>
   (async (z: ZObject, bundle: Bundle) => {
-    const limit = bundle.meta?.isLoadingSample ? 3 : Math.min(Math.max(bundle.meta?.limit ?? 10, 1), 100);
-    const { data } = await callEcologic(z, {
+    const limit = sampleLimit(bundle);
+    const samples = await callEcologic(z, {
       method: 'GET',
       path: '/notifications/samples',
       params: { event: definition.event, limit, ...filtersOf(definition, bundle) },
       expect: (shapes) => shapes.samplesResponse,
     });
     try {
-      return normaliseDelivery(definition, data!.data, { receivedAt: new Date() }, bundle.inputData).items.slice(0, limit);
+      return normaliseDelivery(definition, samples.data, { receivedAt: new Date() }, bundle.inputData).items.slice(0, limit);
     } catch (error) {
       if (error instanceof PayloadError) {
         throw appError(`Unexpected response from Ecologic for GET /notifications/samples: ${error.message}.`, 'UnexpectedResponse');

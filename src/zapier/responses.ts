@@ -39,6 +39,3 @@ export const errorResponse = z.looseObject({
 });
 
 export type ResponseShapes = typeof import('./responses');
-
-/** Any body, or none (204 No Content). */
-export const anything = z.unknown();
