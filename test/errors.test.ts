@@ -1,5 +1,6 @@
 import nock from 'nock';
 import { requestSettings, retryAfterSeconds } from '../src/zapier/api';
+import { guarded, haltedError } from '../src/zapier/errors';
 import { API, newTester, run, TARGET_URL, useNock } from './helpers';
 
 useNock();
@@ -78,5 +79,21 @@ describe('Retry-After', () => {
     [null, undefined],
   ])('%p -> %p seconds', (header, expected) => {
     expect(retryAfterSeconds(header, now)).toBe(expected);
+  });
+});
+
+describe('errors the app did not make', () => {
+  test('a library error whose message quotes the payload is replaced by a safe one', async () => {
+    const leaky = guarded('New Quote Request', async () => {
+      throw new SyntaxError('Unexpected token J in "Jack Thompson 0423 456 789"');
+    });
+    const error = (await leaky().catch((e: unknown) => e)) as Error & { doNotContextify?: boolean };
+    expect(error.message).toMatch(/New Quote Request failed unexpectedly \(SyntaxError\)/);
+    expect(error.message).not.toMatch(/Jack|0423/);
+    expect(error.doNotContextify).toBe(true);
+  });
+  test('the app\'s own errors pass through unchanged', async () => {
+    const halted = haltedError('Ecologic delivery rejected: the signature did not match.');
+    await expect(guarded('x', async () => Promise.reject(halted))()).rejects.toBe(halted);
   });
 });

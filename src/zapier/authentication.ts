@@ -1,5 +1,6 @@
 import type { Authentication, Bundle, ZObject } from 'zapier-platform-core';
 import { callEcologic } from './api';
+import { guarded } from './errors';
 
 /** `GET /me`: proves the key works and names the organisation for the connection label. */
 const testConnection = async (z: ZObject, _bundle: Bundle) => {
@@ -27,6 +28,6 @@ export const authentication = {
         'Your organisation\'s Ecologic API key. In Ecologic, open **Settings → Partner API**, create a key and paste it here. It starts with `eco_`. Keep it private: anyone with it can read your leads.',
     },
   ],
-  test: testConnection,
+  test: guarded('Connection test', testConnection),
   connectionLabel,
 } satisfies Authentication;

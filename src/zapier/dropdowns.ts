@@ -1,5 +1,6 @@
 import { defineTrigger, type PollingTriggerPerform } from 'zapier-platform-core';
 import { callEcologic } from './api';
+import { guarded } from './errors';
 
 /** Hidden triggers that feed the filter dropdowns. */
 export const DROPDOWN_TRIGGER_KEYS = {
@@ -31,7 +32,7 @@ const dropdownTrigger = (key: string, noun: string, label: string, what: string,
     display: { label, description: `Triggers when Zapier loads ${what} for a dropdown.`, hidden: true },
     operation: {
       type: 'polling',
-      perform,
+      perform: guarded(label, perform),
       canPaginate: false,
       sample: { id: 'example', name: 'Example' },
       outputFields: [

@@ -21,3 +21,20 @@ export const expiredAuthError = (message: string): Error => withoutContext(new e
 /** Zapier retries after `delaySeconds`. */
 export const throttledError = (message: string, delaySeconds?: number): Error =>
   withoutContext(new errors.ThrottledError(message, delaySeconds));
+
+/**
+ * Runs a Zapier operation so that every error leaving it is safe to show: the app's own errors pass
+ * through; anything else (a bug, a library's error whose message may quote the payload) becomes a
+ * generic error naming the operation and the error's class, never its message.
+ */
+export const guarded =
+  <Args extends unknown[], R>(operation: string, fn: (...args: Args) => R | Promise<R>) =>
+  async (...args: Args): Promise<R> => {
+    try {
+      return await fn(...args);
+    } catch (error) {
+      if (error instanceof Error && (error as { doNotContextify?: boolean }).doNotContextify) throw error;
+      const kind = error instanceof Error && /^\w{1,40}$/.test(error.name) ? error.name : 'unknown error';
+      throw appError(`${operation} failed unexpectedly (${kind}). Please contact Ecologic support if this repeats.`, 'InternalError');
+    }
+  };

@@ -14,7 +14,7 @@ import { readableText } from '../core/derive/text';
 import { callEcologic, deleteOnEcologic } from './api';
 import { receiveDelivery } from './delivery';
 import { DROPDOWN_TRIGGER_KEYS } from './dropdowns';
-import { appError } from './errors';
+import { appError, guarded } from './errors';
 
 /** The partner's filter values, as sent to the platform at subscribe time. */
 const filtersOf = (definition: RegisteredEvent, bundle: Bundle): Record<string, string> => {
@@ -109,10 +109,10 @@ export const eventTrigger = (definition: RegisteredEvent) =>
     operation: {
       type: 'hook',
       inputFields: filterInputFields(definition),
-      performSubscribe: subscribeHook(definition),
-      performUnsubscribe: unsubscribeHook,
-      perform: receiveDelivery(definition),
-      performList: listRecentEvents(definition),
+      performSubscribe: guarded(`${definition.label}: subscribe`, subscribeHook(definition)),
+      performUnsubscribe: guarded(`${definition.label}: unsubscribe`, unsubscribeHook),
+      perform: guarded(definition.label, receiveDelivery(definition)),
+      performList: guarded(`${definition.label}: loading samples`, listRecentEvents(definition)),
       sample: definition.sample,
       outputFields: outputFieldsOf(definition),
     },
