@@ -3,6 +3,8 @@
 // so nock's patching of node's http module cannot meet the real servers of the e2e suite.
 const shared = {
   testEnvironment: 'node',
+  // tsc writes a copy of package.json into dist/; jest must not see two packages of one name.
+  modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/build/', '<rootDir>/.tmp/'],
   // ts first, so `../index` resolves to index.ts rather than the index.js shim
   moduleFileExtensions: ['ts', 'js', 'json'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },

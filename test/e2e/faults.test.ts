@@ -1,0 +1,132 @@
+/**
+ * At-least-once delivery through a flaky intake: about a fifth of the deliveries fail at Zapier's
+ * side (5xx, 429, 3xx, a hold past the sender's timeout, a dropped connection) and are retried.
+ * Every event must end as exactly one Zap item in every matching Zap: none lost, none duplicated.
+ */
+import { EVENT_NAMES, type EventName } from '../../src/sandbox/events';
+import type { ZapState } from '../../src/sandbox/intake';
+import { matchesFilters } from '../../src/sandbox/server';
+import { itemIds, type Loop, startLoop, zapFor } from './loop';
+
+const EVENTS_PER_TYPE = 90; // 540 events in all
+
+describe('fault run: ~20% of deliveries fail at the intake', () => {
+  let loop: Loop;
+  const zaps: Array<{ event: EventName; filters: { action?: string; label?: string }; zap: ZapState }> = [];
+  const fired: Array<{ id: string; body: Record<string, unknown> }> = [];
+
+  beforeAll(async () => {
+    loop = await startLoop({
+      sandbox: { delivery: { baseDelayMs: 10, capDelayMs: 200, maxAttempts: 15, timeoutMs: 1000 }, seed: 7 },
+      faults: {
+        rate: 0.2,
+        modes: { server_error: 3, drop: 3, timeout: 2, rate_limited: 1, redirect: 1, ack_lost: 1 },
+        holdMs: 1500,
+        retryAfter: '1',
+        seed: 20261127,
+      },
+      concurrency: 4,
+    });
+    const plan: Array<[EventName, Record<string, string>]> = [
+      ['Audit:Create', {}],
+      ['Audit:Simulate', {}],
+      ['Audit:Assign', {}],
+      ['Audit:Label:Apply', {}],
+      ['Audit:Label:Apply', { label: 'lbl_b8e3' }],
+      ['RequestQuote:Create', {}],
+      ['RequestQuote:Create', { action: 'solar_pv' }],
+      ['RequestQuote:Label:Apply', { label: 'quote sent' }],
+    ];
+    for (const [event, filters] of plan) zaps.push({ event, filters, zap: await zapFor(loop, event, filters) });
+  });
+
+  afterAll(async () => {
+    await loop.close();
+  });
+
+  test('540 events end as exactly one item per event per matching Zap', async () => {
+    for (let i = 0; i < EVENTS_PER_TYPE; i++) {
+      for (const event of EVENT_NAMES) {
+        const { event_ids } = loop.sandbox.fire(event);
+        const id = event_ids[0]!;
+        fired.push({ id, body: JSON.parse(loop.sandbox.rawEvent(id)!) as Record<string, unknown> });
+      }
+    }
+    expect(fired.length).toBeGreaterThanOrEqual(500);
+    await loop.settle();
+
+    for (const { event, filters, zap } of zaps) {
+      const expected = fired.filter((f) => f.body['event'] === event && matchesFilters(filters, f.body)).map((f) => f.id);
+      const got = itemIds(zap);
+      expect(new Set(got).size).toBe(got.length); // none duplicated
+      expect([...got].sort()).toEqual([...expected].sort()); // none lost, none foreign
+      expect(expected.length).toBeGreaterThan(0);
+    }
+
+    const intake = loop.intake.stats();
+    const sender = loop.sandbox.stats();
+    const faulted = Object.values(intake.faulted).reduce((a, b) => a + b, 0);
+    // The faults really happened, at about the rate asked for, of every kind.
+    expect(faulted / intake.received).toBeGreaterThan(0.12);
+    expect(faulted / intake.received).toBeLessThan(0.28);
+    for (const n of Object.values(intake.faulted)) expect(n).toBeGreaterThan(0);
+    expect(sender.outcomes.timeout).toBeGreaterThan(0);
+    expect(sender.outcomes.network).toBeGreaterThan(0);
+    // 3xx and 429 answers were seen as such (unless the sender's timeout fired first on a busy loop).
+    expect(sender.outcomes.redirect).toBeGreaterThan(0);
+    expect(sender.outcomes.redirect).toBeLessThanOrEqual(intake.faulted.redirect);
+    expect(sender.outcomes.rate_limited).toBeGreaterThan(0);
+    expect(sender.outcomes.rate_limited).toBeLessThanOrEqual(intake.faulted.rate_limited);
+    // Every delivery got through in the end. Each produced its item once; every extra acceptance
+    // (an answer lost on the way back, or an answer later than the sender's timeout) was a
+    // duplicate that the app suppressed. Faults other than ack_lost were never run.
+    expect(sender.gaveUp).toBe(0);
+    expect(sender.delivered).toBe(sender.enqueued);
+    expect(intake.runs.items).toBe(sender.enqueued);
+    expect(intake.runs.items + intake.runs.empty).toBe(intake.accepted);
+    expect(intake.runs.empty).toBeGreaterThanOrEqual(intake.faulted.ack_lost);
+    expect(intake.runs.halted + intake.runs.error).toBe(0);
+    // Redirects were not followed.
+    expect(intake.notFound).toBe(0);
+  }, 60_000);
+
+  test('every attempt of an event carried the same webhook-id, equal to the body\'s event_id', () => {
+    for (const { zap } of zaps) {
+      for (const d of loop.intake.deliveries(zap.id)) {
+        expect(d.headers['webhook-id']).toBe((JSON.parse(d.body) as { event_id: string }).event_id);
+      }
+    }
+  });
+
+  test('explicit faults: the next deliveries to a Zap fail one way each, then it gets through once', async () => {
+    loop.intake.setFaults(undefined);
+    const { zap } = zaps.find((z) => z.event === 'Audit:Simulate')!;
+    const before = { items: zap.items.length, faulted: zap.requests.faulted, accepted: zap.requests.accepted };
+    for (const mode of ['server_error', 'drop', 'redirect', 'rate_limited', 'timeout'] as const) loop.intake.injectNext(mode, 1, zap.id);
+    const attempts = loop.sandbox.stats().attempts;
+    const [id] = loop.sandbox.fire('Audit:Simulate').event_ids;
+    await loop.settle();
+    expect(loop.sandbox.stats().attempts - attempts).toBe(6);
+    expect(zap.requests.faulted - before.faulted).toBe(5);
+    expect(zap.requests.accepted - before.accepted).toBe(1);
+    expect(itemIds(zap).slice(before.items)).toEqual([id]);
+  }, 20_000);
+
+  test('a Zap turned off without unsubscribing answers 410; the platform then removes it and sends nothing more', async () => {
+    loop.intake.setFaults(undefined);
+    const { zap } = zaps.find((z) => z.event === 'Audit:Assign')!;
+    const subId = String(zap.subscribeData?.['id']);
+    await loop.intake.turnOff(zap.id, { unsubscribe: false });
+    expect(loop.sandbox.fire('Audit:Assign', { count: 3 }).deliveries).toBe(3);
+    await loop.settle();
+    expect(loop.sandbox.subscriptions().some((s) => s.id === subId)).toBe(false);
+    // The first 410 ended that delivery and cancelled the others that had not been sent yet.
+    expect(zap.requests.gone).toBeGreaterThanOrEqual(1);
+    expect(zap.requests.gone).toBeLessThanOrEqual(3);
+    const gone = zap.requests.gone;
+    expect(loop.sandbox.fire('Audit:Assign').deliveries).toBe(0);
+    await loop.settle();
+    expect(zap.requests.gone).toBe(gone);
+    expect(itemIds(zap)).toHaveLength(EVENTS_PER_TYPE);
+  });
+});

@@ -1,0 +1,75 @@
+/**
+ * Trigger filters end to end: the platform sends only matching events, and a matching-but-filtered
+ * delivery that reaches the Zap anyway (a platform ignoring filters) still yields no item.
+ */
+import { ACTIONS, LABELS } from '../../src/sandbox/fixtures';
+import { itemIds, type Loop, postToHook, secretOf, signedHeaders, startLoop, zapFor } from './loop';
+import { generateEventBody } from '../../src/sandbox/fixtures';
+
+describe('filters', () => {
+  let loop: Loop;
+
+  beforeAll(async () => {
+    loop = await startLoop();
+  });
+
+  afterAll(async () => {
+    await loop.close();
+  });
+
+  test('New Quote Request with an action gets only quote requests for that action', async () => {
+    const solar = await zapFor(loop, 'RequestQuote:Create', { action: 'solar_pv' });
+    const battery = await zapFor(loop, 'RequestQuote:Create', { action: 'BATTERY' }); // case does not matter
+    const all = await zapFor(loop, 'RequestQuote:Create');
+    expect(loop.sandbox.subscriptions().map((s) => s.filters)).toEqual(
+      expect.arrayContaining([{ action: 'solar_pv' }, { action: 'BATTERY' }, {}]),
+    );
+    const byAction = new Map<string, string>();
+    for (const a of ACTIONS) byAction.set(a.code, loop.sandbox.fire('RequestQuote:Create', { data: { action: a.code } }).event_ids[0]!);
+    await loop.settle();
+    expect(itemIds(solar)).toEqual([byAction.get('solar_pv')]);
+    expect(itemIds(battery)).toEqual([byAction.get('battery')]);
+    expect([...itemIds(all)].sort()).toEqual([...byAction.values()].sort());
+    // Non-matching events were never sent to the filtered Zaps.
+    expect(solar.requests.received).toBe(1);
+    expect(battery.requests.received).toBe(1);
+  });
+
+  test('label triggers match a label by id, or by name in any case', async () => {
+    const byId = await zapFor(loop, 'Audit:Label:Apply', { label: 'lbl_c5f7' });
+    const byName = await zapFor(loop, 'RequestQuote:Label:Apply', { label: '  quote SENT ' });
+    const fired = new Map<string, string>();
+    for (const l of LABELS) {
+      const event = l.type === 'audit' ? 'Audit:Label:Apply' : 'RequestQuote:Label:Apply';
+      fired.set(l.id, loop.sandbox.fire(event, { data: { label_id: l.id } }).event_ids[0]!);
+    }
+    await loop.settle();
+    expect(itemIds(byId)).toEqual([fired.get('lbl_c5f7')]);
+    expect(itemIds(byName)).toEqual([fired.get('lbl_7pq2')]);
+    expect(byName.items[0]?.['label']).toBe('Quote sent');
+  });
+
+  test('the sandbox refuses filters that are unknown or do not apply, and nothing is subscribed', async () => {
+    const count = loop.sandbox.subscriptions().length;
+    await expect(zapFor(loop, 'RequestQuote:Create', { action: 'nuclear_fusion' })).rejects.toThrow(/filters\.action/);
+    await expect(zapFor(loop, 'Audit:Label:Apply', { label: 'Quote sent' })).rejects.toThrow(/filters\.label/);
+    expect(loop.sandbox.subscriptions()).toHaveLength(count);
+  });
+
+  test('a non-matching event that reaches a filtered Zap anyway yields no item', async () => {
+    const solar = await zapFor(loop, 'RequestQuote:Create', { action: 'solar_pv' });
+    const body = generateEventBody('RequestQuote:Create', { data: { action: 'ev_charger' } });
+    const raw = JSON.stringify(body);
+    expect(await postToHook(solar, raw, signedHeaders(secretOf(solar), body.event_id, raw))).toBe(200);
+    await loop.intake.settled();
+    expect(solar.runs.map((r) => r.outcome)).toEqual(['empty']);
+    expect(itemIds(solar)).toHaveLength(0);
+  });
+
+  test('"Test trigger" with a filter returns only matching samples', async () => {
+    const zap = await zapFor(loop, 'RequestQuote:Create', { action: 'battery' });
+    const samples = await loop.intake.loadSamples(zap.id);
+    expect(samples.length).toBeGreaterThan(0);
+    for (const s of samples) expect(s['action']).toBe('battery');
+  });
+});

@@ -1,0 +1,95 @@
+/**
+ * Shared set-up of the end-to-end tests: the sandbox API and the Zapier intake stand-in, both on
+ * 127.0.0.1 with OS-chosen ports, and the app pointed at the sandbox.
+ */
+import { Webhook } from 'standardwebhooks';
+
+import app from '../../index';
+import { SANDBOX_EVENTS, type EventName } from '../../src/sandbox/events';
+import { startIntake, type FaultOptions, type HookApp, type ZapierIntake, type ZapState } from '../../src/sandbox/intake';
+import { type DeliverySchedule, sendRequest } from '../../src/sandbox/sender';
+import { DEMO_API_KEY, type SandboxOptions, type SandboxServer, startSandbox } from '../../src/sandbox/server';
+
+export const hookApp = app as unknown as HookApp;
+
+/** Short enough that a run with many retries takes seconds. */
+export const FAST_SCHEDULE: Partial<DeliverySchedule> = {
+  baseDelayMs: 10,
+  capDelayMs: 200,
+  maxAttempts: 15,
+  timeoutMs: 1000,
+};
+
+export interface Loop {
+  sandbox: SandboxServer;
+  intake: ZapierIntake;
+  settle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startLoop(
+  options: { sandbox?: SandboxOptions; faults?: FaultOptions; concurrency?: number } = {},
+): Promise<Loop> {
+  const sandbox = await startSandbox({ delivery: FAST_SCHEDULE, ...options.sandbox });
+  process.env.ECOLOGIC_API_BASE_URL = sandbox.apiBaseUrl;
+  const intake = await startIntake({
+    app: hookApp,
+    ...(options.faults ? { faults: options.faults } : {}),
+    ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+  });
+  return {
+    sandbox,
+    intake,
+    async settle() {
+      // A run can only start after its delivery was accepted, so sender first, then intake.
+      await sandbox.settled(45_000);
+      await intake.settled();
+    },
+    async close() {
+      await intake.close();
+      await sandbox.close();
+    },
+  };
+}
+
+export function triggerKeyOf(event: EventName): string {
+  const found = SANDBOX_EVENTS.find((e) => e.event === event);
+  if (!found) throw new Error(`no trigger for ${event}`);
+  return found.triggerKey;
+}
+
+/** Creates and turns on a Zap for an event (the app's real performSubscribe against the sandbox). */
+export async function zapFor(loop: Loop, event: EventName, inputData: Record<string, unknown> = {}): Promise<ZapState> {
+  const zap = loop.intake.createZap(triggerKeyOf(event), { authData: { api_key: DEMO_API_KEY }, inputData });
+  await loop.intake.turnOn(zap.id);
+  return zap;
+}
+
+export function itemIds(zap: ZapState): string[] {
+  return zap.items.map((item) => String(item['id']));
+}
+
+/** Posts a delivery straight to a Zap's hook URL, as anyone who learnt the URL could. */
+export async function postToHook(
+  zap: ZapState,
+  body: string,
+  headers: Record<string, string>,
+): Promise<number> {
+  const res = await sendRequest(new URL(zap.targetUrl), { 'Content-Type': 'application/json', ...headers }, body, 5000);
+  return res.status;
+}
+
+/** Standard Webhooks headers for a body, signed with `secret` at `at`. */
+export function signedHeaders(secret: string, webhookId: string, body: string, at: Date = new Date()): Record<string, string> {
+  return {
+    'webhook-id': webhookId,
+    'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+    'webhook-signature': new Webhook(secret).sign(webhookId, at, body),
+  };
+}
+
+export function secretOf(zap: ZapState): string {
+  const secret = zap.subscribeData?.['secret'];
+  if (typeof secret !== 'string') throw new Error('the subscription has no secret');
+  return secret;
+}

@@ -1,0 +1,235 @@
+/**
+ * The sandbox API against docs/ecologic-api.md section 2, over real HTTP on 127.0.0.1: auth, the
+ * error shape, validation, idempotent subscribe, delete, samples, actions, labels, firing events.
+ */
+import { ACTIONS, LABELS } from '../../src/sandbox/fixtures';
+import { DEMO_API_KEY, DEMO_READONLY_API_KEY, type SandboxServer, startSandbox } from '../../src/sandbox/server';
+
+let sandbox: SandboxServer;
+const HOOK = 'http://127.0.0.1:9/hooks/standard/123/abc/';
+
+beforeAll(async () => {
+  // Deliveries to HOOK are refused (nothing listens on port 9); make them give up at once.
+  sandbox = await startSandbox({ delivery: { maxAttempts: 1, timeoutMs: 500 }, seed: 42 });
+});
+
+afterAll(async () => {
+  await sandbox.close();
+});
+
+async function call(
+  method: string,
+  path: string,
+  options: { key?: string | null; body?: unknown; raw?: string } = {},
+): Promise<{ status: number; body: any }> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  const key = options.key === undefined ? DEMO_API_KEY : options.key;
+  if (key !== null) headers['Authorization'] = `Bearer ${key}`;
+  let payload: string | undefined = options.raw;
+  if (options.body !== undefined) payload = JSON.stringify(options.body);
+  if (payload !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch(`${sandbox.url}${path}`, { method, headers, ...(payload !== undefined ? { body: payload } : {}) });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+const subscribe = (body: Record<string, unknown>, key?: string) =>
+  call('POST', '/v1/notifications', { body: { type: 'webhook', filters: {}, ...body }, ...(key ? { key } : {}) });
+
+function expectError(res: { status: number; body: any }, status: number, code: string): void {
+  expect(res.status).toBe(status);
+  expect(res.body).toEqual({ error: { code, message: expect.any(String) } });
+}
+
+describe('authentication', () => {
+  test('GET /me names the organisation of the key', async () => {
+    const res = await call('GET', '/v1/me');
+    expect(res).toEqual({
+      status: 200,
+      body: { organisation_id: 'org_7Qm2Lx', organisation_name: 'Sunrise Solar Pty Ltd', email: 'integrations@sunrisesolar.com.au' },
+    });
+  });
+
+  test.each([
+    ['no key', null],
+    ['an unknown key', 'eco_live_nope'],
+  ])('%s is 401 on every endpoint', async (_name, key) => {
+    for (const [method, path] of [
+      ['GET', '/v1/me'],
+      ['GET', '/v1/notifications'],
+      ['POST', '/v1/notifications'],
+      ['DELETE', '/v1/notifications/ntf_x'],
+      ['GET', '/v1/notifications/samples?event=Audit:Create'],
+      ['GET', '/v1/actions'],
+      ['GET', '/v1/labels?type=audit'],
+    ] as const) {
+      expectError(await call(method, path, { key }), 401, 'unauthorized');
+    }
+  });
+
+  test('a read-only key reads but may not subscribe or unsubscribe (403)', async () => {
+    expect((await call('GET', '/v1/me', { key: DEMO_READONLY_API_KEY })).status).toBe(200);
+    expectError(await subscribe({ event: 'Audit:Create', uri: HOOK }, DEMO_READONLY_API_KEY), 403, 'forbidden');
+    expectError(await call('DELETE', '/v1/notifications/ntf_x', { key: DEMO_READONLY_API_KEY }), 403, 'forbidden');
+  });
+});
+
+describe('POST /notifications validation', () => {
+  test.each([
+    ['not JSON', { raw: '{nope' }, 'invalid_json'],
+    ['an array', { body: [] }, 'invalid_request'],
+    ['no type', { body: { event: 'Audit:Create', uri: HOOK, filters: {} } }, 'invalid_request'],
+    ['type email', { body: { type: 'email', event: 'Audit:Create', uri: HOOK, filters: {} } }, 'invalid_request'],
+    ['no event', { body: { type: 'webhook', uri: HOOK, filters: {} } }, 'invalid_event'],
+    ['a misspelt event', { body: { type: 'webhook', event: 'audit:create', uri: HOOK, filters: {} } }, 'invalid_event'],
+    ['no uri', { body: { type: 'webhook', event: 'Audit:Create', filters: {} } }, 'invalid_uri'],
+    ['a relative uri', { body: { type: 'webhook', event: 'Audit:Create', uri: '/hooks/1', filters: {} } }, 'invalid_uri'],
+    ['plain http off loopback', { body: { type: 'webhook', event: 'Audit:Create', uri: 'http://hooks.example.com/1', filters: {} } }, 'invalid_uri'],
+    ['ftp', { body: { type: 'webhook', event: 'Audit:Create', uri: 'ftp://127.0.0.1/1', filters: {} } }, 'invalid_uri'],
+    ['credentials in the uri', { body: { type: 'webhook', event: 'Audit:Create', uri: 'https://u:p@hooks.example.com/1', filters: {} } }, 'invalid_uri'],
+    ['no filters', { body: { type: 'webhook', event: 'Audit:Create', uri: HOOK } }, 'invalid_filter'],
+    ['filters as a string', { body: { type: 'webhook', event: 'Audit:Create', uri: HOOK, filters: 'solar_pv' } }, 'invalid_filter'],
+    ['an unknown filter key', { body: { type: 'webhook', event: 'RequestQuote:Create', uri: HOOK, filters: { state: 'NSW' } } }, 'invalid_filter'],
+    ['action on an audit event', { body: { type: 'webhook', event: 'Audit:Create', uri: HOOK, filters: { action: 'solar_pv' } } }, 'invalid_filter'],
+    ['label on New Quote Request', { body: { type: 'webhook', event: 'RequestQuote:Create', uri: HOOK, filters: { label: 'Won' } } }, 'invalid_filter'],
+    ['an unknown action', { body: { type: 'webhook', event: 'RequestQuote:Create', uri: HOOK, filters: { action: 'wind' } } }, 'invalid_filter'],
+    ['an empty action', { body: { type: 'webhook', event: 'RequestQuote:Create', uri: HOOK, filters: { action: '' } } }, 'invalid_filter'],
+    ['a quote label on an audit event', { body: { type: 'webhook', event: 'Audit:Label:Apply', uri: HOOK, filters: { label: 'Quote sent' } } }, 'invalid_filter'],
+  ])('%s is a 400', async (_name, request, code) => {
+    expectError(await call('POST', '/v1/notifications', request), 400, code);
+  });
+
+  test('nothing was subscribed by the rejected requests', async () => {
+    expect((await call('GET', '/v1/notifications')).body).toEqual({ data: [] });
+  });
+});
+
+describe('subscriptions', () => {
+  test('subscribe returns 201 with a secret; the same event and uri again returns 200 and the same subscription', async () => {
+    const first = await subscribe({ event: 'RequestQuote:Create', uri: HOOK, filters: { action: 'solar_pv' } });
+    expect(first.status).toBe(201);
+    expect(first.body).toEqual({
+      id: expect.stringMatching(/^ntf_/),
+      type: 'webhook',
+      event: 'RequestQuote:Create',
+      uri: HOOK,
+      filters: { action: 'solar_pv' },
+      created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
+      secret: expect.stringMatching(/^whsec_/),
+    });
+    expect(Buffer.from(first.body.secret.slice('whsec_'.length), 'base64')).toHaveLength(24);
+    const again = await subscribe({ event: 'RequestQuote:Create', uri: HOOK, filters: { action: 'solar_pv' } });
+    expect(again).toEqual({ status: 200, body: first.body });
+    const other = await subscribe({ event: 'Audit:Create', uri: HOOK });
+    expect(other.status).toBe(201);
+    expect(other.body.id).not.toBe(first.body.id);
+    expect(other.body.secret).not.toBe(first.body.secret);
+  });
+
+  test('GET /notifications lists them without secrets', async () => {
+    const { status, body } = await call('GET', '/v1/notifications');
+    expect(status).toBe(200);
+    expect(body.data).toHaveLength(2);
+    for (const s of body.data) expect(s).not.toHaveProperty('secret');
+  });
+
+  test('DELETE is 204, then 410 for the same id; an id never issued is 404', async () => {
+    const { body } = await call('GET', '/v1/notifications');
+    const id = body.data[0].id as string;
+    const res = await call('DELETE', `/v1/notifications/${id}`);
+    expect(res).toEqual({ status: 204, body: undefined });
+    expectError(await call('DELETE', `/v1/notifications/${id}`), 410, 'gone');
+    expectError(await call('DELETE', '/v1/notifications/ntf_never'), 404, 'not_found');
+    expect((await call('GET', '/v1/notifications')).body.data).toHaveLength(1);
+  });
+
+  test('a subscription without signing has no secret', async () => {
+    const unsigned = await startSandbox({ sign: false });
+    try {
+      const res = await fetch(`${unsigned.apiBaseUrl}/notifications`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${DEMO_API_KEY}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ type: 'webhook', event: 'Audit:Create', uri: HOOK, filters: {} }),
+      });
+      expect(res.status).toBe(201);
+      expect(await res.json()).not.toHaveProperty('secret');
+    } finally {
+      await unsigned.close();
+    }
+  });
+});
+
+describe('samples, actions and labels', () => {
+  test('samples are delivery bodies of that event, newest first, limited', async () => {
+    const res = await call('GET', '/v1/notifications/samples?event=Audit:Simulate&limit=2');
+    expect(res.status).toBe(200);
+    expect(res.body.data).toHaveLength(2);
+    for (const s of res.body.data) {
+      expect(s).toMatchObject({ event_id: expect.stringMatching(/^evt_/), event: 'Audit:Simulate', audit_id: expect.stringMatching(/^aud_/) });
+    }
+    expect(res.body.data[0].occurred_at >= res.body.data[1].occurred_at).toBe(true);
+  });
+
+  test('a fired event becomes the newest sample; filters apply to samples', async () => {
+    const fired = await fetch(`${sandbox.url}/sandbox/events`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ event: 'RequestQuote:Label:Apply', data: { label: 'won' }, count: 2 }),
+    });
+    expect(fired.status).toBe(202);
+    const { event_ids } = (await fired.json()) as { event_ids: string[] };
+    expect(event_ids).toHaveLength(2);
+    const newest = await call('GET', '/v1/notifications/samples?event=RequestQuote:Label:Apply&limit=1');
+    expect(event_ids).toContain(newest.body.data[0].event_id);
+    const byName = await call('GET', '/v1/notifications/samples?event=RequestQuote:Label:Apply&label=WON&limit=100');
+    const byId = await call('GET', '/v1/notifications/samples?event=RequestQuote:Label:Apply&label=lbl_9xw3&limit=100');
+    expect(byName.body.data.length).toBeGreaterThanOrEqual(2);
+    expect(byId.body).toEqual(byName.body);
+    for (const s of byName.body.data) expect(s).toMatchObject({ label_id: 'lbl_9xw3', label: 'Won' });
+    const solar = await call('GET', '/v1/notifications/samples?event=RequestQuote:Create&action=solar_pv');
+    expect(solar.body.data.length).toBeGreaterThan(0);
+    for (const s of solar.body.data) expect(s.action).toBe('solar_pv');
+  });
+
+  test.each([
+    ['no event', '', 'invalid_event'],
+    ['an unknown event', 'event=Audit:Delete', 'invalid_event'],
+    ['limit 0', 'event=Audit:Create&limit=0', 'invalid_request'],
+    ['limit 101', 'event=Audit:Create&limit=101', 'invalid_request'],
+    ['limit 1.5', 'event=Audit:Create&limit=1.5', 'invalid_request'],
+    ['limit abc', 'event=Audit:Create&limit=abc', 'invalid_request'],
+    ['a filter that does not apply', 'event=Audit:Create&action=solar_pv', 'invalid_filter'],
+  ])('samples with %s is a 400', async (_name, query, code) => {
+    expectError(await call('GET', `/v1/notifications/samples?${query}`), 400, code);
+  });
+
+  test('GET /actions and GET /labels?type=', async () => {
+    expect((await call('GET', '/v1/actions')).body).toEqual({ data: ACTIONS.map((a) => ({ ...a })) });
+    const audit = await call('GET', '/v1/labels?type=audit');
+    expect(audit.body.data).toEqual(LABELS.filter((l) => l.type === 'audit').map((l) => ({ ...l })));
+    expectError(await call('GET', '/v1/labels'), 400, 'invalid_request');
+    expectError(await call('GET', '/v1/labels?type=user'), 400, 'invalid_request');
+  });
+});
+
+describe('the rest', () => {
+  test('unknown paths are 404 and wrong methods 405, in the error shape', async () => {
+    expectError(await call('GET', '/v1/nothing'), 404, 'not_found');
+    expectError(await call('GET', '/v2/me'), 404, 'not_found');
+    const res = await call('PUT', '/v1/me');
+    expectError(res, 405, 'method_not_allowed');
+  });
+
+  test('POST /sandbox/events validates its input', async () => {
+    for (const body of [{}, { event: 'Nope' }, { event: 'Audit:Create', count: 0 }, { event: 'Audit:Create', count: 1001 }, { event: 'Audit:Create', data: [] }]) {
+      const res = await fetch(`${sandbox.url}/sandbox/events`, { method: 'POST', body: JSON.stringify(body) });
+      expect(res.status).toBe(400);
+    }
+  });
+
+  test('error messages never echo what was sent', async () => {
+    const res = await subscribe({ event: 'RequestQuote:Create', uri: HOOK, filters: { action: 'olivia.nguyen@example.com' } });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.body)).not.toContain('olivia');
+  });
+});
