@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
+import { passThroughApp, passThroughPerform } from './pass-through-app';
 import zapier, { createAppTester, type Bundle, type ZObject } from 'zapier-platform-core';
 import { EVENT_REGISTRY } from '../../src/core/event-registry';
 import { normaliseDelivery } from '../../src/core/normalise';
@@ -54,22 +55,7 @@ export const signedBundle = (template: Record<string, unknown>, n: number) => {
 };
 
 /** The floor: a hook trigger that passes the delivery through untouched. */
-export const passThroughApp = () => {
-  const perform = (_z: ZObject, bundle: Bundle) => [bundle.cleanedRequest];
-  const app = {
-    version: '1.0.0',
-    platformVersion: zapier.version,
-    triggers: {
-      passthrough: {
-        key: 'passthrough',
-        noun: 'Event',
-        display: { label: 'Pass-through', description: 'Returns the delivered body as it is.' },
-        operation: { type: 'hook', perform, performList: () => [], performSubscribe: () => ({}), performUnsubscribe: () => ({}) },
-      },
-    },
-  };
-  return { app, perform };
-};
+export const passThrough = () => ({ app: passThroughApp(zapier.version), perform: passThroughPerform });
 
 const performOf = (app: AppLike, triggerKey: string): Perform => {
   const perform = app.triggers?.[triggerKey]?.operation?.perform;
@@ -111,7 +97,7 @@ export const measureDelivery = async (root: string, iterations: number, warmup: 
   const app = require(join(root, 'index.js')) as AppLike & { version?: string; platformVersion?: string };
   const appPerform = performOf(app, QUOTE_TRIGGER);
   const oneTriggerApp = { version: app.version, platformVersion: app.platformVersion, triggers: { [QUOTE_TRIGGER]: app.triggers![QUOTE_TRIGGER] } };
-  const floor = passThroughApp();
+  const floor = passThrough();
   const template = fixtureBody(root, QUOTE_TRIGGER);
   if (template.event !== 'RequestQuote:Create') throw new BenchError(`fixture ${QUOTE_TRIGGER}.json is not a RequestQuote:Create event`);
 

@@ -3,6 +3,7 @@
 // zapier-platform-core), runs that one delivery through createAppTester and prints, as JSON, the
 // in-process times and what came back. Everything is resolved from the working folder, so only the
 // unzipped build's files are used; modules loaded from elsewhere are reported.
+import { passThroughApp } from './pass-through-app';
 import { readFileSync, realpathSync } from 'node:fs';
 import { sep } from 'node:path';
 
@@ -33,19 +34,7 @@ const main = async () => {
     app = require(require.resolve('./index.js', { paths: [home] })) as typeof app;
   } else if (variant === 'passthrough') {
     triggerKey = 'passthrough';
-    const perform: Perform = (_z, bundle) => [bundle.cleanedRequest];
-    app = {
-      version: '1.0.0',
-      platformVersion: core.version,
-      triggers: {
-        passthrough: {
-          key: 'passthrough',
-          noun: 'Event',
-          display: { label: 'Pass-through', description: 'Returns the delivered body as it is.' },
-          operation: { type: 'hook', perform, performList: () => [], performSubscribe: () => ({}), performUnsubscribe: () => ({}) },
-        },
-      },
-    } as unknown as typeof app;
+    app = passThroughApp(core.version) as unknown as typeof app;
   } else {
     throw new Error('usage: node first-delivery.js app|passthrough < bundle.json');
   }

@@ -15,10 +15,10 @@
  */
 import * as http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { createAppTester } from 'zapier-platform-core';
 
 import { createRng, type Rng } from './fixtures';
+import { listenOnLoopback } from './loopback';
 
 type Operation = (z: never, bundle: never) => unknown;
 
@@ -183,14 +183,7 @@ export class ZapierIntake {
   }
 
   async start(): Promise<this> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(0, '127.0.0.1', () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    this.port = (this.server.address() as AddressInfo).port;
+    this.port = await listenOnLoopback(this.server);
     return this;
   }
 

@@ -13,7 +13,6 @@
  * {base} is `/v1`, so the app's ECOLOGIC_API_BASE_URL is `http://127.0.0.1:PORT/v1`.
  */
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 
 import { type EventName, EVENT_NAMES, filterKindFor, isEventName, labelTypeFor } from './events';
 import {
@@ -29,6 +28,7 @@ import {
   type Rng,
 } from './fixtures';
 import { type AttemptReport, type DeliverySchedule, type DeliveryStats, isLoopbackHost, WebhookSender } from './sender';
+import { listenOnLoopback } from './loopback';
 
 export interface Organisation {
   organisation_id: string;
@@ -235,14 +235,7 @@ export class SandboxServer {
 
   /** Listens on 127.0.0.1 (port 0 unless configured). */
   async start(): Promise<this> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.opts.port ?? 0, '127.0.0.1', () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    this.port = (this.server.address() as AddressInfo).port;
+    this.port = await listenOnLoopback(this.server, this.opts.port ?? 0);
     return this;
   }
 
