@@ -14,6 +14,11 @@ const loadCountries = (): Countries => {
   return countries;
 };
 
+// Every item looks its country up three times (code, state, phone region) and a feed repeats a
+// handful of spellings, so answers are remembered; the bound keeps odd input from growing it.
+const remembered = new Map<string, string | null>();
+const MAX_REMEMBERED = 512;
+
 /**
  * ISO 3166-1 alpha-2 code from a country as typed: "Australia", "AU", "AUS", any case.
  * Null when blank or not recognised.
@@ -21,6 +26,15 @@ const loadCountries = (): Countries => {
 export const countryCode = (value: unknown): string | null => {
   const typed = readableText(value);
   if (typed === null || typed.length > 80) return null;
+  const known = remembered.get(typed);
+  if (known !== undefined) return known;
+  const code = lookUp(typed);
+  if (remembered.size >= MAX_REMEMBERED) remembered.clear();
+  remembered.set(typed, code);
+  return code;
+};
+
+const lookUp = (typed: string): string | null => {
   const lib = loadCountries();
   const letters = typed.replace(/\./g, '').trim();
   const upper = letters.toUpperCase();
