@@ -1,5 +1,5 @@
 import nock from 'nock';
-import { authentication } from '../src/zapier/authentication';
+import { authentication, labelFor } from '../src/zapier/authentication';
 import { apiBaseUrl } from '../src/zapier/base-url';
 import { API, API_KEY, app, newTester, useNock } from './helpers';
 
@@ -26,6 +26,7 @@ describe('connection', () => {
       organisation_id: 'org_7Qm2Lx',
       organisation_name: 'Sunrise Solar Pty Ltd',
       email: 'it@sunrise.example',
+      connection_label: 'Sunrise Solar Pty Ltd',
     });
   });
 
@@ -37,15 +38,20 @@ describe('connection', () => {
     });
   });
 
-  test('the connection label is the organisation name, else the email, never the key', async () => {
-    const z = {} as Parameters<typeof authentication.connectionLabel>[0];
-    const label = (inputData: Record<string, unknown>) =>
-      authentication.connectionLabel(z, { inputData, authData: { api_key: API_KEY } } as unknown as Parameters<
-        typeof authentication.connectionLabel
-      >[1]);
-    expect(await label({ organisation_name: ' Sunrise Solar Pty Ltd ', email: 'it@sunrise.example' })).toBe('Sunrise Solar Pty Ltd');
-    expect(await label({ organisation_name: '', email: 'it@sunrise.example' })).toBe('it@sunrise.example');
-    expect(await label({})).toBe('Ecologic account');
+  test('a /me without an organisation id is an unexpected response', async () => {
+    nock(API).get('/me').reply(200, { organisation_name: 'Sunrise Solar Pty Ltd' });
+    await expect(testAuth()).rejects.toThrow(/Unexpected response from Ecologic for GET \/me: organisation_id/);
+  });
+
+  test('the connection label is the organisation name, else the email, else the id; never the key', async () => {
+    expect(authentication.connectionLabel).toBe('{{bundle.inputData.connection_label}}');
+    expect(labelFor({ organisation_id: 'org_1', organisation_name: ' Sunrise Solar Pty Ltd ', email: 'it@sunrise.example' })).toBe(
+      'Sunrise Solar Pty Ltd',
+    );
+    expect(labelFor({ organisation_id: 'org_1', organisation_name: '', email: 'it@sunrise.example' })).toBe('it@sunrise.example');
+    expect(labelFor({ organisation_id: 'org_1', organisation_name: null, email: null })).toBe('org_1');
+    nock(API).get('/me').reply(200, { organisation_id: 'org_1', email: 'it@sunrise.example' });
+    await expect(testAuth()).resolves.toMatchObject({ connection_label: 'it@sunrise.example' });
   });
 });
 

@@ -135,6 +135,7 @@ describe('body shapes', () => {
     ['a string', 'Jack Thompson', /the delivery body is text; expected a JSON object or an array of objects/],
     ['a number', 4990, /the delivery body is a number/],
     ['null', null, /the delivery body is null/],
+    ['missing', undefined, /the delivery body is missing; expected a JSON object/],
     ['an empty object', {}, /the delivery body is an empty object/],
     ['an array with a string', [{ a: 1 }, 'jack@example.com'], /element 1 of the delivery is text, not a JSON object/],
     ['an array of arrays', [[1]], /element 0 of the delivery is an array/],

@@ -79,11 +79,11 @@ test('D007: every URL in the app definition is https', () => {
   expect(urls.filter((url) => url.startsWith('http://'))).toEqual([]);
 });
 
-test('D003: the connection label is a function of the /me result and never reads authData', () => {
+test('D003: the connection label is built from the /me result only, never from authData', () => {
   const label = app.authentication?.connectionLabel;
-  expect(label).toEqual(expect.any(Function));
-  const source = String(label);
-  expect(source).not.toMatch(/authData|api_key/);
+  expect(typeof label).toBe('string');
+  expect(label).toMatch(/^\{\{bundle\.inputData\.\w+\}\}$/);
+  expect(String(label)).not.toMatch(/authData|api_key/);
 });
 
 test('each output field type is one Zapier understands', () => {

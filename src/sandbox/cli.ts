@@ -68,7 +68,7 @@ async function serve(flags: CliArgs['flags']): Promise<void> {
       `cap ${s.capDelayMs} ms, ${s.maxAttempts} attempts, ${s.timeoutMs} ms timeout; loopback receivers only.`,
   );
   console.log('');
-  console.log('Put these lines in .env to point `zapier-platform invoke auth test` and `invoke trigger` at it:');
+  console.log('Put these lines in .env to point `zapier-platform invoke auth test` and `invoke trigger list_actions` at it:');
   console.log('');
   console.log(`ECOLOGIC_API_BASE_URL=${sandbox.apiBaseUrl}`);
   console.log(`authData_api_key=${sandbox.apiKey}`);

@@ -2,18 +2,19 @@ import type { Authentication, Bundle, ZObject } from 'zapier-platform-core';
 import { callEcologic } from './api';
 import { guarded } from './errors';
 
-/** `GET /me`: proves the key works and names the organisation for the connection label. */
+/** The organisation's name, else the key owner's email, else the organisation id; never the key. */
+export const labelFor = (me: { organisation_id: string; organisation_name?: string | null; email?: string | null }): string =>
+  me.organisation_name?.trim() || me.email?.trim() || me.organisation_id;
+
+/** `GET /me`: proves the key works, and names the connection. */
 const testConnection = async (z: ZObject, _bundle: Bundle) => {
   const me = await callEcologic(z, { method: 'GET', path: '/me', expect: (shapes) => shapes.meResponse });
-  return { organisation_id: me.organisation_id, organisation_name: me.organisation_name, email: me.email ?? null };
-};
-
-/** The organisation's name, else the key owner's email; never anything from authData. */
-export const connectionLabel = async (_z: ZObject, bundle: Bundle): Promise<string> => {
-  const me = (bundle.inputData ?? {}) as { organisation_name?: unknown; email?: unknown };
-  if (typeof me.organisation_name === 'string' && me.organisation_name.trim()) return me.organisation_name.trim();
-  if (typeof me.email === 'string' && me.email.trim()) return me.email.trim();
-  return 'Ecologic account';
+  return {
+    organisation_id: me.organisation_id,
+    organisation_name: me.organisation_name ?? null,
+    email: me.email ?? null,
+    connection_label: labelFor(me),
+  };
 };
 
 export const authentication = {
@@ -29,5 +30,6 @@ export const authentication = {
     },
   ],
   test: guarded('Connection test', testConnection),
-  connectionLabel,
+  // A template over the test result (not a function), so the CLI's `invoke auth label` shows it too.
+  connectionLabel: '{{bundle.inputData.connection_label}}',
 } satisfies Authentication;

@@ -7,7 +7,7 @@ const id = z.string().trim().min(1);
 
 export const meResponse = z.looseObject({
   organisation_id: id,
-  organisation_name: z.string().trim().min(1),
+  organisation_name: z.string().nullish(),
   email: z.string().nullish(),
 });
 
