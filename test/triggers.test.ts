@@ -106,3 +106,11 @@ test.each([
   nock(API).get('/notifications/samples').query({ event: 'Audit:Create', limit }).reply(200, { data: [] });
   expect(await run(newTester(), 'audit_created', 'performList', { meta })).toEqual([]);
 });
+
+test('performUnsubscribe without a subscription id makes no request and says why', async () => {
+  // useNock fails the test on any request, since no interceptor is set up.
+  expect(await run(newTester(), 'audit_created', 'performUnsubscribe', { subscribeData: {} })).toEqual({
+    removed: false,
+    reason: 'no subscription id',
+  });
+});
