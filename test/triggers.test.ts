@@ -109,7 +109,7 @@ test.each([
 
 test('performUnsubscribe without a subscription id makes no request and says why', async () => {
   // useNock fails the test on any request, since no interceptor is set up.
-  expect(await run(newTester(), 'audit_created', 'performUnsubscribe', { subscribeData: {} })).toEqual({
+  expect(await run(newTester(), 'audit_created', 'performUnsubscribe', { subscribeData: undefined })).toEqual({
     removed: false,
     reason: 'no subscription id',
   });
