@@ -12,8 +12,11 @@ export interface SignedDelivery {
   readonly webhookId: string | null | undefined;
   readonly webhookTimestamp: string | null | undefined;
   readonly webhookSignature: string | null | undefined;
-  /** The body as received; further candidates (a re-serialisation) are tried only if it fails. */
-  readonly bodies: readonly string[];
+  /**
+   * The body as received, then further candidates (a re-serialisation); iterated lazily, so a
+   * candidate is produced only when the ones before it did not match.
+   */
+  readonly bodies: Iterable<string>;
 }
 
 export type Verification = { readonly ok: true } | { readonly ok: false; readonly reason: string };

@@ -39,6 +39,16 @@ const bodyOf = (bundle: Bundle): unknown => {
   }
 };
 
+/**
+ * What may have been signed: the raw content exactly as received, then a re-serialisation of the
+ * parsed body, which is computed only when the raw content did not verify.
+ */
+function* signedBodies(bundle: Bundle): Generator<string> {
+  const raw = bundle.rawRequest?.content;
+  if (typeof raw === 'string') yield raw;
+  if (!isEmpty(bundle.cleanedRequest)) yield JSON.stringify(bundle.cleanedRequest);
+}
+
 const subscriptionOf = (bundle: Bundle): { id: string; secret: string | undefined } => {
   const data = (bundle.subscribeData ?? {}) as { id?: unknown; secret?: unknown };
   return {
@@ -61,14 +71,9 @@ export const receiveDelivery =
     const subscription = subscriptionOf(bundle);
 
     if (subscription.secret) {
-      const raw = bundle.rawRequest?.content;
-      const bodies = [
-        ...(typeof raw === 'string' ? [raw] : []),
-        ...(isEmpty(bundle.cleanedRequest) ? [] : [JSON.stringify(bundle.cleanedRequest)]),
-      ];
       const verdict = verifyDelivery(
         subscription.secret,
-        { webhookId, webhookTimestamp, webhookSignature: deliveryHeader(headers, 'webhook-signature'), bodies },
+        { webhookId, webhookTimestamp, webhookSignature: deliveryHeader(headers, 'webhook-signature'), bodies: signedBodies(bundle) },
         new Date(),
       );
       if (!verdict.ok) {
