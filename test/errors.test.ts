@@ -76,6 +76,7 @@ describe('Retry-After', () => {
     ['Fri, 27 Nov 2026 00:01:00 GMT', 60],
     ['Thu, 26 Nov 2026 23:00:00 GMT', 0],
     ['soon', undefined],
+    ['1.5', undefined],
     [null, undefined],
   ])('%p -> %p seconds', (header, expected) => {
     expect(retryAfterSeconds(header, now)).toBe(expected);

@@ -10,6 +10,7 @@
 import * as http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
+import { isLoopbackHost, retryAfterMs } from '../core/net';
 
 export interface DeliverySchedule {
   /** Backoff base: retry n waits a random time up to min(cap, base * 2^(n-1)). */
@@ -55,27 +56,6 @@ export function retryDelayMs(
     return Math.max(jittered, Math.min(retryAfterMs, backoffCeilingMs(n + 1, schedule)));
   }
   return jittered;
-}
-
-/**
- * `Retry-After` as milliseconds from `nowMs`: delta-seconds (`120`) or an HTTP date. Unparseable or
- * absent values give undefined; dates in the past give 0.
- */
-export function parseRetryAfter(value: string | string[] | undefined, nowMs: number = Date.now()): number | undefined {
-  const raw = Array.isArray(value) ? value[0] : value;
-  if (raw === undefined) return undefined;
-  const text = raw.trim();
-  if (text === '') return undefined;
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
-  if (/^[+-]?\d*\.?\d+$/.test(text)) return undefined; // negative or fractional: not valid
-  const date = Date.parse(text);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, date - nowMs);
-}
-
-export function isLoopbackHost(hostname: string): boolean {
-  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
 /** The subscription data the sender needs, looked up again before every attempt. */
@@ -324,12 +304,12 @@ export class WebhookSender {
     d.state = 'in_flight';
     let outcome: AttemptOutcome;
     let status: number | undefined;
-    let retryAfterMs: number | undefined;
+    let retryAfter: number | undefined;
     try {
       const res = await this.post(d, url, target.secret);
       status = res.status;
       outcome = classify(res.status);
-      if (outcome === 'rate_limited') retryAfterMs = parseRetryAfter(res.retryAfter);
+      if (outcome === 'rate_limited') retryAfter = retryAfterMs(res.retryAfter);
     } catch (err) {
       outcome = (err as Error).message === 'timeout' ? 'timeout' : 'network';
     } finally {
@@ -353,7 +333,7 @@ export class WebhookSender {
       this.cancelSubscription(d.subscriptionId);
     } else {
       this.counters.failedAttempts++;
-      const delay = retryDelayMs(d.attempt, this.schedule, this.random, retryAfterMs);
+      const delay = retryDelayMs(d.attempt, this.schedule, this.random, retryAfter);
       const elapsed = Date.now() - (d.firstAttemptAt ?? Date.now());
       if (!this.opts.lookup(d.subscriptionId)) {
         this.report(d, { outcome, status, result: 'cancelled' });

@@ -27,7 +27,8 @@ import {
   prefixedId,
   type Rng,
 } from './fixtures';
-import { type AttemptReport, type DeliverySchedule, type DeliveryStats, isLoopbackHost, WebhookSender } from './sender';
+import { isLoopbackHost } from '../core/net';
+import { type AttemptReport, type DeliverySchedule, type DeliveryStats, WebhookSender } from './sender';
 import { listenOnLoopback } from './loopback';
 
 export interface Organisation {

@@ -1,5 +1,6 @@
 import type { Bundle, HttpRequestOptions, HttpResponse, ZObject } from 'zapier-platform-core';
 import type { z as zod } from 'zod';
+import { retryAfterMs } from '../core/net';
 import { apiBaseUrl } from './base-url';
 import { appError, expiredAuthError, throttledError } from './errors';
 import type { ResponseShapes } from './responses';
@@ -29,12 +30,8 @@ export const addApiKey = (request: HttpRequestOptions & { url: string }, _z: ZOb
 
 /** Seconds to wait from a Retry-After header: delta-seconds or an HTTP date. */
 export const retryAfterSeconds = (header: string | null | undefined, now: Date = new Date()): number | undefined => {
-  if (!header) return undefined;
-  const trimmed = header.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed);
-  const at = Date.parse(trimmed);
-  if (Number.isNaN(at)) return undefined;
-  return Math.max(0, Math.ceil((at - now.getTime()) / 1000));
+  const ms = retryAfterMs(header, now.getTime());
+  return ms === undefined ? undefined : Math.ceil(ms / 1000);
 };
 
 /** The platform's own error code and message, which the contract keeps free of personal data. */

@@ -1,8 +1,7 @@
+import { isLoopbackHost } from '../core/net';
 import { appError } from './errors';
 
 export const DEFAULT_API_BASE_URL = 'https://api.getecologic.com/v1';
-
-const LOOPBACK = /^(?:127(?:\.\d{1,3}){3}|localhost|\[::1\])$/i;
 
 /**
  * Ecologic's API base URL: production unless `ECOLOGIC_API_BASE_URL` points at staging or a local
@@ -17,7 +16,7 @@ export const apiBaseUrl = (configured: string | undefined = process.env.ECOLOGIC
   } catch {
     throw appError('ECOLOGIC_API_BASE_URL is not a valid URL.', 'InvalidBaseUrl');
   }
-  const loopback = LOOPBACK.test(url.hostname);
+  const loopback = isLoopbackHost(url.hostname);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
     throw appError(
       'ECOLOGIC_API_BASE_URL must use https:// (plain http:// is allowed only for a loopback sandbox such as 127.0.0.1).',

@@ -10,11 +10,11 @@ import { newWebhookSecret } from '../../src/sandbox/fixtures';
 import {
   type AttemptReport,
   backoffCeilingMs,
-  parseRetryAfter,
   PRODUCTION_SCHEDULE,
   retryDelayMs,
   WebhookSender,
 } from '../../src/sandbox/sender';
+import { retryAfterMs } from '../../src/core/net';
 
 describe('backoff schedule (contract 3.4)', () => {
   test('retry n waits at most min(cap, base * 2^(n-1)) with the production numbers', () => {
@@ -60,15 +60,15 @@ describe('Retry-After parsing', () => {
     ['Fri, 27 Nov 2026 03:16:30 GMT', 90_000],
     ['Fri, 27 Nov 2026 03:00:00 GMT', 0],
   ])('%p -> %p ms', (value, ms) => {
-    expect(parseRetryAfter(value, now)).toBe(ms);
+    expect(retryAfterMs(value, now)).toBe(ms);
   });
 
   test.each([[undefined], [''], ['soon'], ['-1'], ['1.5']])('%p is not a usable Retry-After', (value) => {
-    expect(parseRetryAfter(value, now)).toBeUndefined();
+    expect(retryAfterMs(value, now)).toBeUndefined();
   });
 
   test('the first of repeated headers counts', () => {
-    expect(parseRetryAfter(['3', '9'], now)).toBe(3_000);
+    expect(retryAfterMs(['3', '9'], now)).toBe(3_000);
   });
 });
 
