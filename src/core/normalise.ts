@@ -43,7 +43,7 @@ const ENVELOPE_KEYS = new Set([
   'object',
 ]);
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+export const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
 const kindOf = (value: unknown): string => {

@@ -7,8 +7,7 @@ import {
   type ZObject,
 } from 'zapier-platform-core';
 import { fieldsOf } from '../core/catalog';
-import type { RegisteredEvent } from '../core/event-registry';
-import type { EventFilter } from '../core/filters';
+import type { EventDefinition, RegisteredEvent } from '../core/event-registry';
 import { normaliseDelivery, PayloadError } from '../core/normalise';
 import { readableText } from '../core/derive/text';
 import { callEcologic, deleteOnEcologic } from './api';
@@ -17,8 +16,7 @@ import { DROPDOWN_TRIGGER_KEYS } from './dropdowns';
 import { appError, guarded } from './errors';
 
 /** The partner's filter values, as sent to the platform at subscribe time. */
-const filtersOf = (definition: RegisteredEvent, bundle: Bundle): Record<string, string> => {
-  const filter: EventFilter | undefined = 'filter' in definition ? definition.filter : undefined;
+const filtersOf = ({ filter }: EventDefinition, bundle: Bundle): Record<string, string> => {
   const wanted = filter ? readableText(bundle.inputData?.[filter.key]) : null;
   return filter && wanted !== null ? { [filter.key]: wanted } : {};
 };
@@ -70,8 +68,7 @@ const listRecentEvents = (definition: RegisteredEvent) =>
     }
   }) satisfies WebhookTriggerPerformList;
 
-const filterInputFields = (definition: RegisteredEvent) => {
-  const filter: EventFilter | undefined = 'filter' in definition ? definition.filter : undefined;
+const filterInputFields = ({ filter, labelType }: EventDefinition) => {
   if (!filter) return [];
   if (filter.key === 'action') {
     return [
@@ -85,7 +82,7 @@ const filterInputFields = (definition: RegisteredEvent) => {
       },
     ];
   }
-  const labels = 'labelType' in definition && definition.labelType === 'audit' ? DROPDOWN_TRIGGER_KEYS.auditLabels : DROPDOWN_TRIGGER_KEYS.quoteRequestLabels;
+  const labels = labelType === 'audit' ? DROPDOWN_TRIGGER_KEYS.auditLabels : DROPDOWN_TRIGGER_KEYS.quoteRequestLabels;
   return [
     {
       key: 'label',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isPlainObject } from '../core/normalise';
 
 // The shapes of Ecologic's responses (docs/ecologic-api.md section 2). Loaded only when the app
 // calls the API, never on the delivery path. Unknown keys are allowed: the platform may add fields.
@@ -20,9 +21,7 @@ export const subscriptionResponse = z.looseObject({
 // which would drop a "__proto__" key), so "Test trigger" maps exactly what a delivery would carry.
 export const samplesResponse = z.looseObject({
   data: z.array(
-    z.custom<Record<string, unknown>>((value) => value !== null && typeof value === 'object' && !Array.isArray(value), {
-      message: 'each sample must be a JSON object',
-    }),
+    z.custom<Record<string, unknown>>(isPlainObject, { message: 'each sample must be a JSON object' }),
   ),
 });
 
