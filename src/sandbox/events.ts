@@ -4,7 +4,7 @@
  * so there is one list of events in the project.
  */
 import { EVENT_REGISTRY } from '../core/event-registry';
-import { PLATFORM_EVENTS, type PlatformEvent } from '../core/events';
+import { isPlatformEvent, PLATFORM_EVENTS, type PlatformEvent } from '../core/events';
 
 export const EVENT_NAMES: readonly PlatformEvent[] = PLATFORM_EVENTS;
 
@@ -28,9 +28,7 @@ export const SANDBOX_EVENTS: readonly SandboxEvent[] = EVENT_REGISTRY.map((entry
   return out;
 });
 
-export function isEventName(value: unknown): value is EventName {
-  return typeof value === 'string' && (EVENT_NAMES as readonly string[]).includes(value);
-}
+export const isEventName = isPlatformEvent;
 
 export function sandboxEvent(event: EventName): SandboxEvent {
   const found = SANDBOX_EVENTS.find((e) => e.event === event);
