@@ -105,6 +105,24 @@ How to read it:
 - Fields marked "assumed" are not yet in Ecologic's published documentation; see
   [the contract](ecologic-api.md).
 
+## Event identity: one item per event
+
+Every item's **Event ID** (\`id\`) is the event's identity. A retry or a replay of an event has the
+same identity and gives no second item in a Zap; every other event has its own, even when it is
+about the same quote request or audit. The identity is the first of:
+
+1. the envelope's \`event_id\`, then the envelope's \`id\`;
+2. the record's \`event_id\`;
+3. the delivery's \`webhook-id\` (or \`svix-id\`) header, with \`#\` and the position for each record of
+   a delivery that holds several;
+4. \`evt_sha256_…\`: a hash of the event name and everything the record sent.
+
+A quote request's or audit's own \`id\` is never the identity. It is kept as **Record ID (as Sent)**
+(\`record_id\`), and the \`webhook-id\` header as **Delivery ID** (\`delivery_id\`), so no id the
+platform sent is lost. Event names are read without regard to case or surrounding spaces. The full
+rule, and every body and header variant the app accepts, is in
+[the contract, sections 2.10 and 3.5](ecologic-api.md).
+
 ${sections}`;
 };
 

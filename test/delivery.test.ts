@@ -92,9 +92,11 @@ describe('duplicates and replays', () => {
     }
   });
 
-  test('concurrent duplicates under the app tester cache (which ignores nx) give exactly one item', async () => {
+  test('sequential duplicates under the app tester cache (which ignores nx) are caught by the first read', async () => {
+    // Concurrent duplicates need Zapier's atomic nx: test/platform-variants.test.ts covers those.
     const tester = newTester();
-    const results = await Promise.all(Array.from({ length: 5 }, () => run(tester, KEY, 'perform', deliveryBundle(body, { secret: SECRET }))));
+    const results = [];
+    for (let n = 0; n < 3; n += 1) results.push(await run(tester, KEY, 'perform', deliveryBundle(body, { secret: SECRET })));
     expect(results.flat()).toHaveLength(1);
   });
 

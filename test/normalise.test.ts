@@ -63,12 +63,56 @@ describe('derived fields', () => {
   });
 });
 
-describe('id', () => {
-  test('from the body id, then event_id, then the webhook-id header', () => {
-    expect(itemsOf({ id: 'evt_a', event_id: 'evt_b' })[0]!.id).toBe('evt_a');
-    expect(itemsOf({ id: 42 })[0]!.id).toBe(42);
-    expect(itemsOf({ event_id: 'evt_b' }, { webhookId: 'msg_c' })[0]!.id).toBe('evt_b');
-    expect(itemsOf({ first_name: 'Jack' }, { webhookId: 'msg_c' })[0]!.id).toBe('msg_c');
+describe('event identity (the item id)', () => {
+  const label = eventDefinition('RequestQuote:Label:Apply');
+  const labelled = (body: unknown, webhookId?: string) => normaliseDelivery(label, body, { ...meta, webhookId }).items;
+
+  test('the event_id first; a flat body\'s id is the record\'s, kept as record_id', () => {
+    expect(itemsOf({ id: 'qr_a', event_id: 'evt_b' }, { webhookId: 'msg_c' })[0]).toMatchObject({ id: 'evt_b', record_id: 'qr_a', delivery_id: 'msg_c' });
+    expect(itemsOf({ event_id: 42 })[0]!.id).toBe('42');
+    expect(itemsOf({ event_id: ' evt_b ' })[0]!.id).toBe('evt_b');
+  });
+
+  test('then the webhook-id header, never the record\'s own id', () => {
+    expect(itemsOf({ id: 'qr_a', first_name: 'Jack' }, { webhookId: 'msg_c' })[0]).toMatchObject({ id: 'msg_c', record_id: 'qr_a' });
+  });
+
+  test('two label events about one quote request are two events, whatever id they share', () => {
+    const body = { id: 'qr_5Lm3Dw', quote_request_id: 'qr_5Lm3Dw', label: 'Site visit booked' };
+    const [first] = labelled(body, 'msg_1');
+    const [second] = labelled({ ...body, label: 'Quote sent' }, 'msg_2');
+    expect(first!.id).not.toBe(second!.id);
+    expect([first!.record_id, second!.record_id]).toEqual(['qr_5Lm3Dw', 'qr_5Lm3Dw']);
+    // Without any header either: the content tells them apart, the shared id alone never decides.
+    expect(labelled(body)[0]!.id).not.toBe(labelled({ ...body, label: 'Quote sent' })[0]!.id);
+  });
+
+  test('an envelope: its event_id, else its id; data.id is the record\'s', () => {
+    const envelope = { id: 'evt_env', type: 'RequestQuote:Create', data: { id: 'qr_inner', first_name: 'Jack' } };
+    const [item] = itemsOf(envelope, { webhookId: 'msg_c' });
+    expect(item).toMatchObject({ id: 'evt_env', record_id: 'qr_inner', first_name: 'Jack' });
+    expect(item).not.toHaveProperty('envelope_id');
+    expect(itemsOf({ ...envelope, event_id: 'evt_x' })[0]).toMatchObject({ id: 'evt_x', envelope_id: 'evt_env', record_id: 'qr_inner' });
+    // Envelopes whose data.id is the same resource are still different events.
+    const [a] = itemsOf({ type: 'RequestQuote:Create', data: { id: 'qr_1', a: 1 } }, { webhookId: 'msg_1' });
+    const [b] = itemsOf({ type: 'RequestQuote:Create', data: { id: 'qr_1', a: 1 } }, { webhookId: 'msg_2' });
+    expect(a!.id).not.toBe(b!.id);
+  });
+
+  test('each record of a batch is its own event: the header id with its position, one claim for them all', () => {
+    const result = normaliseDelivery(quote, [{ first_name: 'A' }, { first_name: 'B' }, { first_name: 'A' }], { ...meta, webhookId: 'msg_b' });
+    expect(result.items.map((i) => i.id)).toEqual(['msg_b#1', 'msg_b#2', 'msg_b#3']);
+    expect(result.claims).toEqual(['msg_b', 'msg_b', 'msg_b']);
+    const unsigned = itemsOf([{ first_name: 'A' }, { first_name: 'A' }]).map((i) => i.id);
+    expect(new Set(unsigned).size).toBe(2);
+    // A record with its own event_id claims that id, wherever it travels.
+    expect(normaliseDelivery(quote, [{ event_id: 'evt_1' }, { a: 1 }], { ...meta, webhookId: 'msg_b' }).claims).toEqual(['evt_1', 'msg_b']);
+  });
+
+  test('a repeat of one event inside a delivery gives one item', () => {
+    const result = normaliseDelivery(quote, [{ event_id: 'evt_1', a: 1 }, { event_id: 'evt_1', a: 1 }], meta);
+    expect(result.items).toHaveLength(1);
+    expect(result.skipped.repeated).toBe(1);
   });
 
   test('otherwise a hash of the event and body: the same delivery always gets the same id', () => {
@@ -80,11 +124,10 @@ describe('id', () => {
     expect(contentId('Audit:Create', body)).not.toBe(first);
   });
 
-  test('a body id that is not a string or number is kept as body_id and id is derived', () => {
-    const [item] = itemsOf({ id: { crm: 7 }, event_id: 'evt_b' });
-    expect(item).toMatchObject({ id: 'evt_b', body_id: { crm: 7 } });
-    const [clash] = itemsOf({ id: null, body_id: 'mine', event_id: 'evt_b' });
-    expect(clash).toMatchObject({ id: 'evt_b', body_id: 'mine', body_id_2: null });
+  test('ids that are not strings or numbers are kept as sent under record_id; a body\'s own record_id is kept', () => {
+    expect(itemsOf({ id: { crm: 7 }, event_id: 'evt_b' })[0]).toMatchObject({ id: 'evt_b', record_id: { crm: 7 } });
+    expect(itemsOf({ id: 'qr_1', record_id: 'mine', event_id: 'evt_b' })[0]).toMatchObject({ id: 'evt_b', record_id: 'mine', record_id_2: 'qr_1' });
+    expect(itemsOf({ event_id: 'evt_b' })[0]).toMatchObject({ record_id: null, delivery_id: null });
   });
 });
 
@@ -94,9 +137,19 @@ describe('occurred_at and event', () => {
     expect(itemsOf({ timestamp: 1796008500 })[0]!.occurred_at).toBe('2026-11-30T03:15:00.000Z');
     expect(itemsOf({ a: 1 }, { webhookTimestamp: '1796008500' })[0]!.occurred_at).toBe('2026-11-30T03:15:00.000Z');
     expect(itemsOf({ a: 1 })[0]!.occurred_at).toBe(receivedAt.toISOString());
+    // The body's own time wins over the delivery's: a retry is signed later than the event happened.
+    expect(itemsOf({ created_at: '2026-11-27T14:15:00+11:00' }, { webhookTimestamp: '1796008500' })[0]!.occurred_at).toBe('2026-11-27T03:15:00.000Z');
+    expect(itemsOf({ timestamp: 1796008500 }, { webhookTimestamp: '1796000000' })[0]!.occurred_at).toBe('2026-11-30T03:15:00.000Z');
   });
   test('event is the platform event name', () => {
     expect(itemsOf({ a: 1 })[0]!.event).toBe('RequestQuote:Create');
+  });
+  test('event names compare trimmed and without regard to case', () => {
+    expect(itemsOf({ event: ' requestquote:create ' })[0]!.event).toBe('RequestQuote:Create');
+    expect(normaliseDelivery(eventDefinition('Audit:Create'), { event: 'requestquote:create' }, meta).skipped.otherEvent).toBe(1);
+    expect(normaliseDelivery(eventDefinition('Audit:Create'), { type: 'REQUESTQUOTE:CREATE', data: { a: 1 } }, meta).items).toEqual([]);
+    // A name that is no platform event stays as sent.
+    expect(itemsOf({ event: 'quote.created' })[0]!.event).toBe('quote.created');
   });
 });
 
@@ -106,9 +159,9 @@ describe('body shapes', () => {
       id: 'evt_env',
       type: 'RequestQuote:Create',
       created_at: '2026-11-27T03:15:00Z',
-      data: { first_name: 'Jack', id: 'qr_inner' },
+      data: { first_name: 'Jack', id: 'qr_inner', created_at: 'earlier' },
     });
-    expect(item).toMatchObject({ id: 'qr_inner', envelope_id: 'evt_env', type: 'RequestQuote:Create', first_name: 'Jack', occurred_at: '2026-11-27T03:15:00.000Z' });
+    expect(item).toMatchObject({ id: 'evt_env', record_id: 'qr_inner', type: 'RequestQuote:Create', first_name: 'Jack', created_at: 'earlier', envelope_created_at: '2026-11-27T03:15:00Z' });
   });
 
   test('a flat body with a data field is not mistaken for an envelope', () => {
@@ -153,7 +206,8 @@ describe('body shapes', () => {
 });
 
 test('toZapItem puts the event identity first', () => {
-  expect(Object.keys(toZapItem(quote, { a: 1, event_id: 'x' }, meta)).slice(0, 3)).toEqual(['id', 'event', 'occurred_at']);
+  const record = { fields: { a: 1, event_id: 'x' }, position: 1, count: 1 };
+  expect(Object.keys(toZapItem(quote, record, { id: 'x', source: 'event_id', claim: 'x' }, meta)).slice(0, 3)).toEqual(['id', 'event', 'occurred_at']);
 });
 
 test('a "__proto__" key in the body is kept as a field, not turned into a prototype', () => {

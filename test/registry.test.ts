@@ -19,7 +19,7 @@ describe.each(EVENT_REGISTRY.map((d) => [d.triggerKey, d] as const))('%s', (trig
 
   test('the derivations produce exactly the fields the schema marks as derived', () => {
     const derivedInSchema = fieldsOf(definition.event)
-      .filter((f) => f.origin === 'derived' && !['id', 'event', 'occurred_at'].includes(f.key))
+      .filter((f) => f.origin === 'derived' && !['id', 'event', 'occurred_at', 'record_id', 'delivery_id'].includes(f.key))
       .map((f) => f.key)
       .sort();
     expect(definition.derivations.flatMap((d) => d.outputs).sort()).toEqual(derivedInSchema);
@@ -31,8 +31,9 @@ describe.each(EVENT_REGISTRY.map((d) => [d.triggerKey, d] as const))('%s', (trig
         .filter((f) => f.origin !== 'derived')
         .map((f) => [f.key, (definition.sample as Record<string, unknown>)[f.key]]),
     );
-    const [item] = normaliseDelivery(definition, { ...sent, id: definition.sample.id }, { receivedAt: new Date(definition.sample.occurred_at) }).items;
-    expect(item).toEqual(definition.sample);
+    const meta = { webhookId: definition.sample.delivery_id, receivedAt: new Date(definition.sample.occurred_at) };
+    const [item] = normaliseDelivery(definition, { ...sent, event_id: definition.sample.id }, meta).items;
+    expect(item).toEqual({ ...definition.sample, event_id: definition.sample.id });
   });
 });
 

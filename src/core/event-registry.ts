@@ -63,6 +63,8 @@ export const EVENT_REGISTRY = [
       audit_id: 'aud_8Hq2Xk',
       ...AUDIT_OWNER,
       created_by_email: 'assessor@sunrisesolar.com.au',
+      record_id: null,
+      delivery_id: 'evt_01JDAUDITCREATE0000000001',
     },
   }),
   defineEvent({
@@ -95,6 +97,8 @@ export const EVENT_REGISTRY = [
       current_annual_cost_currency: null,
       estimated_annual_savings_amount: 1150,
       estimated_annual_savings_currency: null,
+      record_id: null,
+      delivery_id: 'evt_01JDAUDITSIMULATE00000001',
     },
   }),
   defineEvent({
@@ -114,6 +118,8 @@ export const EVENT_REGISTRY = [
       assignee_email: 'priya.sharma@sunrisesolar.com.au',
       previous_assignee_email: 'assessor@sunrisesolar.com.au',
       assigned_by_email: 'ops@sunrisesolar.com.au',
+      record_id: null,
+      delivery_id: 'evt_01JDAUDITASSIGN0000000001',
     },
   }),
   defineEvent({
@@ -134,6 +140,8 @@ export const EVENT_REGISTRY = [
       label_id: 'lbl_2Vn8Qe',
       label: 'Report sent',
       applied_by_email: 'priya.sharma@sunrisesolar.com.au',
+      record_id: null,
+      delivery_id: 'evt_01JDAUDITLABEL00000000001',
     },
   }),
   defineEvent({
@@ -170,6 +178,8 @@ export const EVENT_REGISTRY = [
       offer_price_amount: 4990,
       offer_price_currency: null,
       reply_phone_e164: '+61423456789',
+      record_id: null,
+      delivery_id: 'evt_01JDQUOTECREATE0000000001',
     },
   }),
   defineEvent({
@@ -199,6 +209,8 @@ export const EVENT_REGISTRY = [
       full_name: 'Jack Thompson',
       country_code: 'AU',
       reply_phone_e164: '+61423456789',
+      record_id: null,
+      delivery_id: 'evt_01JDQUOTELABEL00000000001',
     },
   }),
 ] as const satisfies readonly EventDefinition<PlatformEvent, object>[];

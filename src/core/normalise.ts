@@ -1,11 +1,11 @@
 import { documentedKeys } from './catalog';
-import { contentId } from './derive/ids';
 import { isoUtc } from './derive/time';
 import type { EventDefinition } from './event-registry';
-import { isPlatformEvent } from './events';
+import { platformEventNamed } from './events';
 import { passesFilter } from './filters';
+import { eventIdentity, usableId, type DeliveredRecord, type EventIdentity } from './identity';
 
-export type ZapItem = Record<string, unknown> & { id: string | number };
+export type ZapItem = Record<string, unknown> & { id: string };
 
 /**
  * The delivery body is not something we can turn into Zap items. The message names the problem and
@@ -24,8 +24,10 @@ export interface DeliveryMeta {
 
 export interface NormalisedDelivery {
   readonly items: ZapItem[];
-  /** Records that named another event, or did not match the partner's filter. */
-  readonly skipped: { readonly otherEvent: number; readonly filtered: number };
+  /** For each item, the key de-duplication claims for it (see `EventIdentity.claim`). */
+  readonly claims: string[];
+  /** Records that named another event, did not match the partner's filter, or repeated an event. */
+  readonly skipped: { readonly otherEvent: number; readonly filtered: number; readonly repeated: number };
 }
 
 // Keys an envelope `{id, event, created_at, data: {...}}` may carry beside `data`.
@@ -70,93 +72,97 @@ const setField = (fields: Record<string, unknown>, key: string, value: unknown):
   Object.defineProperty(fields, key, { value, enumerable: true, writable: true, configurable: true });
 };
 
+/** Keeps a value the platform sent under `key`, or `key_2`… when the body already has that key. */
+const keepAside = (fields: Record<string, unknown>, key: string, value: unknown): void => setField(fields, freeKey(fields, key), value);
+
 const isEnvelope = (body: Record<string, unknown>): boolean =>
   isPlainObject(body.data) && Object.keys(body).every((key) => key === 'data' || ENVELOPE_KEYS.has(key));
 
-/** The event's fields with the envelope's own keys beside them; on a clash both are kept. */
-const unwrapEnvelope = (body: Record<string, unknown>): Record<string, unknown> => {
-  if (!isEnvelope(body)) return body;
-  const fields: Record<string, unknown> = { ...(body.data as Record<string, unknown>) };
-  for (const [key, value] of Object.entries(body)) {
-    if (key === 'data') continue;
-    setField(fields, Object.hasOwn(fields, key) ? freeKey(fields, `envelope_${key}`) : key, value);
-  }
-  return fields;
+const toRecord = (element: Record<string, unknown>, position: number, count: number): DeliveredRecord => {
+  if (!isEnvelope(element)) return { fields: element, position, count };
+  const envelope: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(element)) if (key !== 'data') setField(envelope, key, value);
+  return { fields: element.data as Record<string, unknown>, envelope, position, count };
 };
 
 /** The records a delivery body holds: one object, an envelope, or an array of either. */
-export const recordsOf = (body: unknown): Record<string, unknown>[] => {
+export const recordsOf = (body: unknown): DeliveredRecord[] => {
   if (Array.isArray(body)) {
     return body.map((element, index) => {
       if (!isPlainObject(element)) {
         throw new PayloadError(`element ${index} of the delivery is ${kindOf(element)}, not a JSON object`);
       }
-      return unwrapEnvelope(element);
+      return toRecord(element, index + 1, body.length);
     });
   }
   if (isPlainObject(body)) {
     if (Object.keys(body).length === 0) throw new PayloadError('the delivery body is an empty object');
-    return [unwrapEnvelope(body)];
+    return [toRecord(body, 1, 1)];
   }
   throw new PayloadError(`the delivery body is ${kindOf(body)}; expected a JSON object or an array of objects`);
 };
 
-const isUsableId = (value: unknown): value is string | number =>
-  (typeof value === 'string' && value.trim() !== '') || (typeof value === 'number' && Number.isFinite(value));
-
-/** The record names a platform event other than this trigger's. */
-const namesOtherEvent = (definition: EventDefinition, record: Record<string, unknown>): boolean =>
-  ['event', 'type'].some((key) => {
-    const named = typeof record[key] === 'string' ? (record[key] as string).trim() : undefined;
-    return isPlatformEvent(named) && named !== definition.event;
-  });
+/** The record names a platform event other than this trigger's (spelling and case aside). */
+const namesOtherEvent = (definition: EventDefinition, record: DeliveredRecord): boolean =>
+  [record.fields, record.envelope].some((keys) =>
+    ['event', 'type'].some((key) => {
+      const named = platformEventNamed(keys?.[key]);
+      return named !== undefined && named !== definition.event;
+    }),
+  );
 
 /**
  * One record to one Zap item: every key the platform sent survives (documented strings trimmed,
  * blank ones null), documented keys it left out are null, and derived fields are added beside them
- * without ever overwriting a key the record itself has.
+ * without ever overwriting a key the record itself has. The item's `id` is the event's identity;
+ * the ids the platform sent stay beside it: the record's own `id` as `record_id`, an envelope `id`
+ * that is not the identity as `envelope_id`, the `webhook-id` header as `delivery_id`.
  */
-export const toZapItem = (definition: EventDefinition, record: Record<string, unknown>, meta: DeliveryMeta): ZapItem => {
+export const toZapItem = (definition: EventDefinition, record: DeliveredRecord, identity: EventIdentity, meta: DeliveryMeta): ZapItem => {
   const documented = documentedKeys(definition.event);
   const item: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(record)) {
+  const copy = (key: string, value: unknown) =>
     setField(item, key, documented.has(key) && typeof value === 'string' ? value.trim() || null : value);
+  for (const [key, value] of Object.entries(record.fields)) if (key !== 'id') copy(key, value);
+  for (const [key, value] of Object.entries(record.envelope ?? {})) {
+    if (key !== 'id') copy(Object.hasOwn(item, key) ? freeKey(item, `envelope_${key}`) : key, value);
   }
-  for (const key of documented) {
-    if (!Object.hasOwn(item, key)) item[key] = null;
-  }
+  const sent = (key: string) => Object.hasOwn(item, key);
+  for (const key of documented) if (!sent(key)) item[key] = null;
 
-  const sent = (key: string) => Object.hasOwn(record, key);
-  if (sent('id') && !isUsableId(record.id)) {
-    // Zapier needs a primitive id; keep what was sent under another name.
-    item[freeKey(item, 'body_id')] = record.id;
-    delete item.id;
+  const bodySent = new Set(Object.keys(item));
+  // An id is kept aside under its own name (`_2`… if the body has that key); absent, the key is null.
+  const keepId = (key: string, has: boolean, value: unknown) => {
+    if (has) keepAside(item, key, value);
+    else if (!sent(key)) item[key] = null;
+  };
+  keepId('record_id', Object.hasOwn(record.fields, 'id'), record.fields.id);
+  if (record.envelope && Object.hasOwn(record.envelope, 'id') && identity.source !== 'envelope_id') {
+    keepAside(item, 'envelope_id', record.envelope.id);
   }
-  if (!isUsableId(item.id)) {
-    item.id = isUsableId(record.event_id)
-      ? record.event_id
-      : meta.webhookId && meta.webhookId.trim() !== ''
-        ? meta.webhookId.trim()
-        : contentId(definition.event, record);
-  }
-  if (!sent('event')) item.event = definition.event;
+  keepId('delivery_id', usableId(meta.webhookId) !== null, usableId(meta.webhookId));
+
+  // The name as published, when the platform spelled this trigger's event another way.
+  if (!sent('event') || platformEventNamed(item.event) === definition.event) item.event = definition.event;
   if (!sent('occurred_at')) {
     item.occurred_at =
-      isoUtc(record.created_at) ?? isoUtc(record.timestamp) ?? isoUtc(meta.webhookTimestamp) ?? meta.receivedAt.toISOString();
+      isoUtc(item.created_at) ?? isoUtc(item.timestamp) ?? isoUtc(meta.webhookTimestamp) ?? meta.receivedAt.toISOString();
   }
 
   for (const derivation of definition.derivations) {
     for (const [key, value] of Object.entries(derivation.derive(item))) {
-      if (!sent(key)) item[key] = value;
+      if (!bodySent.has(key)) item[key] = value;
     }
   }
   // Same keys and values; the event's identity first, as a partner reads it in the Zap editor.
-  return { id: item.id, event: item.event, occurred_at: item.occurred_at, ...item } as ZapItem;
+  const { event, occurred_at: occurredAt, ...rest } = item;
+  return { id: identity.id, event, occurred_at: occurredAt, ...rest } as ZapItem;
 };
 
 /**
- * A delivery body to Zap items for one trigger: records naming another event and records the
- * partner's filter excludes produce no item; a body that is not JSON objects is a PayloadError.
+ * A delivery body to Zap items for one trigger: records naming another event, records the
+ * partner's filter excludes and repeats of an event within the delivery produce no item; a body
+ * that is not JSON objects is a PayloadError. `claims[i]` is what de-duplicates `items[i]`.
  */
 export const normaliseDelivery = (
   definition: EventDefinition,
@@ -165,16 +171,28 @@ export const normaliseDelivery = (
   inputData: Readonly<Record<string, unknown>> = {},
 ): NormalisedDelivery => {
   const items: ZapItem[] = [];
-  let otherEvent = 0;
-  let filtered = 0;
+  const claims: string[] = [];
+  const seen = new Set<string>();
+  const skipped = { otherEvent: 0, filtered: 0, repeated: 0 };
+  const deliveryId = usableId(meta.webhookId);
   for (const record of recordsOf(body)) {
     if (namesOtherEvent(definition, record)) {
-      otherEvent += 1;
+      skipped.otherEvent += 1;
       continue;
     }
-    const item = toZapItem(definition, record, meta);
-    if (passesFilter(definition.filter, item, inputData)) items.push(item);
-    else filtered += 1;
+    const identity = eventIdentity(definition.event, record, deliveryId);
+    if (seen.has(identity.id)) {
+      skipped.repeated += 1;
+      continue;
+    }
+    seen.add(identity.id);
+    const item = toZapItem(definition, record, identity, meta);
+    if (!passesFilter(definition.filter, item, inputData)) {
+      skipped.filtered += 1;
+      continue;
+    }
+    items.push(item);
+    claims.push(identity.claim);
   }
-  return { items, skipped: { otherEvent, filtered } };
+  return { items, claims, skipped };
 };

@@ -19,7 +19,21 @@ export interface SignedDelivery {
   readonly bodies: Iterable<string>;
 }
 
-export type Verification = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+/** On success, `body` is the candidate that verified: the only bytes a caller may read the delivery from. */
+export type Verification = { readonly ok: true; readonly body: string } | { readonly ok: false; readonly reason: string };
+
+/**
+ * A signer for a `whsec_` secret, or null when the secret can never verify anything: no prefix,
+ * not base64, or an empty key. Subscribe checks it so a Zap never turns on with such a secret.
+ */
+export const signerFor = (secret: unknown): Webhook | null => {
+  if (typeof secret !== 'string' || !secret.startsWith('whsec_')) return null;
+  try {
+    return new Webhook(secret);
+  } catch {
+    return null;
+  }
+};
 
 const reject = (reason: string): Verification => ({ ok: false, reason });
 
@@ -55,17 +69,13 @@ export const verifyDelivery = (
   const provided = v1Signatures(webhookSignature);
   if (provided.length === 0) return reject('the webhook-signature header has no v1 signature');
 
-  let signer: Webhook;
-  try {
-    signer = new Webhook(secret);
-  } catch {
-    return reject('the subscription secret is not a valid whsec_ secret');
-  }
+  const signer = signerFor(secret);
+  if (!signer) return reject('the subscription secret is not a valid whsec_ secret');
   const signedAt = new Date(timestamp * 1000);
   for (const body of delivery.bodies) {
     const expected = Buffer.from(signer.sign(webhookId, signedAt, body).slice(3), 'base64');
     if (provided.some((candidate) => candidate.length === expected.length && timingSafeEqual(candidate, expected))) {
-      return { ok: true };
+      return { ok: true, body };
     }
   }
   return reject('the signature did not match');

@@ -2,10 +2,10 @@ import type { Bundle, ZObject } from 'zapier-platform-core';
 import type { RegisteredEvent } from '../core/event-registry';
 import { normaliseDelivery, PayloadError, type ZapItem } from '../core/normalise';
 import { verifyDelivery } from '../core/signature';
-import { claimDelivery } from './dedupe';
+import { claimDeliveries } from './dedupe';
 import { appError, haltedError } from './errors';
 
-type Headers = Readonly<Record<string, string>>;
+type Headers = Readonly<Record<string, unknown>>;
 
 /**
  * A delivery header by its lowercase name, e.g. `webhook-id`. Zapier renames incoming headers to
@@ -21,20 +21,38 @@ export const deliveryHeader = (headers: Headers | undefined, name: string): stri
   return undefined;
 };
 
+/** The Standard Webhooks headers, each also accepted under its Svix name (a platform sending via Svix). */
+export const webhookHeaders = (headers: Headers | undefined) => {
+  const either = (part: 'id' | 'timestamp' | 'signature') =>
+    deliveryHeader(headers, `webhook-${part}`) ?? deliveryHeader(headers, `svix-${part}`);
+  return { webhookId: either('id'), webhookTimestamp: either('timestamp'), webhookSignature: either('signature') };
+};
+
 const isEmpty = (value: unknown): boolean =>
   value === undefined ||
   value === null ||
   (typeof value === 'object' && Object.keys(value as object).length === 0) ||
   (typeof value === 'string' && value.trim() === '');
 
-/** The delivered JSON: Zapier's parsed body, or the raw content when Zapier could not parse it. */
-const bodyOf = (bundle: Bundle): unknown => {
-  if (!isEmpty(bundle.cleanedRequest)) return bundle.cleanedRequest;
+const parseJson = (content: string): unknown => {
+  try {
+    return JSON.parse(content);
+  } catch {
+    throw new PayloadError('the delivery body is not valid JSON');
+  }
+};
+
+/**
+ * An unsigned delivery's JSON: the raw content as the platform sent it, else Zapier's parsed body
+ * (which may also carry query-string values, so it comes second).
+ */
+const unsignedBody = (bundle: Bundle): unknown => {
   const content = bundle.rawRequest?.content;
   if (typeof content !== 'string' || content.trim() === '') return bundle.cleanedRequest;
   try {
     return JSON.parse(content);
   } catch {
+    if (!isEmpty(bundle.cleanedRequest)) return bundle.cleanedRequest;
     throw new PayloadError('the delivery body is not valid JSON');
   }
 };
@@ -59,34 +77,33 @@ const subscriptionOf = (bundle: Bundle): { id: string; secret: string | undefine
 
 /**
  * `perform` of every event trigger: verify the signature when the subscription has a secret, turn
- * the body into Zap items, and drop events this Zap has already received. Nothing here makes an
- * HTTP request, whatever URLs a payload contains.
+ * the bytes that verified (and nothing else) into Zap items, and drop events this Zap has already
+ * received. Headers come from the request's headers only, never from the body. Nothing here makes
+ * an HTTP request, whatever URLs a payload contains.
  */
 export const receiveDelivery =
   (definition: RegisteredEvent) =>
   async (z: ZObject, bundle: Bundle): Promise<ZapItem[]> => {
-    const headers = { ...(bundle.cleanedRequest?.headers as Headers | undefined), ...bundle.rawRequest?.headers };
-    const webhookId = deliveryHeader(headers, 'webhook-id');
-    const webhookTimestamp = deliveryHeader(headers, 'webhook-timestamp');
+    const { webhookId, webhookTimestamp, webhookSignature } = webhookHeaders(bundle.rawRequest?.headers);
     const subscription = subscriptionOf(bundle);
 
-    if (subscription.secret) {
-      const verdict = verifyDelivery(
-        subscription.secret,
-        { webhookId, webhookTimestamp, webhookSignature: deliveryHeader(headers, 'webhook-signature'), bodies: signedBodies(bundle) },
-        new Date(),
-      );
-      if (!verdict.ok) {
-        z.console.warn(`${definition.triggerKey}: delivery rejected, ${verdict.reason}`);
-        throw haltedError(
-          `Ecologic delivery rejected: ${verdict.reason}. This run was stopped and no data was passed on. If this repeats, turn the Zap off and on again to renew its signing secret.`,
-        );
-      }
-    }
-
     let items: ZapItem[];
+    let claims: string[];
     try {
-      ({ items } = normaliseDelivery(definition, bodyOf(bundle), { webhookId, webhookTimestamp, receivedAt: new Date() }, bundle.inputData));
+      let body: unknown;
+      if (subscription.secret) {
+        const verdict = verifyDelivery(subscription.secret, { webhookId, webhookTimestamp, webhookSignature, bodies: signedBodies(bundle) }, new Date());
+        if (!verdict.ok) {
+          z.console.warn(`${definition.triggerKey}: delivery rejected, ${verdict.reason}`);
+          throw haltedError(
+            `Ecologic delivery rejected: ${verdict.reason}. This run was stopped and no data was passed on. If this repeats, turn the Zap off and on again to renew its signing secret.`,
+          );
+        }
+        body = parseJson(verdict.body);
+      } else {
+        body = unsignedBody(bundle);
+      }
+      ({ items, claims } = normaliseDelivery(definition, body, { webhookId, webhookTimestamp, receivedAt: new Date() }, bundle.inputData));
     } catch (error) {
       if (error instanceof PayloadError) {
         throw appError(`${definition.label}: ${error.message}. Ecologic must send a JSON object per event.`, 'InvalidPayload');
@@ -94,12 +111,9 @@ export const receiveDelivery =
       throw error;
     }
 
-    const fresh: ZapItem[] = [];
-    for (const item of items) {
-      const claim = await claimDelivery(z, subscription.id, String(item.id));
-      if (claim === 'duplicate') continue;
-      if (claim === 'unknown') z.console.warn(`${definition.triggerKey}: de-duplication cache unavailable; delivering without it`);
-      fresh.push(item);
+    const outcome = await claimDeliveries(z, subscription.id, claims);
+    if ([...outcome.values()].includes('unknown')) {
+      z.console.warn(`${definition.triggerKey}: de-duplication cache unavailable; delivering without it`);
     }
-    return fresh;
+    return items.filter((_item, index) => outcome.get(claims[index]!) !== 'duplicate');
   };

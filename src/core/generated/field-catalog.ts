@@ -5,7 +5,7 @@ import type { PlatformEvent } from '../events';
 
 export const FIELD_CATALOG: Record<PlatformEvent, readonly CatalogField[]> = {
   "Audit:Create": [
-    {"key":"id","label":"Event ID","type":"string","origin":"derived","description":"The event's id: the body's `id` or `event_id`, else the `webhook-id` header, else a hash of the event and body. The same event always has the same id."},
+    {"key":"id","label":"Event ID","type":"string","origin":"derived","description":"The event's identity, the same on every retry of it and different for every other event: the `event_id` (in an envelope, its `event_id` or `id`), else the `webhook-id` header (with `#` and the position for each record of a batch), else a hash of the event and everything it sent. Never a quote request's or audit's own id."},
     {"key":"event","label":"Event","type":"string","origin":"derived","description":"The platform event name, e.g. `RequestQuote:Create`."},
     {"key":"occurred_at","label":"Occurred At","type":"datetime","origin":"derived","description":"When the event happened, ISO-8601 UTC: from the body (`occurred_at`, `created_at` or `timestamp`), else the delivery timestamp, else the time Zapier received it."},
     {"key":"audit_id","label":"Audit ID","type":"string","origin":"assumed","description":"The audit's id."},
@@ -24,9 +24,11 @@ export const FIELD_CATALOG: Record<PlatformEvent, readonly CatalogField[]> = {
     {"key":"state_code","label":"State Code","type":"string","origin":"derived","description":"Australian state or territory code (`NSW`, `VIC`, `QLD`, `SA`, `WA`, `TAS`, `NT`, `ACT`) when the country is Australia or not given; otherwise null."},
     {"key":"phone_e164","label":"Phone (E.164)","type":"string","origin":"derived","description":"The owner's phone in E.164 form (e.g. `+61412345678`); null when not a valid number."},
     {"key":"created_by_email","label":"Created By Email","type":"string","origin":"assumed","description":"Email of the user who created the audit."},
+    {"key":"record_id","label":"Record ID (as Sent)","type":"string","origin":"derived","description":"The `id` the record itself carried (a flat body's `id`, or `data.id` in an envelope), usually the quote request's or audit's id; null when it sent none."},
+    {"key":"delivery_id","label":"Delivery ID","type":"string","origin":"derived","description":"The delivery's `webhook-id` header, the same on every retry; null for samples and for deliveries without one."},
   ],
   "Audit:Simulate": [
-    {"key":"id","label":"Event ID","type":"string","origin":"derived","description":"The event's id: the body's `id` or `event_id`, else the `webhook-id` header, else a hash of the event and body. The same event always has the same id."},
+    {"key":"id","label":"Event ID","type":"string","origin":"derived","description":"The event's identity, the same on every retry of it and different for every other event: the `event_id` (in an envelope, its `event_id` or `id`), else the `webhook-id` header (with `#` and the position for each record of a batch), else a hash of the event and everything it sent. Never a quote request's or audit's own id."},
     {"key":"event","label":"Event","type":"string","origin":"derived","description":"The platform event name, e.g. `RequestQuote:Create`."},
     {"key":"occurred_at","label":"Occurred At","type":"datetime","origin":"derived","description":"When the event happened, ISO-8601 UTC: from the body (`occurred_at`, `created_at` or `timestamp`), else the delivery timestamp, else the time Zapier received it."},
     {"key":"audit_id","label":"Audit ID","type":"string","origin":"assumed","description":"The audit's id."},
@@ -56,9 +58,11 @@ export const FIELD_CATALOG: Record<PlatformEvent, readonly CatalogField[]> = {
     {"key":"current_annual_cost_currency","label":"Current Annual Cost Currency","type":"string","origin":"derived","description":"ISO 4217 currency code when `current_annual_cost` states one (e.g. `AUD` for \"AUD\" or \"A$\"), else null."},
     {"key":"estimated_annual_savings_amount","label":"Estimated Annual Savings Amount","type":"number","origin":"derived","description":"The amount in `estimated_annual_savings` as a number (e.g. 4990.5); null for \"POA\", blank or unreadable text."},
     {"key":"estimated_annual_savings_currency","label":"Estimated Annual Savings Currency","type":"string","origin":"derived","description":"ISO 4217 currency code when `estimated_annual_savings` states one (e.g. `AUD` for \"AUD\" or \"A$\"), else null."},
+    {"key":"record_id","label":"Record ID (as Sent)","type":"string","origin":"derived","description":"The `id` the record itself carried (a flat body's `id`, or `data.id` in an envelope), usually the quote request's or audit's id; null when it sent none."},
+    {"key":"delivery_id","label":"Delivery ID","type":"string","origin":"derived","description":"The delivery's `webhook-id` header, the same on every retry; null for samples and for deliveries without one."},
   ],
   "Audit:Assign": [
-    {"key":"id","label":"Event ID","type":"string","origin":"derived","description":"The event's id: the body's `id` or `event_id`, else the `webhook-id` header, else a hash of the event and body. The same event always has the same id."},
+    {"key":"id","label":"Event ID","type":"string","origin":"derived","description":"The event's identity, the same on every retry of it and different for every other event: the `event_id` (in an envelope, its `event_id` or `id`), else the `webhook-id` header (with `#` and the position for each record of a batch), else a hash of the event and everything it sent. Never a quote request's or audit's own id."},
     {"key":"event","label":"Event","type":"string","origin":"derived","description":"The platform event name, e.g. `RequestQuote:Create`."},
     {"key":"occurred_at","label":"Occurred At","type":"datetime","origin":"derived","description":"When the event happened, ISO-8601 UTC: from the body (`occurred_at`, `created_at` or `timestamp`), else the delivery timestamp, else the time Zapier received it."},
     {"key":"audit_id","label":"Audit ID","type":"string","origin":"assumed","description":"The audit's id."},
@@ -80,9 +84,11 @@ export const FIELD_CATALOG: Record<PlatformEvent, readonly CatalogField[]> = {
     {"key":"assignee_email","label":"Assignee Email","type":"string","origin":"assumed","description":"Email of the user now responsible for the audit."},
     {"key":"previous_assignee_email","label":"Previous Assignee Email","type":"string","origin":"assumed","description":"Email of the previously responsible user, if any."},
     {"key":"assigned_by_email","label":"Assigned By Email","type":"string","origin":"assumed","description":"Email of the user who made the assignment."},
+    {"key":"record_id","label":"Record ID (as Sent)","type":"string","origin":"derived","description":"The `id` the record itself carried (a flat body's `id`, or `data.id` in an envelope), usually the quote request's or audit's id; null when it sent none."},
+    {"key":"delivery_id","label":"Delivery ID","type":"string","origin":"derived","description":"The delivery's `webhook-id` header, the same on every retry; null for samples and for deliveries without one."},
   ],
   "Audit:Label:Apply": [
-    {"key":"id","label":"Event ID","type":"string","origin":"derived","description":"The event's id: the body's `id` or `event_id`, else the `webhook-id` header, else a hash of the event and body. The same event always has the same id."},
+    {"key":"id","label":"Event ID","type":"string","origin":"derived","description":"The event's identity, the same on every retry of it and different for every other event: the `event_id` (in an envelope, its `event_id` or `id`), else the `webhook-id` header (with `#` and the position for each record of a batch), else a hash of the event and everything it sent. Never a quote request's or audit's own id."},
     {"key":"event","label":"Event","type":"string","origin":"derived","description":"The platform event name, e.g. `RequestQuote:Create`."},
     {"key":"occurred_at","label":"Occurred At","type":"datetime","origin":"derived","description":"When the event happened, ISO-8601 UTC: from the body (`occurred_at`, `created_at` or `timestamp`), else the delivery timestamp, else the time Zapier received it."},
     {"key":"audit_id","label":"Audit ID","type":"string","origin":"assumed","description":"The audit's id."},
@@ -103,9 +109,11 @@ export const FIELD_CATALOG: Record<PlatformEvent, readonly CatalogField[]> = {
     {"key":"label_id","label":"Label ID","type":"string","origin":"assumed","description":"The applied label's id."},
     {"key":"label","label":"Label","type":"string","origin":"assumed","description":"The applied label's name, e.g. \"Report sent\"."},
     {"key":"applied_by_email","label":"Applied By Email","type":"string","origin":"assumed","description":"Email of the staff member who applied the label."},
+    {"key":"record_id","label":"Record ID (as Sent)","type":"string","origin":"derived","description":"The `id` the record itself carried (a flat body's `id`, or `data.id` in an envelope), usually the quote request's or audit's id; null when it sent none."},
+    {"key":"delivery_id","label":"Delivery ID","type":"string","origin":"derived","description":"The delivery's `webhook-id` header, the same on every retry; null for samples and for deliveries without one."},
   ],
   "RequestQuote:Create": [
-    {"key":"id","label":"Event ID","type":"string","origin":"derived","description":"The event's id: the body's `id` or `event_id`, else the `webhook-id` header, else a hash of the event and body. The same event always has the same id."},
+    {"key":"id","label":"Event ID","type":"string","origin":"derived","description":"The event's identity, the same on every retry of it and different for every other event: the `event_id` (in an envelope, its `event_id` or `id`), else the `webhook-id` header (with `#` and the position for each record of a batch), else a hash of the event and everything it sent. Never a quote request's or audit's own id."},
     {"key":"event","label":"Event","type":"string","origin":"derived","description":"The platform event name, e.g. `RequestQuote:Create`."},
     {"key":"occurred_at","label":"Occurred At","type":"datetime","origin":"derived","description":"When the event happened, ISO-8601 UTC: from the body (`occurred_at`, `created_at` or `timestamp`), else the delivery timestamp, else the time Zapier received it."},
     {"key":"quote_request_id","label":"Quote Request ID","type":"string","origin":"assumed","description":"The quote request's id."},
@@ -130,9 +138,11 @@ export const FIELD_CATALOG: Record<PlatformEvent, readonly CatalogField[]> = {
     {"key":"offer_price_amount","label":"Offer Price Amount","type":"number","origin":"derived","description":"The amount in `offer_price` as a number (e.g. 4990.5); null for \"POA\", blank or unreadable text."},
     {"key":"offer_price_currency","label":"Offer Price Currency","type":"string","origin":"derived","description":"ISO 4217 currency code when `offer_price` states one (e.g. `AUD` for \"AUD\" or \"A$\"), else null."},
     {"key":"reply_phone_e164","label":"Reply Phone (E.164)","type":"string","origin":"derived","description":"The reply phone in international E.164 form (e.g. `+61412345678`), using the country as the default region; null when not a valid number."},
+    {"key":"record_id","label":"Record ID (as Sent)","type":"string","origin":"derived","description":"The `id` the record itself carried (a flat body's `id`, or `data.id` in an envelope), usually the quote request's or audit's id; null when it sent none."},
+    {"key":"delivery_id","label":"Delivery ID","type":"string","origin":"derived","description":"The delivery's `webhook-id` header, the same on every retry; null for samples and for deliveries without one."},
   ],
   "RequestQuote:Label:Apply": [
-    {"key":"id","label":"Event ID","type":"string","origin":"derived","description":"The event's id: the body's `id` or `event_id`, else the `webhook-id` header, else a hash of the event and body. The same event always has the same id."},
+    {"key":"id","label":"Event ID","type":"string","origin":"derived","description":"The event's identity, the same on every retry of it and different for every other event: the `event_id` (in an envelope, its `event_id` or `id`), else the `webhook-id` header (with `#` and the position for each record of a batch), else a hash of the event and everything it sent. Never a quote request's or audit's own id."},
     {"key":"event","label":"Event","type":"string","origin":"derived","description":"The platform event name, e.g. `RequestQuote:Create`."},
     {"key":"occurred_at","label":"Occurred At","type":"datetime","origin":"derived","description":"When the event happened, ISO-8601 UTC: from the body (`occurred_at`, `created_at` or `timestamp`), else the delivery timestamp, else the time Zapier received it."},
     {"key":"quote_request_id","label":"Quote Request ID","type":"string","origin":"assumed","description":"The quote request's id."},
@@ -149,5 +159,7 @@ export const FIELD_CATALOG: Record<PlatformEvent, readonly CatalogField[]> = {
     {"key":"full_name","label":"Full Name","type":"string","origin":"derived","description":"First and last name joined with a space."},
     {"key":"country_code","label":"Country Code","type":"string","origin":"derived","description":"ISO 3166-1 alpha-2 code of the country (e.g. `AU`), null when not recognised."},
     {"key":"reply_phone_e164","label":"Reply Phone (E.164)","type":"string","origin":"derived","description":"The reply phone in E.164 form; null when not a valid number."},
+    {"key":"record_id","label":"Record ID (as Sent)","type":"string","origin":"derived","description":"The `id` the record itself carried (a flat body's `id`, or `data.id` in an envelope), usually the quote request's or audit's id; null when it sent none."},
+    {"key":"delivery_id","label":"Delivery ID","type":"string","origin":"derived","description":"The delivery's `webhook-id` header, the same on every retry; null for samples and for deliveries without one."},
   ],
 };

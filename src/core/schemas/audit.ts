@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { addressDerivedFields, addressFields, commonFields, derivedText, num, priceDerivedFields, text, textOrNumber } from './fields';
+import { addressDerivedFields, addressFields, commonFields, sentIdFields, derivedText, num, priceDerivedFields, text, textOrNumber } from './fields';
 
 // Ecologic publishes no field set for audit events: everything here is our assumption
 // (docs/ecologic-api.md section 4), built so the quote-request derivations apply unchanged.
@@ -25,6 +25,7 @@ const labelFields = {
 export const auditCreatedSchema = z.object({
   ...auditFields,
   created_by_email: text('Created By Email', 'Email of the user who created the audit.'),
+  ...sentIdFields,
 });
 
 export const auditSimulatedSchema = z.object({
@@ -39,6 +40,7 @@ export const auditSimulatedSchema = z.object({
   energy_rating_after: num('Energy Rating After', 'Star rating (0-10) after the simulated upgrade.'),
   ...priceDerivedFields('current_annual_cost', 'Current Annual Cost'),
   ...priceDerivedFields('estimated_annual_savings', 'Estimated Annual Savings'),
+  ...sentIdFields,
 });
 
 export const auditAssignedSchema = z.object({
@@ -47,11 +49,13 @@ export const auditAssignedSchema = z.object({
   assignee_email: text('Assignee Email', 'Email of the user now responsible for the audit.'),
   previous_assignee_email: text('Previous Assignee Email', 'Email of the previously responsible user, if any.'),
   assigned_by_email: text('Assigned By Email', 'Email of the user who made the assignment.'),
+  ...sentIdFields,
 });
 
 export const auditLabelAppliedSchema = z.object({
   ...auditFields,
   ...labelFields,
+  ...sentIdFields,
 });
 
 export type AuditCreatedItem = z.output<typeof auditCreatedSchema>;

@@ -42,7 +42,7 @@ export const commonFields = {
   id: describe(
     z.union([z.string(), z.number()]),
     'Event ID',
-    "The event's id: the body's `id` or `event_id`, else the `webhook-id` header, else a hash of the event and body. The same event always has the same id.",
+    "The event's identity, the same on every retry of it and different for every other event: the `event_id` (in an envelope, its `event_id` or `id`), else the `webhook-id` header (with `#` and the position for each record of a batch), else a hash of the event and everything it sent. Never a quote request's or audit's own id.",
     'derived',
   ),
   event: describe(z.string(), 'Event', 'The platform event name, e.g. `RequestQuote:Create`.', 'derived'),
@@ -51,6 +51,20 @@ export const commonFields = {
     'Occurred At',
     'When the event happened, ISO-8601 UTC: from the body (`occurred_at`, `created_at` or `timestamp`), else the delivery timestamp, else the time Zapier received it.',
     'derived',
+  ),
+} as const;
+
+/** The other ids the platform sent, kept beside the event's identity so that no value is lost. */
+export const sentIdFields = {
+  record_id: describe(
+    z.unknown(),
+    'Record ID (as Sent)',
+    'The `id` the record itself carried (a flat body\'s `id`, or `data.id` in an envelope), usually the quote request\'s or audit\'s id; null when it sent none.',
+    'derived',
+  ),
+  delivery_id: derivedText(
+    'Delivery ID',
+    'The delivery\'s `webhook-id` header, the same on every retry; null for samples and for deliveries without one.',
   ),
 } as const;
 

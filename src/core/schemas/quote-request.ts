@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { addressDerivedFields, addressFields, commonFields, derivedText, priceDerivedFields, text, textOrNumber } from './fields';
+import { addressDerivedFields, addressFields, commonFields, sentIdFields, derivedText, priceDerivedFields, text, textOrNumber } from './fields';
 
 // The published field set of RequestQuote:Create (shared/reference), plus the quote request id we assume.
 const published = <T extends z.ZodType>(schema: T) => schema.meta({ ...schema.meta(), origin: 'published' as const });
@@ -27,6 +27,7 @@ export const quoteRequestCreatedSchema = z.object({
     'Reply Phone (E.164)',
     'The reply phone in international E.164 form (e.g. `+61412345678`), using the country as the default region; null when not a valid number.',
   ),
+  ...sentIdFields,
 });
 
 export const quoteRequestLabelAppliedSchema = z.object({
@@ -45,6 +46,7 @@ export const quoteRequestLabelAppliedSchema = z.object({
   full_name: addressDerivedFields.full_name,
   country_code: addressDerivedFields.country_code,
   reply_phone_e164: derivedText('Reply Phone (E.164)', 'The reply phone in E.164 form; null when not a valid number.'),
+  ...sentIdFields,
 });
 
 export type QuoteRequestCreatedItem = z.output<typeof quoteRequestCreatedSchema>;
