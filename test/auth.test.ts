@@ -1,5 +1,5 @@
 import nock from 'nock';
-import { authentication, labelFor } from '../src/zapier/authentication';
+import { accountOf, authentication } from '../src/zapier/authentication';
 import { apiBaseUrl } from '../src/zapier/base-url';
 import { API, API_KEY, app, newTester, useNock } from './helpers';
 
@@ -38,18 +38,33 @@ describe('connection', () => {
     });
   });
 
-  test('a /me without an organisation id is an unexpected response', async () => {
-    nock(API).get('/me').reply(200, { organisation_name: 'Sunrise Solar Pty Ltd' });
-    await expect(testAuth()).rejects.toThrow(/Unexpected response from Ecologic for GET \/me: organisation_id/);
+  test.each([
+    ['an organisation id only', { organisation_name: 'Sunrise Solar Pty Ltd' }, 'Sunrise Solar Pty Ltd'],
+    ['American spelling', { organization_id: 7, organization_name: 'Sunrise Solar' }, 'Sunrise Solar'],
+    ['a nested organisation', { organisation: { id: 'org_1', name: 'Nested Solar' }, email: 'it@sunrise.example' }, 'Nested Solar'],
+    ['under data', { data: { id: 'usr_1', name: 'Priya Sharma' } }, 'Priya Sharma'],
+    ['a name, no organisation', { name: 'Priya Sharma', email: 'priya@sunrise.example' }, 'Priya Sharma'],
+    ['an email only', { email: 'it@sunrise.example' }, 'it@sunrise.example'],
+    ['a numeric id only', { id: 42 }, '42'],
+  ])('GET /me is read from any JSON object: %s', async (_what, me, label) => {
+    nock(API).get('/me').reply(200, me);
+    await expect(testAuth()).resolves.toMatchObject({ connection_label: label });
   });
 
-  test('the connection label is the organisation name, else the email, else the id; never the key', async () => {
+  test('a /me that is not a JSON object is an unexpected response', async () => {
+    nock(API).get('/me').reply(200, ['org_1']);
+    await expect(testAuth()).rejects.toThrow(/Unexpected response from Ecologic for GET \/me/);
+  });
+
+  test('the connection label is the organisation name, else a name, else the email, else the id; never the key', async () => {
     expect(authentication.connectionLabel).toBe('{{bundle.inputData.connection_label}}');
+    const labelFor = (me: Record<string, unknown>) => accountOf(me).connection_label;
     expect(labelFor({ organisation_id: 'org_1', organisation_name: ' Sunrise Solar Pty Ltd ', email: 'it@sunrise.example' })).toBe(
       'Sunrise Solar Pty Ltd',
     );
     expect(labelFor({ organisation_id: 'org_1', organisation_name: '', email: 'it@sunrise.example' })).toBe('it@sunrise.example');
     expect(labelFor({ organisation_id: 'org_1', organisation_name: null, email: null })).toBe('org_1');
+    expect(labelFor({ api_key: API_KEY })).toBeNull();
     nock(API).get('/me').reply(200, { organisation_id: 'org_1', email: 'it@sunrise.example' });
     await expect(testAuth()).resolves.toMatchObject({ connection_label: 'it@sunrise.example' });
   });

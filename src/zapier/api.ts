@@ -1,5 +1,6 @@
 import type { Bundle, HttpRequestOptions, HttpResponse, ZObject } from 'zapier-platform-core';
 import type { z as zod } from 'zod';
+import { usableId } from '../core/identity';
 import { retryAfterMs } from '../core/net';
 import { apiBaseUrl } from './base-url';
 import { appError, expiredAuthError, throttledError } from './errors';
@@ -45,6 +46,12 @@ const platformReason = (response: HttpResponse): string => {
 
 const errorFor = (response: HttpResponse, name: string): Error => {
   const { status } = response;
+  if (status >= 300 && status < 400) {
+    return appError(
+      `Ecologic answered ${name} with a redirect (${status}). The app never follows redirects, so your API key and data go nowhere else; check ECOLOGIC_API_BASE_URL, or contact Ecologic support if this repeats.`,
+      'Redirect',
+    );
+  }
   if (status === 401) {
     return expiredAuthError(
       `Ecologic rejected the API key (401) on ${name}. Reconnect your Ecologic account with a current API key from Ecologic's partner settings.`,
@@ -79,6 +86,8 @@ const send = async (z: ZObject, endpoint: Omit<Endpoint<unknown>, 'expect'>): Pr
       headers: { Accept: 'application/json' },
       timeout: requestSettings.timeoutMs,
       skipThrowForStatus: true,
+      // A 3xx is answered as it is: following it would re-send the key and body to another address.
+      redirect: 'manual',
       // We turn 429 into a throttled error ourselves, with the endpoint's name and HTTP-date support.
       throwForThrottlingEarly: false,
     } as HttpRequestOptions & { url: string; throwForThrottlingEarly: boolean });
@@ -109,6 +118,15 @@ export const callEcologic = async <T>(z: ZObject, endpoint: Endpoint<T>): Promis
     );
   }
   return parsed.data;
+};
+
+/**
+ * An id as one path segment, or null when it cannot be one: empty, `.` and `..` would name the
+ * collection or its parent (`DELETE /notifications/` or `DELETE /`) instead of the resource.
+ */
+export const pathSegment = (value: unknown): string | null => {
+  const text = usableId(value);
+  return text === null || text === '.' || text === '..' ? null : encodeURIComponent(text);
 };
 
 /** Deletes a resource; 404 and 410 mean it is already gone, which is what the caller wanted. */

@@ -1,21 +1,38 @@
 import type { Authentication, Bundle, ZObject } from 'zapier-platform-core';
+import { readableText } from '../core/derive/text';
+import { isPlainObject } from '../core/normalise';
 import { callEcologic } from './api';
 import { guarded } from './errors';
 
-/** The organisation's name, else the key owner's email, else the organisation id; never the key. */
-export const labelFor = (me: { organisation_id: string; organisation_name?: string | null; email?: string | null }): string =>
-  me.organisation_name?.trim() || me.email?.trim() || me.organisation_id;
+type Json = Readonly<Record<string, unknown>>;
 
-/** `GET /me`: proves the key works, and names the connection. */
-const testConnection = async (z: ZObject, _bundle: Bundle) => {
-  const me = await callEcologic(z, { method: 'GET', path: '/me', expect: (shapes) => shapes.meResponse });
+const firstReadable = (values: readonly unknown[]): string | null => {
+  for (const value of values) {
+    const text = readableText(value);
+    if (text !== null) return text;
+  }
+  return null;
+};
+
+/** What `GET /me` said, read from any JSON object: at the top level or under `data`. */
+export const accountOf = (me: Json) => {
+  const account: Json = isPlainObject(me.data) ? me.data : me;
+  const organisation: Json = [account.organisation, account.organization].find(isPlainObject) ?? {};
+  const organisationId = firstReadable([account.organisation_id, account.organization_id, organisation.id]);
+  const organisationName = firstReadable([account.organisation_name, account.organization_name, organisation.name]);
+  const email = firstReadable([account.email]);
   return {
-    organisation_id: me.organisation_id,
-    organisation_name: me.organisation_name ?? null,
-    email: me.email ?? null,
-    connection_label: labelFor(me),
+    organisation_id: organisationId,
+    organisation_name: organisationName,
+    email,
+    // An organisation name, a name, an email or an id, the first present; never the key.
+    connection_label: firstReadable([organisationName, account.name, email, organisationId, account.id]),
   };
 };
+
+/** `GET /me`: proves the key works, and names the connection. */
+const testConnection = async (z: ZObject, _bundle: Bundle) =>
+  accountOf(await callEcologic(z, { method: 'GET', path: '/me', expect: (shapes) => shapes.meResponse }));
 
 export const authentication = {
   type: 'custom',

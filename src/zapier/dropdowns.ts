@@ -11,7 +11,7 @@ export const DROPDOWN_TRIGGER_KEYS = {
 
 const listActions = (async (z) => {
   const actions = await callEcologic(z, { method: 'GET', path: '/actions', expect: (shapes) => shapes.actionsResponse });
-  return actions.data.map((action) => ({ id: action.code, name: `${action.name} (${action.code})` }));
+  return actions.map((action) => ({ id: action.code, name: action.name?.trim() ? `${action.name.trim()} (${action.code})` : action.code }));
 }) satisfies PollingTriggerPerform;
 
 const listLabels = (type: 'audit' | 'quote_request') =>
@@ -22,7 +22,7 @@ const listLabels = (type: 'audit' | 'quote_request') =>
       params: { type },
       expect: (shapes) => shapes.labelsResponse,
     });
-    return labels.data.map((label) => ({ id: label.id, name: label.name }));
+    return labels.map((label) => ({ id: label.id, name: label.name?.trim() || label.id }));
   }) satisfies PollingTriggerPerform;
 
 const dropdownTrigger = (key: string, noun: string, label: string, what: string, perform: PollingTriggerPerform) =>

@@ -10,7 +10,8 @@ import { fieldsOf } from '../core/catalog';
 import type { EventDefinition, RegisteredEvent } from '../core/event-registry';
 import { normaliseDelivery, PayloadError } from '../core/normalise';
 import { readableText } from '../core/derive/text';
-import { callEcologic, deleteOnEcologic } from './api';
+import { signerFor } from '../core/signature';
+import { callEcologic, deleteOnEcologic, pathSegment } from './api';
 import { receiveDelivery } from './delivery';
 import { DROPDOWN_TRIGGER_KEYS } from './dropdowns';
 import { appError, guarded } from './errors';
@@ -24,19 +25,34 @@ const filtersOf = ({ filter }: EventDefinition, bundle: Bundle): Record<string, 
 const subscribeHook = (definition: RegisteredEvent) =>
   (async (z, bundle) => {
     if (!bundle.targetUrl) throw appError('Zapier did not provide a hook URL to subscribe.', 'MissingTargetUrl');
-    return callEcologic(z, {
+    const subscription = await callEcologic(z, {
       method: 'POST',
       path: '/notifications',
       json: { type: 'webhook', event: definition.event, uri: bundle.targetUrl, filters: filtersOf(definition, bundle) },
       expect: (shapes) => shapes.subscriptionResponse,
     });
+    const { secret } = subscription;
+    if (secret === undefined || secret === null || signerFor(secret)) {
+      // Stored as the Zap's subscribeData: the id as a string, the secret only when there is one.
+      const { secret: _secret, ...rest } = subscription;
+      return secret === undefined || secret === null ? rest : { ...rest, secret };
+    }
+    // A secret no delivery could ever verify: every run of this Zap would halt. Remove the
+    // subscription again (best effort) and keep the Zap off, saying what to do.
+    z.console.warn(`${definition.triggerKey}: subscribe returned an unusable signing secret; removing the subscription`);
+    const path = `/notifications/${pathSegment(subscription.id)}`;
+    await deleteOnEcologic(z, path).catch(() => z.console.warn(`${definition.triggerKey}: could not remove the subscription again`));
+    throw appError(
+      'Ecologic returned a signing secret that cannot be used, so this Zap was not turned on. Try turning it on again; if this repeats, contact Ecologic support.',
+      'InvalidSecret',
+    );
   }) satisfies WebhookTriggerPerformSubscribe;
 
 /** Removes the Zap's subscription; one the platform no longer has (404, 410) is already removed. */
 const unsubscribeHook = (async (z, bundle) => {
-  const id = (bundle.subscribeData as { id?: unknown } | undefined)?.id;
-  if (typeof id !== 'string' && typeof id !== 'number') return { removed: false, reason: 'no subscription id' };
-  const outcome = await deleteOnEcologic(z, `/notifications/${encodeURIComponent(String(id))}`);
+  const segment = pathSegment((bundle.subscribeData as { id?: unknown } | undefined)?.id);
+  if (segment === null) return { removed: false, reason: 'no usable subscription id' };
+  const outcome = await deleteOnEcologic(z, `/notifications/${segment}`);
   return { removed: true, alreadyGone: outcome === 'already gone' };
 }) satisfies WebhookTriggerPerformUnsubscribe;
 
@@ -52,14 +68,15 @@ const sampleLimit = (bundle: Bundle): number => {
 const listRecentEvents = (definition: RegisteredEvent) =>
   (async (z: ZObject, bundle: Bundle) => {
     const limit = sampleLimit(bundle);
+    // Only the first `limit` samples are read: the work follows the limit, not what the platform sent.
     const samples = await callEcologic(z, {
       method: 'GET',
       path: '/notifications/samples',
       params: { event: definition.event, limit, ...filtersOf(definition, bundle) },
-      expect: (shapes) => shapes.samplesResponse,
+      expect: (shapes) => shapes.samplesResponse(limit),
     });
     try {
-      return normaliseDelivery(definition, samples.data, { receivedAt: new Date() }, bundle.inputData).items.slice(0, limit);
+      return normaliseDelivery(definition, samples, { receivedAt: new Date() }, bundle.inputData).items;
     } catch (error) {
       if (error instanceof PayloadError) {
         throw appError(`Unexpected response from Ecologic for GET /notifications/samples: ${error.message}.`, 'UnexpectedResponse');
