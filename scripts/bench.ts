@@ -15,7 +15,7 @@ const root = join(__dirname, '..', '..');
 const benchDir = join(root, '.tmp', 'bench');
 const tmpDir = join(benchDir, 'tmp');
 
-const TARGETS = { cold_load_ratio: 1.15, per_delivery_ratio: 1.5, bundle_size_ratio: 1.5 } as const;
+const TARGETS = { cold_load_ratio: 1.15, per_delivery_ratio: 1.5, per_delivery_same_definition_ratio: 1.25, bundle_size_ratio: 1.5 } as const;
 const COLD_ROUNDS = 21;
 const COLD_WARMUP_ROUNDS = 2;
 const FIRST_DELIVERY_ROUNDS = 15;
@@ -135,12 +135,17 @@ const main = async () => {
   const firstDeliveryRatio = round(fd.app!.wallMs / fd.passthrough!.wallMs);
 
   // 3. Per delivery, in this process, on the built project tree (root index.js -> dist/).
-  progress(`per delivery: ${DELIVERY_WARMUP} warm-up + ${DELIVERY_ITERATIONS} rounds of 3 interleaved runners…`);
+  progress(`per delivery: ${DELIVERY_WARMUP} warm-up + ${DELIVERY_ITERATIONS} rounds of 4 interleaved runners…`);
   const delivery = await measureDelivery(root, DELIVERY_ITERATIONS, DELIVERY_WARMUP);
   progress('normaliser throughput…');
   const normaliser = measureNormaliser(root, NORMALISER_MS);
 
-  const ratios = { cold_load_ratio: coldRatio, per_delivery_ratio: delivery.ratio, bundle_size_ratio: bundleRatio };
+  const ratios = {
+    cold_load_ratio: coldRatio,
+    per_delivery_ratio: delivery.ratio,
+    per_delivery_same_definition_ratio: delivery.sameDefinitionRatio,
+    bundle_size_ratio: bundleRatio,
+  };
   const met = Object.fromEntries(Object.entries(TARGETS).map(([key, target]) => [key, ratios[key as keyof typeof ratios] <= target]));
   const targetsMet = Object.values(met).every(Boolean);
 
@@ -153,6 +158,14 @@ const main = async () => {
       [
         ['cold load, median wall ms/process', m.app!.wallMs, m.core!.wallMs, coldRatio, `<= ${TARGETS.cold_load_ratio}`, verdict(coldRatio, TARGETS.cold_load_ratio)],
         ['per delivery, median ms (app tester)', delivery.appMs.median, delivery.passThroughMs.median, delivery.ratio, `<= ${TARGETS.per_delivery_ratio}`, verdict(delivery.ratio, TARGETS.per_delivery_ratio)],
+        [
+          'per delivery vs same-definition floor, median ms',
+          delivery.appMs.median,
+          delivery.sameDefinitionMs.median,
+          delivery.sameDefinitionRatio,
+          `<= ${TARGETS.per_delivery_same_definition_ratio}`,
+          verdict(delivery.sameDefinitionRatio, TARGETS.per_delivery_same_definition_ratio),
+        ],
         ['bundle, build.zip bytes', appBuild.bytes, bareBuild.bytes, bundleRatio, `<= ${TARGETS.bundle_size_ratio}`, verdict(bundleRatio, TARGETS.bundle_size_ratio)],
       ],
     ),
@@ -196,6 +209,13 @@ const main = async () => {
       [
         [`app perform (${QUOTE_TRIGGER})`, delivery.appMs.median, delivery.appMs.p10, delivery.appMs.p90, delivery.prepareAppMs.app],
         ['pass-through hook trigger', delivery.passThroughMs.median, delivery.passThroughMs.p10, delivery.passThroughMs.p90, delivery.prepareAppMs.passThrough],
+        [
+          "pass-through perform in the app's exact definition",
+          delivery.sameDefinitionMs.median,
+          delivery.sameDefinitionMs.p10,
+          delivery.sameDefinitionMs.p90,
+          delivery.prepareAppMs.sameDefinition,
+        ],
         ['(diagnostic) app perform in a one-trigger app', delivery.oneTriggerAppMs.median, delivery.oneTriggerAppMs.p10, delivery.oneTriggerAppMs.p90, delivery.prepareAppMs.oneTriggerApp],
       ],
     ),
@@ -279,6 +299,11 @@ const main = async () => {
       pass_through_ms_median: delivery.passThroughMs.median,
       pass_through_ms_p10: delivery.passThroughMs.p10,
       pass_through_ms_p90: delivery.passThroughMs.p90,
+      same_definition_floor: "the app's definition deep-copied, every hook trigger's perform returning [bundle.cleanedRequest]; all else identical",
+      same_definition_ratio: delivery.sameDefinitionRatio,
+      same_definition_ms_median: delivery.sameDefinitionMs.median,
+      same_definition_ms_p10: delivery.sameDefinitionMs.p10,
+      same_definition_ms_p90: delivery.sameDefinitionMs.p90,
       one_trigger_app_ms_median: delivery.oneTriggerAppMs.median,
       one_trigger_app_ms_p10: delivery.oneTriggerAppMs.p10,
       one_trigger_app_ms_p90: delivery.oneTriggerAppMs.p90,

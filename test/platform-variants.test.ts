@@ -221,14 +221,14 @@ describe('fail early: subscribe, unsubscribe and redirects', () => {
 
   test.each(['.', '..', '', '  ', null, { id: 1 }])('unsubscribing a stored id of %p sends nothing', async (id) => {
     // useNock fails the test on any request: none is set up.
-    expect(await run(newTester(), QUOTE, 'performUnsubscribe', { subscribeData: { id } })).toEqual({ removed: false, reason: 'no usable subscription id' });
+    expect(await run(newTester(), QUOTE, 'performUnsubscribe', { subscribeData: { id } as never })).toEqual({ removed: false, reason: 'no usable subscription id' });
   });
 
   test('an unsubscribe id is one URL-encoded path segment', async () => {
     nock(API).delete('/notifications/ntf%2F..%2Fme%3Fx%3D1').reply(204);
     expect(await run(newTester(), QUOTE, 'performUnsubscribe', { subscribeData: { id: 'ntf/../me?x=1' } })).toEqual({ removed: true, alreadyGone: false });
     nock(API).delete('/notifications/7').reply(204);
-    expect(await run(newTester(), QUOTE, 'performUnsubscribe', { subscribeData: { id: 7 } })).toEqual({ removed: true, alreadyGone: false });
+    expect(await run(newTester(), QUOTE, 'performUnsubscribe', { subscribeData: { id: 7 } as never })).toEqual({ removed: true, alreadyGone: false });
   });
 
   test.each([301, 302, 307, 308])('a %i is an error naming the endpoint, never followed', async (status) => {

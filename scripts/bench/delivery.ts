@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { passThroughApp, passThroughPerform } from './pass-through-app';
+import { sameDefinitionApp } from './same-definition-app';
 import zapier, { createAppTester, type Bundle, type ZObject } from 'zapier-platform-core';
 import { EVENT_REGISTRY } from '../../src/core/event-registry';
 import { normaliseDelivery } from '../../src/core/normalise';
@@ -69,10 +70,13 @@ export interface DeliveryResult {
   readonly appMs: Summary;
   readonly passThroughMs: Summary;
   readonly ratio: number;
+  /** The app's exact definition with every hook trigger's perform a pass-through: the fairer floor. */
+  readonly sameDefinitionMs: Summary;
+  readonly sameDefinitionRatio: number;
   /** Diagnostic: the same perform hosted in an app holding only its trigger. */
   readonly oneTriggerAppMs: Summary;
   /** The platform compiles and freezes the app definition on every invocation (twice); ms per call. */
-  readonly prepareAppMs: { readonly app: number; readonly oneTriggerApp: number; readonly passThrough: number };
+  readonly prepareAppMs: { readonly app: number; readonly oneTriggerApp: number; readonly passThrough: number; readonly sameDefinition: number };
 }
 
 interface Summary {
@@ -89,15 +93,18 @@ const summary = (samples: readonly number[]): Summary => ({
 
 /**
  * Signed `RequestQuote:Create` deliveries through createAppTester and the app's `perform`, against
- * the pass-through trigger, interleaved (order rotated) in this process; every run must return
- * exactly one item (the app's item carrying the delivery's event id). A third runner, the app's
- * perform in a one-trigger app, shows how much of the difference is the definition's size.
+ * two floors: the one-trigger pass-through app, and the app's own definition with every hook
+ * trigger's perform a pass-through (same samples, output fields, dropdowns, auth, beforeRequest).
+ * All runners are interleaved (order rotated) in this process on the same template; every run must
+ * return exactly one item (carrying the delivery's event id). A fourth runner, the app's perform in
+ * a one-trigger app, shows how much of the difference is the definition's size.
  */
 export const measureDelivery = async (root: string, iterations: number, warmup: number): Promise<DeliveryResult> => {
   const app = require(join(root, 'index.js')) as AppLike & { version?: string; platformVersion?: string };
   const appPerform = performOf(app, QUOTE_TRIGGER);
   const oneTriggerApp = { version: app.version, platformVersion: app.platformVersion, triggers: { [QUOTE_TRIGGER]: app.triggers![QUOTE_TRIGGER] } };
   const floor = passThrough();
+  const sameDefinition = sameDefinitionApp(app);
   const template = fixtureBody(root, QUOTE_TRIGGER);
   if (template.event !== 'RequestQuote:Create') throw new BenchError(`fixture ${QUOTE_TRIGGER}.json is not a RequestQuote:Create event`);
 
@@ -125,6 +132,7 @@ export const measureDelivery = async (root: string, iterations: number, warmup: 
     runner("the app's perform", app, appPerform, (item) => item.id),
     runner('the pass-through trigger', floor.app, floor.perform, (item) => item.event_id),
     runner("the app's perform in a one-trigger app", oneTriggerApp, appPerform, (item) => item.id),
+    runner('the same-definition pass-through', sameDefinition.app, sameDefinition.performOf(QUOTE_TRIGGER), (item) => item.event_id),
   ];
   const samples: number[][] = runners.map(() => []);
   try {
@@ -153,14 +161,22 @@ export const measureDelivery = async (root: string, iterations: number, warmup: 
 
   const appMs = summary(samples[0]!);
   const passThroughMs = summary(samples[1]!);
+  const sameDefinitionMs = summary(samples[3]!);
   return {
     iterations,
     warmup,
     appMs,
     passThroughMs,
     ratio: round(appMs.median / passThroughMs.median),
+    sameDefinitionMs,
+    sameDefinitionRatio: round(appMs.median / sameDefinitionMs.median),
     oneTriggerAppMs: summary(samples[2]!),
-    prepareAppMs: { app: prepareMs(app), oneTriggerApp: prepareMs(oneTriggerApp), passThrough: prepareMs(floor.app) },
+    prepareAppMs: {
+      app: prepareMs(app),
+      oneTriggerApp: prepareMs(oneTriggerApp),
+      passThrough: prepareMs(floor.app),
+      sameDefinition: prepareMs(sameDefinition.app),
+    },
   };
 };
 
