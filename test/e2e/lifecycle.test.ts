@@ -4,7 +4,7 @@
  */
 import { createAppTester } from 'zapier-platform-core';
 
-import { SANDBOX_EVENTS } from '../../src/sandbox/events';
+import { type EventName, SANDBOX_EVENTS } from '../../src/sandbox/events';
 import type { ZapState } from '../../src/sandbox/intake';
 import { DEMO_API_KEY } from '../../src/sandbox/server';
 import { hookApp, itemIds, type Loop, startLoop, zapFor } from './loop';
@@ -13,16 +13,35 @@ type AuthApp = { authentication: { test: (z: never, bundle: never) => unknown } 
 
 describe('lifecycle of every trigger against the sandbox', () => {
   let loop: Loop;
-  const zaps = new Map<string, ZapState>();
-  const fired = new Map<string, string>();
 
-  beforeAll(async () => {
+  // Each test has a sandbox and an intake of its own and builds the lifecycle up to the step it is
+  // about, so that it passes alone and in any order.
+  beforeEach(async () => {
     loop = await startLoop();
   });
 
-  afterAll(async () => {
+  afterEach(async () => {
     await loop.close();
   });
+
+  /** One Zap per trigger, turned on (the app's performSubscribe against the sandbox). */
+  async function zapPerTrigger(): Promise<Map<EventName, ZapState>> {
+    const zaps = new Map<EventName, ZapState>();
+    for (const def of SANDBOX_EVENTS) zaps.set(def.event, await zapFor(loop, def.event));
+    return zaps;
+  }
+
+  /** Fires one event of each type (one delivery each) and waits until they have run. */
+  async function fireOneOfEach(): Promise<Map<EventName, string>> {
+    const fired = new Map<EventName, string>();
+    for (const def of SANDBOX_EVENTS) {
+      const result = loop.sandbox.fire(def.event);
+      expect(result.deliveries).toBe(1);
+      fired.set(def.event, result.event_ids[0]!);
+    }
+    await loop.settle();
+    return fired;
+  }
 
   test('the connection test reaches GET /me with the demo key and rejects an unknown key', async () => {
     const tester = createAppTester(hookApp);
@@ -36,7 +55,8 @@ describe('lifecycle of every trigger against the sandbox', () => {
   });
 
   test('turning on a Zap per trigger subscribes it with a signing secret', async () => {
-    for (const def of SANDBOX_EVENTS) zaps.set(def.event, await zapFor(loop, def.event));
+    expect(loop.sandbox.subscriptions()).toHaveLength(0);
+    const zaps = await zapPerTrigger();
     const subs = loop.sandbox.subscriptions();
     expect(subs).toHaveLength(6);
     for (const def of SANDBOX_EVENTS) {
@@ -49,6 +69,7 @@ describe('lifecycle of every trigger against the sandbox', () => {
   });
 
   test('subscribing the same hook URL again returns the same subscription', async () => {
+    const zaps = await zapPerTrigger();
     const zap = zaps.get('Audit:Create')!;
     const again = await loop.intake.turnOn(zap.id);
     expect(again['id']).toBe(zap.subscribeData?.['id']);
@@ -57,6 +78,7 @@ describe('lifecycle of every trigger against the sandbox', () => {
   });
 
   test('"Test trigger" (performList) returns the seeded samples of each event, newest first', async () => {
+    const zaps = await zapPerTrigger();
     for (const def of SANDBOX_EVENTS) {
       const items = await loop.intake.loadSamples(zaps.get(def.event)!.id);
       expect(items.length).toBeGreaterThan(0);
@@ -70,12 +92,8 @@ describe('lifecycle of every trigger against the sandbox', () => {
   });
 
   test('an event of each type becomes exactly one Zap item in its own Zap', async () => {
-    for (const def of SANDBOX_EVENTS) {
-      const result = loop.sandbox.fire(def.event);
-      expect(result.deliveries).toBe(1);
-      fired.set(def.event, result.event_ids[0]!);
-    }
-    await loop.settle();
+    const zaps = await zapPerTrigger();
+    const fired = await fireOneOfEach();
     for (const def of SANDBOX_EVENTS) {
       const zap = zaps.get(def.event)!;
       expect(itemIds(zap)).toEqual([fired.get(def.event)]);
@@ -94,6 +112,8 @@ describe('lifecycle of every trigger against the sandbox', () => {
   });
 
   test('a redelivery of the same event (same webhook-id, new signature) produces no second item', async () => {
+    const zaps = await zapPerTrigger();
+    const fired = await fireOneOfEach();
     for (const def of SANDBOX_EVENTS) {
       const zap = zaps.get(def.event)!;
       expect(loop.sandbox.redeliver(String(zap.subscribeData?.['id']), fired.get(def.event)!)).toBe(true);
@@ -110,6 +130,9 @@ describe('lifecycle of every trigger against the sandbox', () => {
   });
 
   test('turning the Zaps off deletes the subscriptions; later events are not sent', async () => {
+    const zaps = await zapPerTrigger();
+    await fireOneOfEach();
+    expect(loop.sandbox.subscriptions()).toHaveLength(6);
     for (const zap of zaps.values()) await loop.intake.turnOff(zap.id);
     expect(loop.sandbox.subscriptions()).toHaveLength(0);
     const received = loop.intake.stats().received;
@@ -122,7 +145,9 @@ describe('lifecycle of every trigger against the sandbox', () => {
   });
 
   test('unsubscribing a subscription that is already gone succeeds (410 from the sandbox)', async () => {
-    const zap = zaps.get('Audit:Assign')!;
+    const zap = await zapFor(loop, 'Audit:Assign');
+    await expect(loop.intake.turnOff(zap.id)).resolves.toMatchObject({ alreadyGone: false });
+    expect(loop.sandbox.subscriptions()).toHaveLength(0);
     await expect(loop.intake.turnOff(zap.id)).resolves.toMatchObject({ alreadyGone: true });
   });
 });

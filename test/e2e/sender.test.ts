@@ -235,6 +235,36 @@ describe('WebhookSender against a loopback receiver', () => {
     await rx.close();
   });
 
+  test('no retry starts later than 24 hours after the first attempt, even with attempts left', async () => {
+    // The horizon is measured with Date.now (the `now` option only stamps signatures): a fake
+    // clock that the receiver moves 6 hours on at every attempt, with no wait between attempts.
+    const HOUR = 3600_000;
+    let clock = Date.parse('2026-11-27T03:15:00Z');
+    const clockSpy = jest.spyOn(Date, 'now').mockImplementation(() => clock);
+    cleanups.push(() => clockSpy.mockRestore());
+    const rx = await receiver((_h, _n, res) => {
+      clock += 6 * HOUR;
+      res.writeHead(503).end();
+    });
+    const { sender, reports } = senderFor(rx.url, { schedule: { ...TINY, maxAttempts: 12 }, random: () => 0 });
+    expect(sender.schedule.horizonMs).toBe(24 * HOUR); // the production horizon
+    sender.enqueue('ntf_1', 'evt_1', body);
+    await sender.settled(5000);
+    clockSpy.mockRestore();
+    // Attempts at +0, +6, +12, +18 and +24 h (at the horizon, not past it); the next would be at +30 h.
+    expect(rx.hits).toHaveLength(5);
+    expect(rx.hits.map((h) => Number(h.headers['webhook-timestamp']) - Number(rx.hits[0]!.headers['webhook-timestamp']))).toEqual(
+      [0, 6, 12, 18, 24].map((h) => h * 3600),
+    );
+    expect(reports.map((r) => r.outcome)).toEqual(Array(5).fill('server_error'));
+    expect(reports.slice(0, 4).map((r) => r.retryInMs)).toEqual([0, 0, 0, 0]);
+    expect(reports[4]).toMatchObject({ attempt: 5, result: 'gave_up' });
+    expect(reports[4]).not.toHaveProperty('retryInMs');
+    expect(sender.stats()).toMatchObject({ attempts: 5, failedAttempts: 5, gaveUp: 1, delivered: 0, pending: 0 });
+    sender.close();
+    await rx.close();
+  });
+
   test('a refused or dropped connection is a failure and is retried', async () => {
     const rx = await receiver((_h, n, res) => {
       if (n === 1) res.socket?.destroy();

@@ -8,12 +8,14 @@ import { DEMO_API_KEY, DEMO_READONLY_API_KEY, type SandboxServer, startSandbox }
 let sandbox: SandboxServer;
 const HOOK = 'http://127.0.0.1:9/hooks/standard/123/abc/';
 
-beforeAll(async () => {
+// A sandbox of its own for every test, so that none depends on what another subscribed, deleted or
+// fired, whatever the order.
+beforeEach(async () => {
   // Deliveries to HOOK are refused (nothing listens on port 9); make them give up at once.
   sandbox = await startSandbox({ delivery: { maxAttempts: 1, timeoutMs: 500 }, seed: 42 });
 });
 
-afterAll(async () => {
+afterEach(async () => {
   await sandbox.close();
 });
 
@@ -75,7 +77,7 @@ describe('authentication', () => {
 });
 
 describe('POST /notifications validation', () => {
-  test.each([
+  const invalid: Array<[string, { raw?: string; body?: unknown }, string]> = [
     ['not JSON', { raw: '{nope' }, 'invalid_json'],
     ['an array', { body: [] }, 'invalid_request'],
     ['no type', { body: { event: 'Audit:Create', uri: HOOK, filters: {} } }, 'invalid_request'],
@@ -95,16 +97,25 @@ describe('POST /notifications validation', () => {
     ['an unknown action', { body: { type: 'webhook', event: 'RequestQuote:Create', uri: HOOK, filters: { action: 'wind' } } }, 'invalid_filter'],
     ['an empty action', { body: { type: 'webhook', event: 'RequestQuote:Create', uri: HOOK, filters: { action: '' } } }, 'invalid_filter'],
     ['a quote label on an audit event', { body: { type: 'webhook', event: 'Audit:Label:Apply', uri: HOOK, filters: { label: 'Quote sent' } } }, 'invalid_filter'],
-  ])('%s is a 400', async (_name, request, code) => {
+  ];
+  test.each(invalid)('%s is a 400', async (_name, request, code) => {
     expectError(await call('POST', '/v1/notifications', request), 400, code);
   });
 
   test('nothing was subscribed by the rejected requests', async () => {
+    for (const [, request] of invalid) expect((await call('POST', '/v1/notifications', request)).status).toBe(400);
     expect((await call('GET', '/v1/notifications')).body).toEqual({ data: [] });
   });
 });
 
 describe('subscriptions', () => {
+  const subscribeTwo = async (): Promise<string[]> => {
+    const first = await subscribe({ event: 'RequestQuote:Create', uri: HOOK, filters: { action: 'solar_pv' } });
+    const second = await subscribe({ event: 'Audit:Create', uri: HOOK });
+    expect([first.status, second.status]).toEqual([201, 201]);
+    return [first.body.id, second.body.id];
+  };
+
   test('subscribe returns 201 with a secret; the same event and uri again returns 200 and the same subscription', async () => {
     const first = await subscribe({ event: 'RequestQuote:Create', uri: HOOK, filters: { action: 'solar_pv' } });
     expect(first.status).toBe(201);
@@ -127,20 +138,20 @@ describe('subscriptions', () => {
   });
 
   test('GET /notifications lists them without secrets', async () => {
+    const ids = await subscribeTwo();
     const { status, body } = await call('GET', '/v1/notifications');
     expect(status).toBe(200);
-    expect(body.data).toHaveLength(2);
+    expect(body.data.map((s: { id: string }) => s.id).sort()).toEqual([...ids].sort());
     for (const s of body.data) expect(s).not.toHaveProperty('secret');
   });
 
   test('DELETE is 204, then 410 for the same id; an id never issued is 404', async () => {
-    const { body } = await call('GET', '/v1/notifications');
-    const id = body.data[0].id as string;
+    const [id, other] = await subscribeTwo();
     const res = await call('DELETE', `/v1/notifications/${id}`);
     expect(res).toEqual({ status: 204, body: undefined });
     expectError(await call('DELETE', `/v1/notifications/${id}`), 410, 'gone');
     expectError(await call('DELETE', '/v1/notifications/ntf_never'), 404, 'not_found');
-    expect((await call('GET', '/v1/notifications')).body.data).toHaveLength(1);
+    expect((await call('GET', '/v1/notifications')).body.data.map((s: { id: string }) => s.id)).toEqual([other]);
   });
 
   test('a subscription without signing has no secret', async () => {
