@@ -23,7 +23,8 @@ export const apiBaseUrl = (configured: string | undefined = process.env.ECOLOGIC
       'InvalidBaseUrl',
     );
   }
-  if (url.username || url.password || url.search || url.hash) {
+  // An empty `?` or `#` leaves url.search and url.hash empty, yet stays in the returned string.
+  if (url.username || url.password || url.search || url.hash || /[?#]/.test(value)) {
     throw appError('ECOLOGIC_API_BASE_URL must not contain credentials, a query or a fragment.', 'InvalidBaseUrl');
   }
   return url.toString().replace(/\/+$/, '');
