@@ -31,17 +31,16 @@ const subscribeHook = (definition: RegisteredEvent) =>
       json: { type: 'webhook', event: definition.event, uri: bundle.targetUrl, filters: filtersOf(definition, bundle) },
       expect: (shapes) => shapes.subscriptionResponse,
     });
-    const { secret } = subscription;
-    if (secret === undefined || secret === null || signerFor(secret)) {
-      // Stored as the Zap's subscribeData: the id as a string, the secret only when there is one.
-      const { secret: _secret, ...rest } = subscription;
-      return secret === undefined || secret === null ? rest : { ...rest, secret };
-    }
+    // Stored as the Zap's subscribeData: the id as a string, the secret only when there is one.
+    const { secret, ...rest } = subscription;
+    if (secret === undefined || secret === null) return rest;
+    if (signerFor(secret)) return { ...rest, secret };
     // A secret no delivery could ever verify: every run of this Zap would halt. Remove the
     // subscription again (best effort) and keep the Zap off, saying what to do.
     z.console.warn(`${definition.triggerKey}: subscribe returned an unusable signing secret; removing the subscription`);
-    const path = `/notifications/${pathSegment(subscription.id)}`;
-    await deleteOnEcologic(z, path).catch(() => z.console.warn(`${definition.triggerKey}: could not remove the subscription again`));
+    await deleteOnEcologic(z, `/notifications/${pathSegment(subscription.id)}`).catch(() =>
+      z.console.warn(`${definition.triggerKey}: could not remove the subscription again`),
+    );
     throw appError(
       'Ecologic returned a signing secret that cannot be used, so this Zap was not turned on. Try turning it on again; if this repeats, contact Ecologic support.',
       'InvalidSecret',
