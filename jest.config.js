@@ -4,7 +4,7 @@
 const shared = {
   testEnvironment: 'node',
   // tsc writes a copy of package.json into dist/; jest must not see two packages of one name.
-  modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/build/', '<rootDir>/.tmp/'],
+  modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/build/', '<rootDir>/.tmp/', '<rootDir>/.stryker-tmp/'],
   // ts first, so `../index` resolves to index.ts rather than the index.js shim
   moduleFileExtensions: ['ts', 'js', 'json'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },

@@ -3,7 +3,7 @@
 // event, never two and never none.
 import fc from 'fast-check';
 import type { ZapItem } from '../src/core/normalise';
-import { deliveryBundle, newTester, run, SECRET, type PartialBundle } from './helpers';
+import { deliveryBundle, newTester, propertyRuns, run, SECRET, type PartialBundle } from './helpers';
 
 const TRIGGER = 'quote_request_created';
 const ZAPS = ['ntf_zap_a', 'ntf_zap_b'];
@@ -92,6 +92,6 @@ test('each Zap ends with exactly one item per event', async () => {
         expect(new Set(items.map((item) => item.id)).size).toBe(items.length);
       }
     }),
-    { numRuns: 60 },
+    propertyRuns(60),
   );
 });

@@ -80,6 +80,15 @@ export const deliveryBundle = (body: unknown, options: DeliveryOptions = {}): Pa
   } as PartialBundle;
 };
 
+/**
+ * fast-check options for a property: `numRuns` as written under npm test. `npm run mutation` sets
+ * PROPERTY_RUNS_SCALE (0.1) because every mutant re-runs each property that covers it.
+ */
+export const propertyRuns = (numRuns: number): { numRuns: number } => {
+  const scale = Number(process.env.PROPERTY_RUNS_SCALE);
+  return { numRuns: scale > 0 ? Math.max(10, Math.round(numRuns * scale)) : numRuns };
+};
+
 /** Every interceptor a test sets up must be used: an unused one means a request never happened. */
 export const useNock = () => {
   afterEach(() => {

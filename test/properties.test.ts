@@ -10,7 +10,7 @@ import { isoUtc } from '../src/core/derive/time';
 import { EVENT_REGISTRY } from '../src/core/event-registry';
 import { platformEventNamed } from '../src/core/events';
 import { normaliseDelivery, PayloadError } from '../src/core/normalise';
-import { API, deliveryBundle, newTester, run, useNock } from './helpers';
+import { API, deliveryBundle, newTester, propertyRuns, run, useNock } from './helpers';
 
 useNock();
 
@@ -61,7 +61,7 @@ describe.each(EVENT_REGISTRY.map((d) => [d.triggerKey, d] as const))('%s', (_key
         expect(typeof item!.id).toBe('string');
         expect(item!.id).not.toBe('');
       }),
-      { numRuns: 300 },
+      propertyRuns(300),
     );
   });
 
@@ -71,7 +71,7 @@ describe.each(EVENT_REGISTRY.map((d) => [d.triggerKey, d] as const))('%s', (_key
         const result = normaliseDelivery(definition, bodies, { receivedAt: new Date() });
         expect(result.items.length + result.skipped.otherEvent).toBe(bodies.length);
       }),
-      { numRuns: 100 },
+      propertyRuns(100),
     );
   });
 
@@ -85,7 +85,7 @@ describe.each(EVENT_REGISTRY.map((d) => [d.triggerKey, d] as const))('%s', (_key
         expect(live).toHaveLength(1);
         expect(Object.keys(listed[0]!).sort()).toEqual(Object.keys(live[0]!).sort());
       }),
-      { numRuns: 15 },
+      propertyRuns(15),
     );
   });
 });
@@ -95,6 +95,7 @@ test('bodies that are not objects or arrays of objects are PayloadErrors, never 
     fc.property(fc.oneof(fc.string(), fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(fc.oneof(fc.string(), fc.integer()), { minLength: 1 })), (body) => {
       expect(() => normaliseDelivery(EVENT_REGISTRY[0], body, { receivedAt: new Date() })).toThrow(PayloadError);
     }),
+    propertyRuns(100),
   );
 });
 
@@ -117,6 +118,6 @@ test('the derivation helpers never throw for arbitrary strings or JSON values', 
       const time = isoUtc(a);
       if (time !== null) expect(new Date(time).toISOString()).toBe(time);
     }),
-    { numRuns: 2000 },
+    propertyRuns(2000),
   );
 });
