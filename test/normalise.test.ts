@@ -162,6 +162,7 @@ describe('body shapes', () => {
       data: { first_name: 'Jack', id: 'qr_inner', created_at: 'earlier' },
     });
     expect(item).toMatchObject({ id: 'evt_env', record_id: 'qr_inner', type: 'RequestQuote:Create', first_name: 'Jack', created_at: 'earlier', envelope_created_at: '2026-11-27T03:15:00Z' });
+    expect(item).not.toHaveProperty('data');
   });
 
   test('a flat body with a data field is not mistaken for an envelope', () => {

@@ -100,6 +100,15 @@ describe('only signed bytes', () => {
     expect(item!.delivery_id).toBeNull();
   });
 
+  test('an unsigned delivery with no raw request at all is read from the parsed body', async () => {
+    const bundle = { ...deliveryBundle({ event_id: 'evt_bare', first_name: 'Jack' }), rawRequest: undefined, subscribeData: undefined };
+    const tester = newTester();
+    const [item] = await run(tester, QUOTE, 'perform', bundle as PartialBundle);
+    expect(item).toMatchObject({ id: 'evt_bare', first_name: 'Jack', delivery_id: null });
+    // Without a subscription id, the Zap's hook URL keys de-duplication.
+    expect(await run(tester, QUOTE, 'perform', bundle as PartialBundle)).toEqual([]);
+  });
+
   test('Svix-named headers are equivalent to the webhook-* ones', async () => {
     const at = new Date();
     const content = JSON.stringify(body);

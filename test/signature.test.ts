@@ -65,6 +65,14 @@ describe('rejects, with a reason that carries no secret, signature or body', () 
     if (delivery.webhookSignature) expect(text).not.toContain(delivery.webhookSignature.slice(3, 20));
   });
 
+  test('the window\'s edges: exactly its age is accepted, one second more is not', () => {
+    const edge = (seconds: number) => signed(SECRET, new Date(now.getTime() + seconds * 1000));
+    expect(verifyDelivery(SECRET, edge(-SIGNATURE_WINDOW.pastSeconds), now).ok).toBe(true);
+    expect(verifyDelivery(SECRET, edge(-SIGNATURE_WINDOW.pastSeconds - 1), now)).toMatchObject({ ok: false, reason: expect.stringMatching(/signed 3601 s ago/) });
+    expect(verifyDelivery(SECRET, edge(SIGNATURE_WINDOW.futureSeconds), now).ok).toBe(true);
+    expect(verifyDelivery(SECRET, edge(SIGNATURE_WINDOW.futureSeconds + 1), now)).toMatchObject({ ok: false, reason: expect.stringMatching(/is 301 s in the future/) });
+  });
+
   test('an invalid subscription secret', () => {
     expect(verifyDelivery('whsec_%%%', signed(SECRET), now)).toEqual({ ok: false, reason: expect.stringMatching(/not a valid whsec_ secret|did not match/) });
   });
