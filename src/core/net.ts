@@ -1,4 +1,5 @@
-// Two small HTTP facts that the app and the sandbox (the platform's side) both need.
+// Small HTTP facts that the app and the sandbox (the platform's side) both need.
+import { usableId } from './identity';
 
 /** 127.0.0.0/8, localhost or ::1 (with or without the brackets URL.hostname keeps for IPv6). */
 export const isLoopbackHost = (hostname: string): boolean => {
@@ -20,4 +21,13 @@ export const retryAfterMs = (value: string | string[] | null | undefined, nowMs:
   const date = Date.parse(text);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - nowMs);
+};
+
+/**
+ * An id as one URL-encoded path segment, or null when it cannot be one: empty, `.` and `..` would
+ * name the collection or its parent (`DELETE /notifications/` or `DELETE /`) instead of the resource.
+ */
+export const pathSegment = (value: unknown): string | null => {
+  const text = usableId(value);
+  return text === null || text === '.' || text === '..' ? null : encodeURIComponent(text);
 };

@@ -1,6 +1,5 @@
 import type { Bundle, HttpRequestOptions, HttpResponse, ZObject } from 'zapier-platform-core';
 import type { z as zod } from 'zod';
-import { usableId } from '../core/identity';
 import { retryAfterMs } from '../core/net';
 import { apiBaseUrl } from './base-url';
 import { appError, expiredAuthError, throttledError } from './errors';
@@ -118,15 +117,6 @@ export const callEcologic = async <T>(z: ZObject, endpoint: Endpoint<T>): Promis
     );
   }
   return parsed.data;
-};
-
-/**
- * An id as one path segment, or null when it cannot be one: empty, `.` and `..` would name the
- * collection or its parent (`DELETE /notifications/` or `DELETE /`) instead of the resource.
- */
-export const pathSegment = (value: unknown): string | null => {
-  const text = usableId(value);
-  return text === null || text === '.' || text === '..' ? null : encodeURIComponent(text);
 };
 
 /** Deletes a resource; 404 and 410 mean it is already gone, which is what the caller wanted. */

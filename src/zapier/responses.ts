@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { usableId } from '../core/identity';
+import { pathSegment } from '../core/net';
 import { isPlainObject } from '../core/normalise';
 
 // The shapes of Ecologic's responses (docs/ecologic-api.md section 2). Loaded only when the app
@@ -13,7 +14,7 @@ const id = z
   .refine((value) => value !== '', { message: 'an id must not be empty' });
 
 /** A list: a bare JSON array, or one under `data`, `items` or `results` (the first that is an array). */
-export const listIn = (body: unknown): unknown[] | undefined => {
+const listIn = (body: unknown): unknown[] | undefined => {
   if (Array.isArray(body)) return body;
   if (!isPlainObject(body)) return undefined;
   return [body.data, body.items, body.results].find(Array.isArray);
@@ -29,7 +30,7 @@ export const meResponse = z.looseObject({});
 export const subscriptionResponse = z.preprocess(
   (body) => (isPlainObject(body) && !('id' in body) && isPlainObject(body.data) ? body.data : body),
   z.looseObject({
-    id: id.refine((value) => value !== '.' && value !== '..', { message: 'the id cannot name the subscription' }),
+    id: id.refine((value) => pathSegment(value) !== null, { message: 'the id cannot name the subscription' }),
     // Checked by subscribe itself, which can then remove the subscription before failing.
     secret: z.unknown().optional(),
   }),
