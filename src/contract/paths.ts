@@ -1,0 +1,17 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+/**
+ * The repository root, found from a module's folder: the same code runs from `src/` under ts-jest
+ * and from `dist/src/` when built, so a fixed number of `..` would be wrong in one of them.
+ */
+export function repoRoot(from: string = __dirname): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'docs', 'ecologic-api.md'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no repository root (with docs/ecologic-api.md) above ${from}`);
+  }
+}
+
+export const contractDocPath = (): string => join(repoRoot(), 'docs', 'ecologic-api.md');
+export const openApiPath = (): string => join(repoRoot(), 'docs', 'openapi.yaml');
+export const referenceHtmlPath = (): string => join(repoRoot(), 'dist', 'docs', 'reference.html');

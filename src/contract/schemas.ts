@@ -1,0 +1,251 @@
+/**
+ * The contract's shapes as zod schemas: what the platform receives and answers on its REST API
+ * (docs/ecologic-api.md section 2) and what it sends in a delivery (section 3.2). These generate
+ * docs/openapi.yaml, and the sandbox validates fired events with them, so the document, the
+ * reference implementation and the app's item schemas cannot drift apart.
+ *
+ * They describe the preferred form a platform must send. The variants the app also accepts
+ * (contract 2.10) are noted in descriptions; the app's tolerant reader lives in src/zapier.
+ */
+import { z } from 'zod';
+
+import { PLATFORM_EVENTS, type PlatformEvent } from '../core/events';
+import { EVENT_SCHEMAS } from '../core/schemas';
+import type { FieldOrigin } from '../core/schemas/fields';
+
+/** Marks where a rule comes from: published by Ecologic, or assumed by this project. */
+export const ORIGIN_KEY = 'x-ecologic-origin';
+type ContractOrigin = Exclude<FieldOrigin, 'derived'>;
+
+const origin = <T extends z.ZodType>(schema: T, from: ContractOrigin, description: string): T =>
+  schema.meta({ description, origin: from });
+
+const isoUtc = () => z.iso.datetime();
+
+export const eventNameSchema = z.enum(PLATFORM_EVENTS).meta({
+  id: 'EventName',
+  description: 'One of the six platform events, spelled exactly as Ecologic publishes them.',
+  origin: 'published',
+});
+
+// ---------------------------------------------------------------------------------------------
+// Deliveries (contract 3.2): the common fields, then the event's fields, unknown fields allowed.
+
+const PLATFORM_COMMON_FIELDS = {
+  event_id: origin(
+    z.string().min(1),
+    'assumed',
+    'Unique per event, the same on every retry and for every subscription (contract 3.5). Equal to the `webhook-id` header when the body holds one event.',
+  ),
+  occurred_at: origin(isoUtc(), 'assumed', 'When the event happened, ISO-8601 in UTC with a `Z` suffix.'),
+} as const;
+
+/**
+ * The body the platform sends for one event: the fields of the app's item schema that the platform
+ * itself sends (published or assumed), never the ones the app derives. Every event field may be
+ * omitted or null; fields the platform adds later are allowed.
+ */
+export function platformBodySchema<E extends PlatformEvent>(event: E) {
+  const sent: Record<string, z.ZodType> = {};
+  for (const [key, schema] of Object.entries(EVENT_SCHEMAS[event].shape as Record<string, z.ZodType>)) {
+    const meta = schema.meta() ?? {};
+    if (meta.origin === 'derived') continue;
+    sent[key] = schema.optional().meta({ description: meta.description ?? key, origin: meta.origin ?? 'assumed' });
+  }
+  return z
+    .looseObject({
+      ...PLATFORM_COMMON_FIELDS,
+      event: z.literal(event).meta({ description: 'The event name.', origin: 'published' }),
+      ...sent,
+    })
+    .meta({
+      id: `${event.replace(/:/g, '')}Body`,
+      title: `${event} delivery body`,
+      description: `What the platform POSTs to a subscription of \`${event}\`: one flat JSON object.`,
+    });
+}
+
+export const PLATFORM_BODY_SCHEMAS = Object.fromEntries(
+  PLATFORM_EVENTS.map((event) => [event, platformBodySchema(event)]),
+) as { [E in PlatformEvent]: ReturnType<typeof platformBodySchema<E>> };
+
+/** Any of the six bodies, told apart by `event`. */
+export const anyPlatformBodySchema = z
+  .discriminatedUnion(
+    'event',
+    PLATFORM_EVENTS.map((event) => PLATFORM_BODY_SCHEMAS[event]) as unknown as [
+      ReturnType<typeof platformBodySchema>,
+      ...ReturnType<typeof platformBodySchema>[],
+    ],
+  )
+  .meta({ id: 'EventBody', description: 'A delivery body of any of the six events.' });
+
+// ---------------------------------------------------------------------------------------------
+// REST (contract section 2)
+
+export const errorSchema = z
+  .looseObject({
+    error: z.looseObject({
+      code: z.string().min(1).meta({ description: 'A stable, machine-readable code, e.g. `invalid_filter`.' }),
+      message: z
+        .string()
+        .meta({ description: 'For developers; never contains personal data. The app may show it to the partner.' }),
+    }),
+  })
+  .meta({ id: 'Error', description: 'The one error shape, whatever the status (contract 2.1).', origin: 'assumed' });
+
+const nullableText = (description: string) => z.string().nullable().optional().meta({ description });
+
+export const meSchema = z
+  .looseObject({
+    organisation_id: nullableText("The organisation's id, e.g. `org_7Qm2Lx`."),
+    organisation_name: nullableText("The organisation's name; labels the connection in Zapier."),
+    email: nullableText("The key owner's email address."),
+  })
+  .meta({
+    id: 'Me',
+    description:
+      'Who the API key belongs to. Also accepted by the app: any JSON object, the same keys under `data`, American spellings, a nested `organisation` object, numeric ids (contract 2.3).',
+    origin: 'assumed',
+  });
+
+/** A subscription id that can be one URL path segment (contract 2.4). */
+const subscriptionId = z
+  .string()
+  .regex(/^(?!\.{1,2}$)\S(.*\S)?$/)
+  .meta({
+    description:
+      'The subscription id, e.g. `ntf_2b7Hc9`: never empty, `.` or `..`, no surrounding spaces. Numbers are also accepted by the app.',
+  });
+
+export const filtersSchema = z
+  .strictObject({
+    action: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: 'An action code from `GET /actions`; only for `RequestQuote:Create`.' }),
+    label: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: 'A label id or name from `GET /labels`; only for the two label events.' }),
+  })
+  .meta({
+    id: 'Filters',
+    description:
+      'Compared without regard to case or surrounding spaces. Other keys, or a filter on an event it does not apply to, are a `400 invalid_filter`.',
+    origin: 'assumed',
+  });
+
+const webhookSecret = z
+  .string()
+  .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/)
+  .meta({ description: '`whsec_` and the base64 of the signing key (contract 3.3). Shown only in this response.' });
+
+const subscriptionFields = {
+  id: subscriptionId,
+  type: z.literal('webhook').meta({ origin: 'published', description: 'Always `webhook`.' }),
+  event: eventNameSchema,
+  uri: z.string().meta({ description: 'Where deliveries are POSTed.', origin: 'published' }),
+  filters: filtersSchema,
+  created_at: isoUtc().meta({ description: 'When the subscription was made.' }),
+};
+
+export const subscriptionSchema = z
+  .looseObject({
+    ...subscriptionFields,
+    secret: webhookSecret
+      .nullable()
+      .optional()
+      .meta({ description: 'Present when the platform signs deliveries; `null` or absent means unsigned.' }),
+  })
+  .meta({ id: 'Subscription', origin: 'assumed' });
+
+export const listedSubscriptionSchema = z
+  .looseObject({
+    ...subscriptionFields,
+    secret: z.never().optional().meta({ description: 'Never listed: the secret is shown only once.' }),
+  })
+  .meta({ id: 'ListedSubscription', description: 'A subscription as listed: without its secret.', origin: 'assumed' });
+
+export const subscribeRequestSchema = z
+  .looseObject({
+    type: z.literal('webhook').meta({ origin: 'published', description: 'Always `webhook`.' }),
+    event: eventNameSchema,
+    uri: z
+      .url()
+      .max(2048)
+      .meta({
+        origin: 'published',
+        description: 'An absolute `https` URL (`http` only for a loopback host, in a sandbox).',
+      }),
+    filters: filtersSchema,
+  })
+  .meta({ id: 'SubscribeRequest', origin: 'assumed' });
+
+const listOf = <T extends z.ZodType>(item: T, id: string, description: string) =>
+  z.looseObject({ data: z.array(item) }).meta({ id, description, origin: 'assumed' });
+
+export const subscriptionListSchema = listOf(listedSubscriptionSchema, 'SubscriptionList', "The organisation's subscriptions.");
+
+export const samplesSchema = z
+  .looseObject({ data: z.array(anyPlatformBodySchema).max(100) })
+  .meta({
+    id: 'Samples',
+    description:
+      "The organisation's most recent events of the asked type, newest first, each exactly as a delivery's body. Also accepted by the app: a bare array, or the list under `items` or `results`.",
+    origin: 'assumed',
+  });
+
+export const actionSchema = z
+  .looseObject({
+    code: z.string().min(1).meta({ description: 'The action code, e.g. `solar_pv`.' }),
+    name: z.string().nullable().optional().meta({ description: 'Its readable name, e.g. `Solar PV`.' }),
+  })
+  .meta({ id: 'Action' });
+export const actionListSchema = listOf(actionSchema, 'ActionList', 'The action codes a quote request can carry.');
+
+export const labelTypeSchema = z.enum(['audit', 'quote_request']).meta({ id: 'LabelType' });
+export const labelSchema = z
+  .looseObject({
+    id: z.string().min(1).meta({ description: 'The label id, e.g. `lbl_4kd8`.' }),
+    name: z.string().nullable().optional().meta({ description: "The label's name, e.g. `Site visit booked`." }),
+    type: labelTypeSchema,
+  })
+  .meta({ id: 'Label' });
+export const labelListSchema = listOf(labelSchema, 'LabelList', "The organisation's status labels of one type.");
+
+// ---------------------------------------------------------------------------------------------
+// Sandbox control plane (not part of the production contract)
+
+export const MAX_EVENTS_PER_FIRE = 1000;
+
+export const fireRequestSchema = z
+  .strictObject({
+    event: eventNameSchema,
+    data: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .meta({ description: 'Fields to set on every fired body; validated like a real event body.' }),
+    count: z.int().min(1).max(MAX_EVENTS_PER_FIRE).optional().meta({ description: 'How many events (default 1).' }),
+  })
+  .meta({ id: 'FireRequest' });
+
+export const fireResultSchema = z
+  .looseObject({
+    event_ids: z.array(z.string().min(1)),
+    deliveries: z.int().min(0).meta({ description: 'Deliveries queued: one per event per matching subscription.' }),
+  })
+  .meta({ id: 'FireResult' });
+
+export const sandboxStatsSchema = z
+  .looseObject({
+    enqueued: z.int().min(0),
+    attempts: z.int().min(0),
+    delivered: z.int().min(0),
+    pending: z.int().min(0),
+    subscriptions: z.int().min(0),
+    storedEvents: z.int().min(0),
+  })
+  .meta({ id: 'SandboxStats' });
