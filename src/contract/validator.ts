@@ -38,7 +38,8 @@ export interface OperationMatch {
   operation: Json;
 }
 
-const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
+/** 408 Request Timeout, 414 URI Too Long, 431 Request Header Fields Too Large. */
+const MESSAGE_LEVEL_STATUSES = [408, 414, 431];
 const DOC_ID = 'ecologic-openapi';
 
 const pointer = (...parts: string[]): string =>
@@ -155,6 +156,9 @@ export class ContractValidator {
    * undocumented method 405, both in the error shape.
    */
   checkResponse(exchange: ResponseExchange): string[] {
+    // Answers about the HTTP message itself (a timeout, a target or headers too long) may come from
+    // any path, before the server knows which operation was meant.
+    if (MESSAGE_LEVEL_STATUSES.includes(exchange.status)) return this.errorShape(exchange);
     const template = this.pathTemplate(exchange.path);
     if (template === undefined) {
       if (exchange.status !== 404 && exchange.status !== 400) {

@@ -3,20 +3,20 @@
  * `.env` lines that point `zapier-platform invoke` at it.
  *
  *   node dist/src/sandbox/cli.js [serve] [--port N] [--api-key KEY] [--unsigned] [--fast-retries] [--quiet]
- *   node dist/src/sandbox/cli.js fire <Event:Name> --url http://127.0.0.1:PORT [--count N] [--data JSON]
+ *   node dist/src/sandbox/cli.js fire <Event:Name> --url http://127.0.0.1:PORT [--api-key KEY] [--count N] [--data JSON]
  *
  * Output carries ids, event names and counts only, never payload values, keys or secrets other
  * than the sandbox's own demo API key.
  */
 import { EVENT_NAMES, isEventName } from './events';
 import { sendRequest } from './sender';
-import { startSandbox } from './server';
+import { DEMO_API_KEY, startSandbox } from './server';
 
 const USAGE = `Usage:
   npm run sandbox [-- --port N] [--api-key KEY] [--unsigned] [--fast-retries] [--quiet]
       Runs the sandbox until Ctrl-C.
-  node dist/src/sandbox/cli.js fire <event> --url http://127.0.0.1:PORT [--count N] [--data '{"action":"solar_pv"}']
-      Fires events on a running sandbox (POST /sandbox/events).
+  node dist/src/sandbox/cli.js fire <event> --url http://127.0.0.1:PORT [--api-key KEY] [--count N] [--data '{"action":"solar_pv"}']
+      Fires events on a running sandbox (POST /sandbox/events with the API key; default the demo key).
 Events: ${EVENT_NAMES.join(', ')}`;
 
 export interface CliArgs {
@@ -61,6 +61,7 @@ async function serve(flags: CliArgs['flags']): Promise<void> {
   });
   const s = sandbox.sender.schedule;
   console.log(`Ecologic Notification API sandbox listening on ${sandbox.url}`);
+  console.log(`API reference: ${sandbox.url}/docs (after npm run docs)`);
   console.log('State is in memory only: subscriptions and events are lost when it stops.');
   console.log(`Organisation: ${sandbox.organisation.organisation_name} (${sandbox.organisation.organisation_id})`);
   console.log(
@@ -74,9 +75,10 @@ async function serve(flags: CliArgs['flags']): Promise<void> {
   console.log(`authData_api_key=${sandbox.apiKey}`);
   console.log('');
   console.log('Fire events:');
-  console.log(`  curl -s -X POST ${sandbox.url}/sandbox/events -H 'Content-Type: application/json' \\`);
-  console.log(`       -d '{"event":"RequestQuote:Create","data":{"action":"solar_pv"},"count":1}'`);
-  console.log(`  node dist/src/sandbox/cli.js fire RequestQuote:Create --url ${sandbox.url}`);
+  console.log(`  curl -s -X POST ${sandbox.url}/sandbox/events -H 'Authorization: Bearer ${sandbox.apiKey}' \\`);
+  console.log(`       -H 'Content-Type: application/json' -d '{"event":"RequestQuote:Create","data":{"action":"solar_pv"},"count":1}'`);
+  const keyFlag = sandbox.apiKey === DEMO_API_KEY ? '' : ` --api-key ${sandbox.apiKey}`;
+  console.log(`  node dist/src/sandbox/cli.js fire RequestQuote:Create --url ${sandbox.url}${keyFlag}`);
   if (sandbox.readOnlyApiKey) console.log(`A read-only key (403 on subscribe/unsubscribe): ${sandbox.readOnlyApiKey}`);
   console.log('Ctrl-C stops it.');
   console.log('');
@@ -102,7 +104,13 @@ async function fire(event: string | undefined, flags: CliArgs['flags']): Promise
   if (!isEventName(event)) throw new Error(`name one of the six events: ${EVENT_NAMES.join(', ')}`);
   const base = typeof flags['url'] === 'string' ? flags['url'] : process.env.ECOLOGIC_SANDBOX_URL;
   if (!base) throw new Error('--url http://127.0.0.1:PORT of a running sandbox is required');
-  const url = new URL('/sandbox/events', base);
+  let url: URL;
+  try {
+    url = new URL('/sandbox/events', base);
+  } catch {
+    throw new Error('--url must be the sandbox URL, http://127.0.0.1:PORT');
+  }
+  const apiKey = typeof flags['api-key'] === 'string' ? flags['api-key'] : DEMO_API_KEY;
   const body: Record<string, unknown> = { event };
   if (flags['count'] !== undefined) body['count'] = Number(flags['count']);
   if (typeof flags['data'] === 'string') {
@@ -112,7 +120,8 @@ async function fire(event: string | undefined, flags: CliArgs['flags']): Promise
       throw new Error('--data must be a JSON object');
     }
   }
-  const res = await sendRequest(url, { 'Content-Type': 'application/json' }, JSON.stringify(body), 10_000);
+  const headers = { 'Content-Type': 'application/json', Authorization: `Bearer ${apiKey}` };
+  const res = await sendRequest(url, headers, JSON.stringify(body), 10_000);
   let parsed: unknown;
   try {
     parsed = JSON.parse(res.body);

@@ -12,13 +12,16 @@
  * z.cache mock is shared by every delivery (which is what the app's de-duplication relies on).
  * A Zap that was turned off answers 410. Faults can be injected (5xx, 429, 3xx, a hold past the
  * sender's timeout, a dropped connection); a faulted request is never accepted nor processed.
+ * Malformed or oversized requests get a 4xx and never end the process (the sandbox's guards).
  */
 import * as http from 'node:http';
 import { randomUUID } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import { createAppTester } from 'zapier-platform-core';
 
 import { createRng, type Rng } from './fixtures';
 import { listenOnLoopback } from './loopback';
+import { answerClientError, ApiError, assertPathDecodes, decodeSegment, parseRequestTarget, readBody } from './server';
 
 type Operation = (z: never, bundle: never) => unknown;
 
@@ -117,9 +120,13 @@ export interface IntakeOptions {
   log?: (line: string) => void;
   /** Keep accepted deliveries (headers and raw body) for replays in tests (default 50 per Zap). */
   keepDeliveries?: number;
+  /** Delivery bodies larger than this are a 413, refused before reading when declared (default 1 MiB). */
+  maxBodyBytes?: number;
 }
 
-const MAX_BODY_BYTES = 1024 * 1024;
+const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+const ignore = (): void => undefined;
 
 /** `webhook-id` → `Http-Webhook-Id`, as Zapier presents request headers to a hook trigger. */
 export function zapierHeaderName(name: string): string {
@@ -148,6 +155,7 @@ export class ZapierIntake {
   private readonly log: (line: string) => void;
   private readonly concurrency: number;
   private readonly keep: number;
+  private readonly maxBodyBytes: number;
   private readonly accepted = new Map<string, AcceptedDelivery[]>();
   private faults: FaultOptions | undefined;
   private faultRng: Rng;
@@ -176,9 +184,22 @@ export class ZapierIntake {
     this.log = options.log ?? (() => undefined);
     this.concurrency = Math.max(1, options.concurrency ?? 4);
     this.keep = options.keepDeliveries ?? 50;
+    this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     this.faults = options.faults;
     this.faultRng = createRng(options.faults?.seed);
-    this.server = http.createServer((req, res) => this.handle(req, res));
+    this.server = http.createServer({ headersTimeout: 20_000, requestTimeout: 60_000 }, (req, res) => {
+      try {
+        this.handle(req, res);
+      } catch (err) {
+        // handle() answers what it can; a throw here would otherwise end the process.
+        this.log(`internal error: ${errorName(err)}`);
+        res.destroy();
+      }
+    });
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+      const sent = answerClientError(err, socket, () => JSON.stringify({ status: 'error', message: 'bad request' }));
+      this.log(`client error ${typeof err.code === 'string' ? err.code : 'unknown'}${sent ? ` -> ${sent.status}` : ''}`);
+    });
     this.server.keepAliveTimeout = 2000;
   }
 
@@ -332,20 +353,39 @@ export class ZapierIntake {
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const url = new URL(req.url ?? '/', 'http://intake.invalid');
-    const match = /^\/hooks\/([^/]+)\/?$/.exec(url.pathname);
+    // A sender that goes away mid-request must not become an uncaught 'error'.
+    req.on('error', ignore);
+    res.on('error', ignore);
     const reply = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
+      if (res.headersSent || res.writableEnded || res.destroyed || req.socket?.writable !== true) return;
       const text = JSON.stringify(body);
-      res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
+      res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(text)), ...headers });
       res.end(text);
     };
-    if (!match || req.method !== 'POST') {
+    const refuse = (status: number, message: string): void => {
+      // The body was not read: close rather than wait for the rest of it.
+      req.resume();
+      reply(status, { status: 'error', message }, { Connection: 'close' });
+    };
+    let target: ReturnType<typeof parseRequestTarget>;
+    let zapId: string | undefined;
+    try {
+      target = parseRequestTarget(req.url ?? '/');
+      assertPathDecodes(target.pathname);
+      const match = /^\/hooks\/([^/]+)\/?$/.exec(target.pathname);
+      if (match) zapId = decodeSegment(match[1] as string);
+    } catch (err) {
+      const e = err instanceof ApiError ? err : new ApiError(400, 'invalid_request', 'bad request');
+      refuse(e.status, e.message);
+      return;
+    }
+    if (zapId === undefined || req.method !== 'POST') {
       this.counters.notFound++;
       req.resume();
       reply(404, { status: 'error', message: 'no such hook' });
       return;
     }
-    const zap = this.zaps.get(decodeURIComponent(match[1] as string));
+    const zap = this.zaps.get(zapId);
     this.counters.received++;
     if (!zap) {
       this.counters.notFound++;
@@ -355,60 +395,69 @@ export class ZapierIntake {
     }
     zap.requests.received++;
 
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) tooLarge = true;
-      else chunks.push(chunk);
-    });
-    req.on('error', () => undefined);
-    req.on('end', () => {
-      if (zap.state === 'off') {
-        zap.requests.gone++;
-        this.counters.gone++;
-        reply(410, { status: 'error', message: 'this Zap is turned off' });
-        return;
-      }
-      if (zap.state === 'new') {
-        // Subscribing has not finished: there is no subscribeData to verify with yet.
-        reply(503, { status: 'error', message: 'this Zap is being turned on' });
-        return;
-      }
-      if (tooLarge) {
-        reply(413, { status: 'error', message: 'body too large' });
-        return;
-      }
-      const fault = this.pickFault(zap.id);
-      if (fault && fault !== 'ack_lost') {
-        zap.requests.faulted++;
-        this.counters.faulted[fault]++;
-        this.fault(fault, req, res, reply);
-        return;
-      }
-      const body = Buffer.concat(chunks).toString('utf8');
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(req.headers)) {
-        if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
-      }
-      const delivery: AcceptedDelivery = { zapId: zap.id, receivedAt: Date.now(), headers, body };
-      zap.requests.accepted++;
-      this.counters.accepted++;
-      const kept = this.accepted.get(zap.id) ?? [];
-      kept.push(delivery);
-      if (kept.length > this.keep) kept.shift();
-      this.accepted.set(zap.id, kept);
-      this.enqueueRun(zap, delivery, url.search.replace(/^\?/, ''));
-      if (fault === 'ack_lost') {
-        zap.requests.faulted++;
-        this.counters.faulted.ack_lost++;
-        req.socket.destroy();
-        return;
-      }
-      const requestId = randomUUID();
-      reply(200, { status: 'success', attempt: requestId, id: requestId, request_id: requestId });
-    });
+    readBody(req, this.maxBodyBytes).then(
+      (body) => {
+        try {
+          this.receive(zap, body, req, res, target.search.replace(/^\?/, ''), reply);
+        } catch (err) {
+          this.log(`internal error: ${errorName(err)}`);
+          reply(500, { status: 'error', message: 'internal error' });
+        }
+      },
+      (err: unknown) => {
+        if (err instanceof ApiError && err.status === 413) refuse(413, 'body too large');
+        // Otherwise the sender went away mid-body: nobody is left to answer.
+      },
+    );
+  }
+
+  /** A delivery whose body was read: the Zap's state, faults, then accepted and queued for a run. */
+  private receive(
+    zap: ZapState,
+    body: string,
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    querystring: string,
+    reply: (status: number, body: unknown, headers?: Record<string, string>) => void,
+  ): void {
+    if (zap.state === 'off') {
+      zap.requests.gone++;
+      this.counters.gone++;
+      reply(410, { status: 'error', message: 'this Zap is turned off' });
+      return;
+    }
+    if (zap.state === 'new') {
+      // Subscribing has not finished: there is no subscribeData to verify with yet.
+      reply(503, { status: 'error', message: 'this Zap is being turned on' });
+      return;
+    }
+    const fault = this.pickFault(zap.id);
+    if (fault && fault !== 'ack_lost') {
+      zap.requests.faulted++;
+      this.counters.faulted[fault]++;
+      this.fault(fault, req, res, reply);
+      return;
+    }
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) {
+      if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+    }
+    const delivery: AcceptedDelivery = { zapId: zap.id, receivedAt: Date.now(), headers, body };
+    zap.requests.accepted++;
+    this.counters.accepted++;
+    const kept = this.accepted.get(zap.id) ?? [];
+    kept.push(delivery);
+    if (kept.length > this.keep) kept.shift();
+    this.accepted.set(zap.id, kept);
+    this.enqueueRun(zap, delivery, querystring);
+    if (fault === 'ack_lost') {
+      zap.requests.faulted++;
+      this.counters.faulted.ack_lost++;
+      req.socket.destroy();
+      return;
+    }
+    const requestId = randomUUID();
+    reply(200, { status: 'success', attempt: requestId, id: requestId, request_id: requestId });
   }
 
   private fault(

@@ -108,6 +108,19 @@ export interface DeliveryStats {
   pending: number;
 }
 
+/** One request as the sender put it on the wire (for observers such as contract tests). */
+export interface SentRequest {
+  subscriptionId: string;
+  eventId: string;
+  /** 1 for the first attempt. */
+  attempt: number;
+  url: string;
+  /** Exactly the request headers sent, lower-case names. */
+  headers: Record<string, string>;
+  /** Exactly the bytes sent. */
+  body: string;
+}
+
 export interface SenderOptions {
   schedule?: Partial<DeliverySchedule>;
   /** Looks the subscription up before each attempt; undefined means deleted. */
@@ -115,6 +128,8 @@ export interface SenderOptions {
   /** Called once when a receiver answers 410 (the owner deletes the subscription). */
   onGone?: (subscriptionId: string) => void;
   onAttempt?: (report: AttemptReport) => void;
+  /** Called with every request the sender makes, just before it is sent; what it throws is ignored. */
+  onSend?: (sent: SentRequest) => void;
   /** In-flight requests at most (default 16). */
   concurrency?: number;
   random?: () => number;
@@ -137,6 +152,40 @@ interface Delivery {
 
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
+/**
+ * A first-in first-out queue with O(1) push and shift (Array#shift is O(n) on large arrays, and
+ * a fire may queue tens of thousands of deliveries).
+ */
+class Fifo<T> {
+  private items: Array<T | undefined> = [];
+  private head = 0;
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  push(item: T): void {
+    this.items.push(item);
+  }
+
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const item = this.items[this.head];
+    this.items[this.head++] = undefined;
+    // Drop the consumed front now and then, so the array does not grow for ever.
+    if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+
+  clear(): void {
+    this.items = [];
+    this.head = 0;
+  }
+}
+
 export class WebhookSender {
   readonly schedule: DeliverySchedule;
   private readonly opts: SenderOptions;
@@ -144,7 +193,10 @@ export class WebhookSender {
   private readonly agent: http.Agent;
   private readonly concurrency: number;
   private readonly deliveries = new Map<string, Delivery>();
-  private readonly ready: Delivery[] = [];
+  /** Pending deliveries by subscription, so cancelling one subscription does not scan them all. */
+  private readonly bySubscription = new Map<string, Set<Delivery>>();
+  /** Deliveries due for an attempt. Finished ones are not removed here; pump() skips them. */
+  private readonly ready = new Fifo<Delivery>();
   private inFlight = 0;
   private seq = 0;
   private closed = false;
@@ -183,7 +235,10 @@ export class WebhookSender {
     this.agent = new http.Agent({ keepAlive: true, maxSockets: this.concurrency });
   }
 
-  /** Queue one event for one subscription. `body` is sent byte for byte on every attempt. */
+  /**
+   * Queue one event for one subscription. `body` is sent byte for byte on every attempt. O(1): a
+   * fire may enqueue many thousands at once.
+   */
   enqueue(subscriptionId: string, eventId: string, body: string): string {
     if (this.closed) throw new Error('sender is closed');
     const delivery: Delivery = {
@@ -196,6 +251,9 @@ export class WebhookSender {
     };
     this.counters.enqueued++;
     this.deliveries.set(delivery.id, delivery);
+    let ofSubscription = this.bySubscription.get(subscriptionId);
+    if (!ofSubscription) this.bySubscription.set(subscriptionId, (ofSubscription = new Set()));
+    ofSubscription.add(delivery);
     this.ready.push(delivery);
     this.pump();
     return delivery.id;
@@ -204,8 +262,8 @@ export class WebhookSender {
   /** Drop every pending delivery (and retry) of a deleted subscription. */
   cancelSubscription(subscriptionId: string): number {
     let n = 0;
-    for (const d of [...this.deliveries.values()]) {
-      if (d.subscriptionId !== subscriptionId || d.state === 'in_flight') continue;
+    for (const d of [...(this.bySubscription.get(subscriptionId) ?? [])]) {
+      if (d.state === 'in_flight') continue;
       // An in-flight attempt finishes, but it is not retried: lookup() fails after it.
       this.finish(d, 'cancelled');
       n++;
@@ -247,6 +305,7 @@ export class WebhookSender {
       d.request?.destroy();
       this.finish(d, 'cancelled');
     }
+    this.ready.clear();
     this.agent.destroy();
   }
 
@@ -255,7 +314,7 @@ export class WebhookSender {
   private pump(): void {
     while (!this.closed && this.inFlight < this.concurrency && this.ready.length > 0) {
       const d = this.ready.shift() as Delivery;
-      if (!this.deliveries.has(d.id)) continue;
+      if (!this.deliveries.has(d.id) || d.state !== 'ready') continue;
       void this.attempt(d);
     }
   }
@@ -263,8 +322,9 @@ export class WebhookSender {
   private finish(d: Delivery, result: DeliveryResult): void {
     if (!this.deliveries.delete(d.id)) return;
     if (d.timer) clearTimeout(d.timer);
-    const i = this.ready.indexOf(d);
-    if (i >= 0) this.ready.splice(i, 1);
+    const ofSubscription = this.bySubscription.get(d.subscriptionId);
+    ofSubscription?.delete(d);
+    if (ofSubscription?.size === 0) this.bySubscription.delete(d.subscriptionId);
     if (result === 'delivered') this.counters.delivered++;
     else if (result === 'gone') this.counters.gone++;
     else if (result === 'gave_up') this.counters.gaveUp++;
@@ -368,7 +428,11 @@ export class WebhookSender {
 
   private post(d: Delivery, url: URL, secret: string | undefined): Promise<{ status: number; retryAfter?: string }> {
     const now = new Date(this.opts.now ? this.opts.now() : Date.now());
+    // Host and Connection are the values node would add itself; set here so that `headers` is
+    // exactly what goes on the wire (onSend reports it).
     const headers: Record<string, string> = {
+      Host: url.host,
+      Connection: 'keep-alive',
       'Content-Type': 'application/json',
       'Content-Length': String(Buffer.byteLength(d.body)),
       'User-Agent': this.opts.userAgent ?? 'Ecologic-Webhooks/1.0',
@@ -376,6 +440,15 @@ export class WebhookSender {
       'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
     };
     if (secret) headers['webhook-signature'] = new Webhook(secret).sign(d.eventId, now, d.body);
+    if (this.opts.onSend) {
+      const sent: Record<string, string> = {};
+      for (const [name, value] of Object.entries(headers)) sent[name.toLowerCase()] = value;
+      try {
+        this.opts.onSend({ subscriptionId: d.subscriptionId, eventId: d.eventId, attempt: d.attempt, url: url.href, headers: sent, body: d.body });
+      } catch {
+        // An observer's failure must not change the delivery.
+      }
+    }
     return sendRequest(url, headers, d.body, this.schedule.timeoutMs, this.agent, (req) => {
       d.request = req;
     });

@@ -7,13 +7,25 @@
  *   DELETE {base}/notifications/{id}
  *   GET    {base}/notifications/samples?event=&limit=&action=&label=
  *   GET    {base}/actions                GET {base}/labels?type=audit|quote_request
- *   POST   /sandbox/events    {event, data?, count?}   fire events (sandbox control, no key needed)
+ *   POST   /sandbox/events    {event, data?, count?}   fire events (sandbox control, the API key)
  *   GET    /sandbox/stats                               delivery statistics
+ *          (both also under {base}: {base}/sandbox/events, {base}/sandbox/stats)
+ *   GET    /docs                                        the rendered API reference (npm run docs)
+ *   GET    /docs/openapi.yaml                           the OpenAPI document
  *
  * {base} is `/v1`, so the app's ECOLOGIC_API_BASE_URL is `http://127.0.0.1:PORT/v1`.
+ *
+ * It stays up whatever a client sends: unparseable requests get a 4xx (see answerClientError and
+ * parseRequestTarget), bodies, subscriptions, fires and the delivery queue are capped.
  */
+import * as fs from 'node:fs';
 import * as http from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { z } from 'zod';
 
+import { PLATFORM_BODY_SCHEMAS } from '../contract/schemas';
+import { isLoopbackHost } from '../core/net';
+import { findRepoRoot, openApiPath, referenceHtmlPath } from '../contract/paths';
 import { type EventName, EVENT_NAMES, filterKindFor, isEventName, labelTypeFor } from './events';
 import {
   ACTIONS,
@@ -27,9 +39,8 @@ import {
   prefixedId,
   type Rng,
 } from './fixtures';
-import { isLoopbackHost } from '../core/net';
-import { type AttemptReport, type DeliverySchedule, type DeliveryStats, WebhookSender } from './sender';
 import { listenOnLoopback } from './loopback';
+import { type AttemptReport, type DeliverySchedule, type DeliveryStats, type SentRequest, WebhookSender } from './sender';
 
 export interface Organisation {
   organisation_id: string;
@@ -46,6 +57,47 @@ export const DEMO_ORGANISATION: Readonly<Organisation> = Object.freeze({
 export const DEMO_API_KEY = 'eco_test_sandbox_key';
 /** A key of the same organisation without permission to manage notifications (403 on writes). */
 export const DEMO_READONLY_API_KEY = 'eco_test_sandbox_readonly';
+
+export interface SandboxLimits {
+  maxBodyBytes: number;
+  maxSubscriptions: number;
+  maxEventsPerFire: number;
+  maxPendingDeliveries: number;
+  maxEventBytes: number;
+}
+
+/** The defaults of the caps in SandboxOptions. */
+export const SANDBOX_LIMITS: Readonly<SandboxLimits> = Object.freeze({
+  maxBodyBytes: 1024 * 1024,
+  maxSubscriptions: 100,
+  maxEventsPerFire: 1000,
+  maxPendingDeliveries: 10_000,
+  maxEventBytes: 64 * 1024,
+});
+
+/** A request target (path and query) longer than this is a 414. */
+export const MAX_TARGET_LENGTH = 8 * 1024;
+
+/** One HTTP response of the sandbox server, as sent (see SandboxOptions.onExchange). */
+export interface Exchange {
+  /** '' when the request could not be parsed as HTTP at all. */
+  method: string;
+  /** The raw request target (req.url); '' when the request could not be parsed as HTTP. */
+  target: string;
+  /**
+   * The pathname with trailing slashes stripped (`/` for the root); '' when the request is malformed
+   * at the HTTP level: an unparseable or too long target, or an HTTP/1.1 request without Host.
+   */
+  path: string;
+  status: number;
+  /** The response headers the sandbox set, lower-case names (node adds Date, Connection, Keep-Alive). */
+  headers: Record<string, string | string[] | number | undefined>;
+  /** The response body exactly as sent; undefined when there is none (204). */
+  body: string | undefined;
+}
+
+/** One delivery attempt as sent (see SandboxOptions.onDelivery). */
+export type DeliveryRequest = SentRequest;
 
 export interface SandboxOptions {
   /** Default 0: the OS picks a free port. */
@@ -67,9 +119,32 @@ export interface SandboxOptions {
   seed?: number;
   /** How many fired events are kept for samples and redelivery (default 1000). */
   maxStoredEvents?: number;
+  /** Request bodies larger than this are a 413 payload_too_large (default 1 MiB). */
+  maxBodyBytes?: number;
+  /** Subscriptions of the organisation at most; one more is a 422 subscription_limit_reached (default 100). */
+  maxSubscriptions?: number;
+  /** Events one fire may create, `count` from 1 to this; more is a 400 (default 1000). */
+  maxEventsPerFire?: number;
+  /**
+   * Deliveries the sender may hold (queued, in flight or waiting for a retry). A fire that would
+   * go over it is refused as a whole: 429 queue_full with Retry-After (default 10,000).
+   */
+  maxPendingDeliveries?: number;
+  /** One fired event's serialised body at most; larger is a 413 payload_too_large (default 64 KiB). */
+  maxEventBytes?: number;
+  /**
+   * The files `GET /docs` and `GET /docs/openapi.yaml` serve. Defaults, from the repository root (the
+   * folder holding docs/ecologic-api.md above this file): dist/docs/reference.html and
+   * docs/openapi.yaml. null: no reference is served.
+   */
+  docs?: { html?: string; openapi?: string } | null;
   /** One line per API request, subscription change and delivery attempt; ids and names only. */
   log?: (line: string) => void;
   onAttempt?: (report: AttemptReport) => void;
+  /** Called for every HTTP response the server sends; what it throws is ignored. */
+  onExchange?: (exchange: Exchange) => void;
+  /** Called for every delivery attempt, with exactly the headers and body sent; what it throws is ignored. */
+  onDelivery?: (delivery: DeliveryRequest) => void;
 }
 
 export interface Subscription {
@@ -94,6 +169,16 @@ interface StoredEvent {
   raw: string;
 }
 
+/** What a route answers: a JSON body, or a text body of its own content type. */
+interface Reply {
+  status: number;
+  body?: unknown;
+  text?: string;
+  contentType?: string;
+  headers?: Record<string, string>;
+  note?: string;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -106,7 +191,8 @@ export class ApiError extends Error {
   }
 }
 
-const MAX_BODY_BYTES = 1024 * 1024;
+/** JSON nested deeper than this is refused before parsing: serialising it again would overflow the stack. */
+const MAX_JSON_DEPTH = 64;
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -115,6 +201,160 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 function isoNow(): string {
   return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
+
+const ignore = (): void => undefined;
+
+function sizeText(bytes: number): string {
+  return bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0
+    ? `${bytes / (1024 * 1024)} MB`
+    : bytes >= 1024 && bytes % 1024 === 0
+      ? `${bytes / 1024} KB`
+      : `${bytes} bytes`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing what a client sent, defensively: shared with the intake stand-in.
+
+export interface RequestTarget {
+  /** The pathname, still percent-encoded (so an encoded `/` cannot split a segment). */
+  pathname: string;
+  /** `?…` or ''. */
+  search: string;
+  query: URLSearchParams;
+}
+
+/**
+ * Parses a request target (origin form `/path?query`, or absolute form `http://host/path`). Throws
+ * ApiError 414 when it is too long, 400 invalid_request when it is not a URL. Never throws anything
+ * else. The path's percent-encoding is checked by assertPathDecodes.
+ */
+export function parseRequestTarget(target: string): RequestTarget {
+  if (target.length > MAX_TARGET_LENGTH) {
+    throw new ApiError(414, 'uri_too_long', `the request target is longer than ${MAX_TARGET_LENGTH} characters`);
+  }
+  let url: URL;
+  try {
+    // Origin form is a path: prefixing the origin keeps `//x` a path instead of a host.
+    if (target.startsWith('/')) url = new URL(`http://sandbox.invalid${target}`);
+    else if (/^https?:\/\//i.test(target)) url = new URL(target);
+    else throw new TypeError('not a request target');
+  } catch {
+    throw new ApiError(400, 'invalid_request', 'the request target is not a valid path or URL');
+  }
+  return { pathname: url.pathname, search: url.search, query: url.searchParams };
+}
+
+/** A path whose percent-encoding is malformed (`%E0%A4%A`) is a 400, whatever route it was meant for. */
+export function assertPathDecodes(pathname: string): void {
+  decodeSegment(pathname);
+}
+
+/** One percent-encoded path segment, decoded; a malformed encoding is a 400. */
+export function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ApiError(400, 'invalid_request', 'the request path has a malformed percent-encoding');
+  }
+}
+
+/**
+ * The http server's `clientError` handler: a request node could not parse (bad request line,
+ * header, chunk size, headers too large, or too slow) gets a 4xx with `Connection: close` when the
+ * socket can still take it, without corrupting a response already under way; otherwise the socket
+ * is destroyed. Returns what was sent (status and body), or undefined.
+ */
+export function answerClientError(
+  err: NodeJS.ErrnoException,
+  socket: Duplex,
+  body: (status: number, code: string) => string,
+): { status: number; headers: Record<string, string>; body: string } | undefined {
+  socket.on('error', ignore);
+  // A response already started on this socket must not be followed by raw bytes.
+  const inProgress = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (err.code === 'ECONNRESET' || !socket.writable || inProgress?.headersSent) {
+    socket.destroy();
+    return undefined;
+  }
+  const [status, reason, code] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'headers_too_large']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'request_timeout']
+        : [400, 'Bad Request', 'invalid_request'];
+  const text = body(status, code);
+  const headers = {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(text)),
+    connection: 'close',
+  };
+  const head = Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\n${head}\r\n${text}`);
+  // end() only half-closes; a client that never closes its side must not keep the socket.
+  socket.once('finish', () => socket.destroy());
+  return { status, headers, body: text };
+}
+
+/**
+ * Reads a request body of at most `maxBytes`: a declared Content-Length above it is refused before
+ * reading (413), a body that grows past it is refused as soon as it does. A client that goes away
+ * mid-body is a 400 (nobody reads it).
+ */
+export function readBody(req: http.IncomingMessage, maxBytes: number): Promise<string> {
+  const tooLarge = new ApiError(413, 'payload_too_large', `the body is larger than ${sizeText(maxBytes)}`);
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > maxBytes) return Promise.reject(tooLarge);
+  return new Promise<string>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const finish = (fn: () => void): void => {
+      if (done) return;
+      done = true;
+      req.off('data', onData);
+      fn();
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > maxBytes) finish(() => reject(tooLarge));
+      else chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.on('end', () => finish(() => resolve(Buffer.concat(chunks).toString('utf8'))));
+    req.on('error', () => finish(() => reject(new ApiError(400, 'invalid_request', 'the body could not be read'))));
+    req.on('close', () => finish(() => reject(new ApiError(400, 'invalid_request', 'the body was cut short'))));
+  });
+}
+
+/** Whether JSON text nests arrays and objects deeper than `max` (strings are skipped). */
+export function jsonDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
+/** `Content-Type: application/json`, with any parameters; otherwise 415. */
+function requireJson(req: http.IncomingMessage): void {
+  const type = req.headers['content-type'];
+  const media = typeof type === 'string' ? (type.split(';')[0] ?? '').trim().toLowerCase() : '';
+  if (media !== 'application/json') {
+    throw new ApiError(415, 'unsupported_media_type', 'send the body as JSON with Content-Type: application/json');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 
 /** Validates `filters` (or the filter query of samples) for an event; returns the normalised filters. */
 export function validateFilters(event: EventName, filters: unknown, where = 'filters'): Subscription['filters'] {
@@ -186,6 +426,40 @@ export function matchesFilters(filters: Subscription['filters'], body: Record<st
   return true;
 }
 
+/** What is wrong with one field of fired data, without its value. */
+function issueText(issue: z.core.$ZodIssue): string {
+  const last = issue.path[issue.path.length - 1];
+  if (last === 'occurred_at' || (issue.code === 'invalid_format' && issue.format === 'datetime')) {
+    return 'expected an ISO-8601 UTC time';
+  }
+  switch (issue.code) {
+    case 'invalid_type':
+      return `expected ${issue.expected}`;
+    case 'invalid_union':
+      return 'has the wrong type';
+    case 'invalid_format':
+      return `is not a valid ${issue.format}`;
+    case 'too_small':
+      return 'is too small or too short';
+    case 'too_big':
+      return 'is too large or too long';
+    case 'invalid_value':
+      return 'is not an allowed value';
+    default:
+      return 'is invalid';
+  }
+}
+
+/** `data.occurred_at: expected an ISO-8601 UTC time; …`: field paths and what was expected, never values. */
+export function describeEventDataIssues(issues: readonly z.core.$ZodIssue[]): string {
+  const shown = issues.slice(0, 5).map((issue) => {
+    const path = issue.path.map(String).join('.').slice(0, 80);
+    return `data${path ? `.${path}` : ''}: ${issueText(issue)}`;
+  });
+  const more = issues.length > shown.length ? `; and ${issues.length - shown.length} more` : '';
+  return `the event would not be valid: ${shown.join('; ')}${more}`;
+}
+
 export class SandboxServer {
   readonly organisation: Organisation;
   readonly apiKey: string;
@@ -193,12 +467,15 @@ export class SandboxServer {
   readonly basePath: string;
   readonly signing: boolean;
   readonly sender: WebhookSender;
+  readonly limits: Readonly<SandboxLimits>;
   private readonly opts: SandboxOptions;
   private readonly rng: Rng;
   private readonly server: http.Server;
   private readonly subs = new Map<string, Subscription>();
   private readonly deletedIds = new Set<string>();
   private readonly events: StoredEvent[] = [];
+  private readonly eventsById = new Map<string, StoredEvent>();
+  private readonly docFiles: { html?: string; openapi?: string } | null;
   private seq = 0;
   private port = 0;
   private readonly log: (line: string) => void;
@@ -212,6 +489,14 @@ export class SandboxServer {
     this.signing = options.sign ?? true;
     this.rng = createRng(options.seed);
     this.log = options.log ?? (() => undefined);
+    this.limits = Object.freeze({
+      maxBodyBytes: options.maxBodyBytes ?? SANDBOX_LIMITS.maxBodyBytes,
+      maxSubscriptions: options.maxSubscriptions ?? SANDBOX_LIMITS.maxSubscriptions,
+      maxEventsPerFire: options.maxEventsPerFire ?? SANDBOX_LIMITS.maxEventsPerFire,
+      maxPendingDeliveries: options.maxPendingDeliveries ?? SANDBOX_LIMITS.maxPendingDeliveries,
+      maxEventBytes: options.maxEventBytes ?? SANDBOX_LIMITS.maxEventBytes,
+    });
+    this.docFiles = this.resolveDocFiles(options.docs);
     this.sender = new WebhookSender({
       schedule: options.delivery ?? {},
       concurrency: options.deliveryConcurrency ?? 16,
@@ -226,9 +511,24 @@ export class SandboxServer {
         this.log(`deliver ${r.eventId} -> ${r.subscriptionId} attempt ${r.attempt}: ${what}, ${next}`);
         options.onAttempt?.(r);
       },
+      ...(options.onDelivery ? { onSend: options.onDelivery } : {}),
     });
-    this.server = http.createServer((req, res) => {
-      void this.handle(req, res);
+    // requireHostHeader: node would answer a missing Host itself, unseen by onExchange and not in
+    // the error shape; handle() refuses it instead.
+    const serverOptions = { headersTimeout: 20_000, requestTimeout: 60_000, requireHostHeader: false };
+    this.server = http.createServer(serverOptions, (req, res) => {
+      // handle() answers every error itself; this is the last guard against an unhandled rejection.
+      this.handle(req, res).catch((err: unknown) => {
+        this.log(`internal error: ${err instanceof Error ? err.name : typeof err}`);
+        res.destroy();
+      });
+    });
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+      const sent = answerClientError(err, socket, (_status, code) =>
+        JSON.stringify({ error: { code, message: 'the request could not be parsed as HTTP' } }),
+      );
+      this.log(`client error ${typeof err.code === 'string' ? err.code : 'unknown'}${sent ? ` -> ${sent.status}` : ''}`);
+      if (sent) this.notifyExchange({ method: '', target: '', path: '', ...sent });
     });
     this.server.keepAliveTimeout = 2000;
     this.seedSamples(options.seedSamplesPerEvent ?? 3);
@@ -272,46 +572,100 @@ export class SandboxServer {
     return [...this.subs.values()].map((s) => ({ ...s, filters: { ...s.filters } }));
   }
 
-  /** Fires `count` events of one type (contract section 4 bodies) and queues their deliveries. */
+  /**
+   * Fires `count` events of one type (contract section 4 bodies) and queues their deliveries. All
+   * or nothing: every body is generated, validated against the contract's schema and counted
+   * before any is stored or queued. Throws ApiError: 400 (count, or `data` that makes an invalid
+   * event: invalid_event_data), 409 duplicate_event_id, 413 (an event too large), 429 queue_full.
+   */
   fire(event: EventName, options: { data?: Record<string, unknown>; count?: number; occurredAt?: Date } = {}): FireResult {
+    if (!isEventName(event)) throw new ApiError(400, 'invalid_event', `event must be one of ${EVENT_NAMES.join(', ')}`);
+    const { maxEventsPerFire, maxPendingDeliveries, maxEventBytes } = this.limits;
     const count = options.count ?? 1;
-    const result: FireResult = { event_ids: [], deliveries: 0 };
+    if (!Number.isInteger(count) || count < 1 || count > maxEventsPerFire) {
+      throw new ApiError(400, 'invalid_request', `count must be an integer from 1 to ${maxEventsPerFire}`);
+    }
+    const data = options.data;
+    if (data !== undefined && !isPlainObject(data)) throw new ApiError(400, 'invalid_request', 'data must be an object');
+    if (data?.['event_id'] !== undefined && count > 1) {
+      throw new ApiError(409, 'duplicate_event_id', 'data.event_id names one event: fire it with count 1, or leave event_id out');
+    }
+    const subs = [...this.subs.values()].filter((s) => s.event === event);
+    // Unfiltered subscriptions take every event: when they alone overfill the queue, refuse before
+    // generating anything, so a refused fire costs next to nothing.
+    const unfiltered = subs.filter((s) => Object.keys(s.filters).length === 0).length;
+    if (this.sender.pending + unfiltered * count > maxPendingDeliveries) throw this.queueFull();
+
+    const planned: Array<{ body: EventBody; raw: string; targets: string[] }> = [];
+    let deliveries = 0;
+    const schema = PLATFORM_BODY_SCHEMAS[event];
     for (let i = 0; i < count; i++) {
       const body = generateEventBody(event, {
         rng: this.rng,
-        ...(options.data !== undefined ? { data: options.data } : {}),
+        ...(data !== undefined ? { data } : {}),
         ...(options.occurredAt !== undefined ? { occurredAt: options.occurredAt } : {}),
       });
-      const stored = this.store(body);
-      result.event_ids.push(body.event_id);
-      for (const sub of this.subs.values()) {
-        if (sub.event === event && matchesFilters(sub.filters, body)) {
-          this.sender.enqueue(sub.id, body.event_id, stored.raw);
-          result.deliveries++;
-        }
+      const checked = schema.safeParse(body);
+      if (!checked.success) throw new ApiError(400, 'invalid_event_data', describeEventDataIssues(checked.error.issues));
+      if (this.eventsById.has(body.event_id)) {
+        throw new ApiError(409, 'duplicate_event_id', 'an event with this event_id was already fired: event ids are unique per event');
       }
+      const raw = JSON.stringify(body);
+      if (Buffer.byteLength(raw) > maxEventBytes) {
+        throw new ApiError(413, 'payload_too_large', `an event may be at most ${sizeText(maxEventBytes)}: send less data`);
+      }
+      const targets: string[] = [];
+      for (const sub of subs) if (matchesFilters(sub.filters, body)) targets.push(sub.id);
+      deliveries += targets.length;
+      planned.push({ body, raw, targets });
     }
-    return result;
+    if (this.sender.pending + deliveries > maxPendingDeliveries) throw this.queueFull();
+
+    for (const { body, raw, targets } of planned) {
+      this.store(body, raw);
+      for (const id of targets) this.sender.enqueue(id, body.event_id, raw);
+    }
+    return { event_ids: planned.map((p) => p.body.event_id), deliveries };
   }
 
   /**
    * Delivers a stored event to a subscription again, as the platform does when it did not see an
    * answer: same body, same `webhook-id`, fresh timestamp and signature. Returns false when the
-   * event or the subscription is unknown.
+   * event or the subscription is unknown, or the delivery queue is full.
    */
   redeliver(subscriptionId: string, eventId: string): boolean {
-    const stored = this.events.find((e) => e.body.event_id === eventId);
+    const stored = this.eventsById.get(eventId);
     if (!stored || !this.subs.has(subscriptionId)) return false;
+    if (this.sender.pending >= this.limits.maxPendingDeliveries) return false;
     this.sender.enqueue(subscriptionId, eventId, stored.raw);
     return true;
   }
 
   /** The stored body of a fired event, exactly as delivered. */
   rawEvent(eventId: string): string | undefined {
-    return this.events.find((e) => e.body.event_id === eventId)?.raw;
+    return this.eventsById.get(eventId)?.raw;
   }
 
   // ------------------------------------------------------------------------------------------
+
+  private queueFull(): ApiError {
+    // Long enough for the attempts in flight to end, at least.
+    const seconds = Math.max(1, Math.ceil(this.sender.schedule.timeoutMs / 1000));
+    return new ApiError(
+      429,
+      'queue_full',
+      `the delivery queue holds ${this.sender.pending} deliveries (at most ${this.limits.maxPendingDeliveries}): fire fewer events, or retry once deliveries have drained`,
+      { 'Retry-After': String(seconds) },
+    );
+  }
+
+  private resolveDocFiles(docs: SandboxOptions['docs']): { html?: string; openapi?: string } | null {
+    if (docs === null) return null;
+    const root = findRepoRoot();
+    const html = docs?.html ?? (root !== undefined ? referenceHtmlPath() : undefined);
+    const openapi = docs?.openapi ?? (root !== undefined ? openApiPath() : undefined);
+    return { ...(html !== undefined ? { html } : {}), ...(openapi !== undefined ? { openapi } : {}) };
+  }
 
   private seedSamples(perEvent: number): void {
     const now = Date.now();
@@ -328,14 +682,19 @@ export class SandboxServer {
       }
     }
     seeds.sort((a, b) => a.occurred_at.localeCompare(b.occurred_at));
-    for (const body of seeds) this.store(body);
+    for (const body of seeds) this.store(body, JSON.stringify(body));
   }
 
-  private store(body: EventBody): StoredEvent {
-    const stored: StoredEvent = { seq: ++this.seq, body, raw: JSON.stringify(body) };
+  private store(body: EventBody, raw: string): StoredEvent {
+    const stored: StoredEvent = { seq: ++this.seq, body, raw };
     this.events.push(stored);
+    this.eventsById.set(body.event_id, stored);
     const max = this.opts.maxStoredEvents ?? 1000;
-    if (this.events.length > max) this.events.splice(0, this.events.length - max);
+    if (this.events.length > max) {
+      for (const old of this.events.splice(0, this.events.length - max)) {
+        if (this.eventsById.get(old.body.event_id) === old) this.eventsById.delete(old.body.event_id);
+      }
+    }
     return stored;
   }
 
@@ -353,26 +712,70 @@ export class SandboxServer {
     return withSecret && secret !== undefined ? { ...rest, secret } : { ...rest };
   }
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const method = req.method ?? 'GET';
-    const url = new URL(req.url ?? '/', 'http://sandbox.invalid');
-    const path = url.pathname.replace(/\/+$/, '') || '/';
-    let status = 500;
-    let note = '';
+  private notifyExchange(exchange: Exchange): void {
     try {
-      const out = await this.route(method, path, url.searchParams, req);
-      status = out.status;
-      note = out.note ?? '';
-      send(res, out.status, out.body);
+      this.opts.onExchange?.(exchange);
+    } catch {
+      // An observer's failure must not change the server.
+    }
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    // A client that goes away mid-request must not become an uncaught 'error'.
+    req.on('error', ignore);
+    res.on('error', ignore);
+    const method = req.method ?? 'GET';
+    const target = req.url ?? '/';
+    let path = '';
+    let reply: Reply;
+    try {
+      // Malformed HTTP, like what the parser refuses: checked before the path is known (path '').
+      if (req.httpVersion === '1.1' && req.headers.host === undefined) {
+        throw new ApiError(400, 'invalid_request', 'an HTTP/1.1 request needs a Host header');
+      }
+      const { pathname, query } = parseRequestTarget(target);
+      path = pathname.replace(/\/+$/, '') || '/';
+      assertPathDecodes(pathname);
+      reply = await this.route(method, path, query, req);
     } catch (err) {
+      if (!(err instanceof ApiError)) this.log(`internal error: ${err instanceof Error ? err.name : typeof err}`);
       const e =
         err instanceof ApiError ? err : new ApiError(500, 'internal_error', 'the sandbox failed to handle this request');
-      status = e.status;
-      note = e.code;
-      send(res, e.status, { error: { code: e.code, message: e.message } }, e.headers);
-      if (!(err instanceof ApiError)) this.log(`internal error: ${(err as Error).name}`);
+      reply = { status: e.status, body: { error: { code: e.code, message: e.message } }, headers: e.headers, note: e.code };
     }
-    this.log(`${method} ${path} -> ${status}${note ? ` (${note})` : ''}`);
+    this.send(req, res, { method, target, path }, reply);
+    // Paths are ids and names; an unknown one is shortened so a log line stays a line.
+    const shown = path === '' ? '(malformed request)' : path.length > 100 ? `${path.slice(0, 100)}...` : path;
+    this.log(`${method} ${shown} -> ${reply.status}${reply.note ? ` (${reply.note})` : ''}`);
+  }
+
+  private send(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    request: Pick<Exchange, 'method' | 'target' | 'path'>,
+    reply: Reply,
+  ): void {
+    // The client went away, or the parser already answered on this socket (clientError).
+    if (res.headersSent || res.writableEnded || res.destroyed || req.socket?.writable !== true) return;
+    let text: string | undefined;
+    let contentType: string | undefined;
+    if (reply.text !== undefined) {
+      text = reply.text;
+      contentType = reply.contentType ?? 'text/plain; charset=utf-8';
+    } else if (reply.status !== 204 && reply.body !== undefined) {
+      text = JSON.stringify(reply.body);
+      contentType = 'application/json; charset=utf-8';
+    }
+    if (text !== undefined && contentType !== undefined) {
+      res.setHeader('Content-Type', contentType);
+      res.setHeader('Content-Length', String(Buffer.byteLength(text)));
+    }
+    for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
+    // The body was not read (too large, or the target was refused): do not wait for the rest of it.
+    if (reply.status === 413 || reply.status === 414) res.setHeader('Connection', 'close');
+    res.writeHead(reply.status);
+    res.end(text);
+    this.notifyExchange({ ...request, status: reply.status, headers: res.getHeaders(), body: text });
   }
 
   private authorise(req: http.IncomingMessage, write: boolean): void {
@@ -388,22 +791,37 @@ export class SandboxServer {
     throw new ApiError(401, 'unauthorized', 'unknown or revoked API key');
   }
 
-  private async route(
-    method: string,
-    path: string,
-    query: URLSearchParams,
-    req: http.IncomingMessage,
-  ): Promise<{ status: number; body?: unknown; note?: string }> {
-    // Sandbox control plane (not part of the contract).
-    if (path === '/sandbox/events') {
-      allow(method, ['POST']);
-      return this.fireFromRequest(await readJson(req));
+  /** A JSON request body: the content type, the size cap, the nesting cap, then JSON.parse. */
+  private async readJson(req: http.IncomingMessage): Promise<unknown> {
+    requireJson(req);
+    const text = await readBody(req, this.limits.maxBodyBytes);
+    if (text.trim() === '') throw new ApiError(400, 'invalid_json', 'the body must be JSON');
+    if (jsonDeeperThan(text, MAX_JSON_DEPTH)) {
+      throw new ApiError(400, 'invalid_json', `the body nests deeper than ${MAX_JSON_DEPTH} levels`);
     }
-    if (path === '/sandbox/stats') {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw new ApiError(400, 'invalid_json', 'the body is not valid JSON');
+    }
+  }
+
+  private async route(method: string, path: string, query: URLSearchParams, req: http.IncomingMessage): Promise<Reply> {
+    const base = this.basePath;
+    // Sandbox control plane (not part of the contract), also under the base URL for tools that
+    // were only given that.
+    if (path === '/sandbox/events' || path === `${base}/sandbox/events`) {
+      allow(method, ['POST']);
+      this.authorise(req, true);
+      return this.fireFromRequest(await this.readJson(req));
+    }
+    if (path === '/sandbox/stats' || path === `${base}/sandbox/stats`) {
       allow(method, ['GET']);
       return { status: 200, body: this.stats() };
     }
-    if (path === '/' || path === this.basePath) {
+    if (path === '/docs') return this.serveDoc(method, 'html');
+    if (path === '/docs/openapi.yaml') return this.serveDoc(method, 'openapi');
+    if (path === '/' || path === base) {
       allow(method, ['GET']);
       return {
         status: 200,
@@ -411,7 +829,6 @@ export class SandboxServer {
       };
     }
 
-    const base = this.basePath;
     if (!path.startsWith(`${base}/`)) throw new ApiError(404, 'not_found', 'no such endpoint');
     const rest = path.slice(base.length);
 
@@ -446,11 +863,18 @@ export class SandboxServer {
         return { status: 200, body: { data: [...this.subs.values()].map((s) => this.publicSubscription(s, false)) } };
       }
       this.authorise(req, true);
-      const input = validateSubscribeRequest(await readJson(req));
+      const input = validateSubscribeRequest(await this.readJson(req));
       for (const existing of this.subs.values()) {
         if (existing.event === input.event && existing.uri === input.uri) {
           return { status: 200, body: this.publicSubscription(existing, true), note: `${existing.id} already exists` };
         }
+      }
+      if (this.subs.size >= this.limits.maxSubscriptions) {
+        throw new ApiError(
+          422,
+          'subscription_limit_reached',
+          `this organisation has ${this.subs.size} subscriptions, the most it may have: delete one first`,
+        );
       }
       const sub: Subscription = {
         id: prefixedId('ntf', 10),
@@ -469,12 +893,37 @@ export class SandboxServer {
     if (m) {
       allow(method, ['DELETE']);
       this.authorise(req, true);
-      const id = decodeURIComponent(m[1] as string);
+      const id = decodeSegment(m[1] as string);
       if (this.removeSubscription(id)) return { status: 204, note: `${id} deleted` };
       if (this.deletedIds.has(id)) throw new ApiError(410, 'gone', 'the notification was already deleted');
       throw new ApiError(404, 'not_found', 'no such notification');
     }
     throw new ApiError(404, 'not_found', 'no such endpoint');
+  }
+
+  /** The two fixed files of the reference; read on every request, so `npm run docs` shows at once. */
+  private async serveDoc(method: string, which: 'html' | 'openapi'): Promise<Reply> {
+    allow(method, ['GET']);
+    if (this.docFiles === null) throw new ApiError(404, 'not_found', 'this sandbox does not serve the API reference');
+    const file = this.docFiles[which];
+    const missing = new ApiError(
+      404,
+      'not_found',
+      which === 'html' ? 'the API reference is not built: run npm run docs' : 'the OpenAPI document is missing: run npm run docs',
+    );
+    if (file === undefined) throw missing;
+    let text: string;
+    try {
+      text = await fs.promises.readFile(file, 'utf8');
+    } catch {
+      throw missing;
+    }
+    return {
+      status: 200,
+      text,
+      contentType: which === 'html' ? 'text/html; charset=utf-8' : 'application/yaml',
+      note: which === 'html' ? 'reference' : 'openapi document',
+    };
   }
 
   private samples(query: URLSearchParams): Record<string, unknown>[] {
@@ -496,67 +945,35 @@ export class SandboxServer {
       if (v !== null) filterQuery[key] = v;
     }
     const filters = validateFilters(event, filterQuery, 'query');
+    // Fired events are validated, but sorting must not depend on it: a non-string time sorts oldest.
+    const time = (e: StoredEvent): string => (typeof e.body.occurred_at === 'string' ? e.body.occurred_at : '');
     return this.events
       .filter((e) => e.body.event === event && matchesFilters(filters, e.body))
-      .sort((a, b) => b.body.occurred_at.localeCompare(a.body.occurred_at) || b.seq - a.seq)
+      .sort((a, b) => time(b).localeCompare(time(a)) || b.seq - a.seq)
       .slice(0, limit)
       .map((e) => JSON.parse(e.raw) as Record<string, unknown>);
   }
 
-  private fireFromRequest(body: unknown): { status: number; body: unknown; note: string } {
+  private fireFromRequest(body: unknown): Reply {
     if (!isPlainObject(body)) throw new ApiError(400, 'invalid_request', 'the body must be a JSON object');
     const event = body['event'];
     if (!isEventName(event)) throw new ApiError(400, 'invalid_event', `event must be one of ${EVENT_NAMES.join(', ')}`);
     const data = body['data'];
     if (data !== undefined && !isPlainObject(data)) throw new ApiError(400, 'invalid_request', 'data must be an object');
     const count = body['count'] ?? 1;
-    if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > 1000) {
-      throw new ApiError(400, 'invalid_request', 'count must be an integer from 1 to 1000');
+    if (typeof count !== 'number') {
+      throw new ApiError(400, 'invalid_request', `count must be an integer from 1 to ${this.limits.maxEventsPerFire}`);
     }
     const result = this.fire(event, { count, ...(data !== undefined ? { data } : {}) });
-    return {
-      status: 202,
-      body: result,
-      note: `${event} x${count}: ${result.event_ids.join(', ')}; ${result.deliveries} deliveries queued`,
-    };
+    const ids = result.event_ids;
+    const shown = ids.length > 3 ? `${ids.slice(0, 3).join(', ')} and ${ids.length - 3} more` : ids.join(', ');
+    return { status: 202, body: result, note: `${event} x${count}: ${shown}; ${result.deliveries} deliveries queued` };
   }
 }
 
 function allow(method: string, methods: string[]): void {
   if (!methods.includes(method)) {
     throw new ApiError(405, 'method_not_allowed', `use ${methods.join(' or ')}`, { Allow: methods.join(', ') });
-  }
-}
-
-function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  if (status === 204 || body === undefined) {
-    res.writeHead(status, headers);
-    res.end();
-    return;
-  }
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': String(Buffer.byteLength(text)),
-    ...headers,
-  });
-  res.end(text);
-}
-
-async function readJson(req: http.IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new ApiError(413, 'payload_too_large', 'the body is larger than 1 MB');
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (text.trim() === '') throw new ApiError(400, 'invalid_json', 'the body must be JSON');
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new ApiError(400, 'invalid_json', 'the body is not valid JSON');
   }
 }
 

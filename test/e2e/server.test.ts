@@ -3,7 +3,8 @@
  * error shape, validation, idempotent subscribe, delete, samples, actions, labels, firing events.
  */
 import { ACTIONS, LABELS } from '../../src/sandbox/fixtures';
-import { DEMO_API_KEY, DEMO_READONLY_API_KEY, type SandboxServer, startSandbox } from '../../src/sandbox/server';
+import { DEMO_API_KEY, DEMO_READONLY_API_KEY, type SandboxServer } from '../../src/sandbox/server';
+import { startWatchedSandbox } from './contract-watch';
 
 let sandbox: SandboxServer;
 const HOOK = 'http://127.0.0.1:9/hooks/standard/123/abc/';
@@ -12,7 +13,7 @@ const HOOK = 'http://127.0.0.1:9/hooks/standard/123/abc/';
 // fired, whatever the order.
 beforeEach(async () => {
   // Deliveries to HOOK are refused (nothing listens on port 9); make them give up at once.
-  sandbox = await startSandbox({ delivery: { maxAttempts: 1, timeoutMs: 500 }, seed: 42 });
+  sandbox = await startWatchedSandbox({ delivery: { maxAttempts: 1, timeoutMs: 500 }, seed: 42 });
 });
 
 afterEach(async () => {
@@ -155,7 +156,7 @@ describe('subscriptions', () => {
   });
 
   test('a subscription without signing has no secret', async () => {
-    const unsigned = await startSandbox({ sign: false });
+    const unsigned = await startWatchedSandbox({ sign: false });
     try {
       const res = await fetch(`${unsigned.apiBaseUrl}/notifications`, {
         method: 'POST',
@@ -184,7 +185,7 @@ describe('samples, actions and labels', () => {
   test('a fired event becomes the newest sample; filters apply to samples', async () => {
     const fired = await fetch(`${sandbox.url}/sandbox/events`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${DEMO_API_KEY}` },
       body: JSON.stringify({ event: 'RequestQuote:Label:Apply', data: { label: 'won' }, count: 2 }),
     });
     expect(fired.status).toBe(202);
@@ -233,9 +234,9 @@ describe('the rest', () => {
 
   test('POST /sandbox/events validates its input', async () => {
     for (const body of [{}, { event: 'Nope' }, { event: 'Audit:Create', count: 0 }, { event: 'Audit:Create', count: 1001 }, { event: 'Audit:Create', data: [] }]) {
-      const res = await fetch(`${sandbox.url}/sandbox/events`, { method: 'POST', body: JSON.stringify(body) });
-      expect(res.status).toBe(400);
+      expect((await call('POST', '/sandbox/events', { body })).status).toBe(400);
     }
+    expect(sandbox.stats().storedEvents).toBe(18); // the seeds only
   });
 
   test('error messages never echo what was sent', async () => {
