@@ -24,8 +24,8 @@ Checks a server against the Ecologic Notification API contract (docs/openapi.yam
   --webhooks              also subscribe a listener and check real deliveries
   --event NAME            the event the subscription checks use (default RequestQuote:Create)
   --listen HOST:PORT      where the listener listens (default 127.0.0.1:0, a free port)
-  --public-url URL        the URL the platform must deliver to, when it cannot reach the listener
-                          directly (a tunnel to --listen); default: the listener's own URL
+  --public-url URL        where the platform reaches the listener when not directly (a tunnel or
+                          proxy to --listen); the kit appends its own path. Default: the listener
   --wait SECONDS          how long to wait for each delivery (default 60)
   --openapi PATH          the document to check against (default docs/openapi.yaml)
 

@@ -27,7 +27,7 @@ export interface WebhookOptions {
   /** Where to listen: default 127.0.0.1 on a free port. */
   listenHost: string;
   listenPort: number;
-  /** The URL the platform should deliver to, when it cannot reach the listener directly. */
+  /** Where the platform reaches the listener, when not directly (a tunnel); the listener's path is appended. */
   publicUrl?: string;
   /** How long to wait for each expected delivery (and for the subscription to disappear). */
   waitMs: number;
@@ -173,8 +173,9 @@ export async function runWebhookChecks(
   let subscriptionId: string | undefined;
   try {
     const listening = await listener.start(options.listenHost, options.listenPort);
-    const uri = options.publicUrl ?? listening;
-    report.info(`listening on ${listening}${options.publicUrl ? ` (the platform is given ${options.publicUrl})` : ''}`);
+    // A tunnel forwards paths, so the listener's own (unguessable) path goes after the public URL.
+    const uri = options.publicUrl !== undefined ? `${options.publicUrl.replace(/\/+$/, '')}${listener.path}` : listening;
+    report.info(`listening on ${listening}${options.publicUrl ? ` (the platform is given ${options.publicUrl} and the same path)` : ''}`);
 
     let secret: string | null = null;
     await check(report, `POST /notifications subscribes the listener to ${options.event}`, async () => {

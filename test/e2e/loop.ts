@@ -8,7 +8,8 @@ import app from '../../index';
 import { SANDBOX_EVENTS, type EventName } from '../../src/sandbox/events';
 import { startIntake, type FaultOptions, type HookApp, type ZapierIntake, type ZapState } from '../../src/sandbox/intake';
 import { type DeliverySchedule, sendRequest } from '../../src/sandbox/sender';
-import { DEMO_API_KEY, type SandboxOptions, type SandboxServer, startSandbox } from '../../src/sandbox/server';
+import { DEMO_API_KEY, type SandboxOptions, type SandboxServer } from '../../src/sandbox/server';
+import { startWatchedSandbox } from './contract-watch';
 
 export const hookApp = app as unknown as HookApp;
 
@@ -30,7 +31,8 @@ export interface Loop {
 export async function startLoop(
   options: { sandbox?: SandboxOptions; faults?: FaultOptions; concurrency?: number } = {},
 ): Promise<Loop> {
-  const sandbox = await startSandbox({ delivery: FAST_SCHEDULE, ...options.sandbox });
+  // Watched: every response and delivery is checked against docs/openapi.yaml (./contract-watch).
+  const sandbox = await startWatchedSandbox({ delivery: FAST_SCHEDULE, ...options.sandbox });
   process.env.ECOLOGIC_API_BASE_URL = sandbox.apiBaseUrl;
   const intake = await startIntake({
     app: hookApp,
