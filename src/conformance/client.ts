@@ -3,7 +3,9 @@
  * the key must not travel to another host), bounded in time, every response checked against the
  * document as it arrives.
  */
+import { isPlainObject } from '../core/normalise';
 import type { ContractValidator } from '../contract/validator';
+import type { Report } from './report';
 
 export interface ApiResponse {
   status: number;
@@ -86,4 +88,24 @@ export function networkProblem(err: unknown): string {
   const e = err as { name?: string; cause?: { code?: string } };
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return 'no answer in time';
   return `the request failed (${e?.cause?.code ?? e?.name ?? 'network error'})`;
+}
+
+/** A JSON object, or undefined for anything else. */
+export const asObject = (value: unknown): Record<string, unknown> | undefined => (isPlainObject(value) ? value : undefined);
+
+/** The `data` list of a list response, or an empty list. */
+export const listOf = (res: ApiResponse): unknown[] => {
+  const data = asObject(res.json)?.['data'];
+  return Array.isArray(data) ? data : [];
+};
+
+/** Runs one check whose requests may fail on the network; such a failure is the check's problem. */
+export async function checked(report: Report, name: string, run: () => Promise<string[]>): Promise<boolean> {
+  let problems: string[];
+  try {
+    problems = await run();
+  } catch (err) {
+    problems = [networkProblem(err)];
+  }
+  return report.check(name, problems);
 }

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 
 import { PLATFORM_EVENTS, type PlatformEvent } from '../core/events';
-import { type ApiClient, type ApiResponse, expectStatus, networkProblem } from './client';
+import { type ApiClient, asObject, checked, expectStatus, listOf } from './client';
 import type { Report } from './report';
 
 type Json = Record<string, unknown>;
@@ -18,29 +18,10 @@ export interface RestOptions {
   event: PlatformEvent;
 }
 
-const asObject = (value: unknown): Json | undefined =>
-  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
-
-const listOf = (res: ApiResponse): unknown[] => {
-  const data = asObject(res.json)?.['data'];
-  return Array.isArray(data) ? data : [];
-};
-
 const nonce = (): string => randomBytes(6).toString('hex');
 
 /** A hook URL no platform can deliver to (`.invalid` is reserved), for subscriptions that only test the API. */
 export const unreachableHookUrl = (): string => `https://conformance.invalid/hooks/${nonce()}`;
-
-/** Runs a check whose request may fail on the network; the failure is the check's problem. */
-async function checked(report: Report, name: string, run: () => Promise<string[]>): Promise<boolean> {
-  let problems: string[];
-  try {
-    problems = await run();
-  } catch (err) {
-    problems = [networkProblem(err)];
-  }
-  return report.check(name, problems);
-}
 
 const q = encodeURIComponent;
 

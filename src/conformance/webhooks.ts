@@ -17,10 +17,8 @@ import { Webhook } from 'standardwebhooks';
 import type { PlatformEvent } from '../core/events';
 import { SIGNATURE_WINDOW } from '../core/signature';
 import type { ContractValidator } from '../contract/validator';
-import { type ApiClient, expectStatus, networkProblem } from './client';
+import { type ApiClient, asObject, checked, expectStatus, networkProblem } from './client';
 import type { Report } from './report';
-
-type Json = Record<string, unknown>;
 
 export interface WebhookOptions {
   event: PlatformEvent;
@@ -116,9 +114,6 @@ class Listener {
   }
 }
 
-const asObject = (value: unknown): Json | undefined =>
-  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
-
 const webhookId = (d: Received): string | undefined => d.headers['webhook-id'] ?? d.headers['svix-id'];
 const timestampOf = (d: Received): number => Number(d.headers['webhook-timestamp'] ?? d.headers['svix-timestamp']);
 
@@ -178,7 +173,7 @@ export async function runWebhookChecks(
     report.info(`listening on ${listening}${options.publicUrl ? ` (the platform is given ${options.publicUrl} and the same path)` : ''}`);
 
     let secret: string | null = null;
-    await check(report, `POST /notifications subscribes the listener to ${options.event}`, async () => {
+    await checked(report, `POST /notifications subscribes the listener to ${options.event}`, async () => {
       const res = await api.send({ method: 'POST', path: '/notifications', body: { type: 'webhook', event: options.event, uri, filters: {} } });
       const body = asObject(res.json);
       const id = body?.['id'];
@@ -243,6 +238,7 @@ export async function runWebhookChecks(
       while (listed && Date.now() < deadline) {
         try {
           const res = await api.send({ method: 'GET', path: '/notifications' });
+          // A list that cannot be read proves nothing: keep asking until the deadline.
           const data = asObject(res.json)?.['data'];
           listed = res.status !== 200 || !Array.isArray(data) || data.some((s) => String(asObject(s)?.['id']) === subscriptionId);
         } catch {
@@ -297,16 +293,6 @@ function eventIdOf(d: Received): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-async function check(report: Report, name: string, run: () => Promise<string[]>): Promise<void> {
-  let problems: string[];
-  try {
-    problems = await run();
-  } catch (err) {
-    problems = [networkProblem(err)];
-  }
-  report.check(name, problems);
 }
 
 /**

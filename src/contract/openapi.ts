@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { createDocument, type ZodOpenApiObject, type ZodOpenApiOperationObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
 
-import { EVENT_REGISTRY } from '../core/event-registry';
+import { eventDefinition } from '../core/event-registry';
 import { PLATFORM_EVENTS, type PlatformEvent } from '../core/events';
 import { SIGNATURE_WINDOW } from '../core/signature';
 import { DEDUPE_TTL_SECONDS } from '../zapier/dedupe';
@@ -165,7 +165,7 @@ const DEDUPLICATION = {
 } as const;
 
 const webhookOperation = (event: PlatformEvent) => {
-  const entry = EVENT_REGISTRY.find((e) => e.event === event)!;
+  const entry = eventDefinition(event);
   const origin: Origin = event === 'RequestQuote:Create' ? 'published' : 'assumed';
   const fields =
     origin === 'published'

@@ -212,17 +212,6 @@ export class ContractValidator {
     return problems;
   }
 
-  /** The event a delivery body names, when it is one of the six. */
-  static eventOf(body: string): PlatformEvent | undefined {
-    try {
-      const parsed = JSON.parse(body) as unknown;
-      const event = typeof parsed === 'object' && parsed !== null ? (parsed as Json)['event'] : undefined;
-      return isPlatformEvent(event) ? event : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
   /**
    * Problems with a webhook delivery: content type, the Standard Webhooks headers' presence and
    * form, and the body against its event's schema. The signature itself is checked by the caller,
