@@ -25,6 +25,7 @@ import type { z } from 'zod';
 
 import { PLATFORM_BODY_SCHEMAS } from '../contract/schemas';
 import { isLoopbackHost } from '../core/net';
+import { isPlainObject } from '../core/normalise';
 import { findRepoRoot, openApiPath, referenceHtmlPath } from '../contract/paths';
 import { type EventName, EVENT_NAMES, filterKindFor, isEventName, labelTypeFor } from './events';
 import {
@@ -193,10 +194,6 @@ export class ApiError extends Error {
 
 /** JSON nested deeper than this is refused before parsing: serialising it again would overflow the stack. */
 const MAX_JSON_DEPTH = 64;
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function isoNow(): string {
   return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
