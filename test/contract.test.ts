@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import { EVENT_REGISTRY } from '../src/core/event-registry';
 import { PLATFORM_EVENTS } from '../src/core/events';
 import { contractSection } from '../src/contract/openapi';
-import { ORIGIN_KEY, PLATFORM_BODY_SCHEMAS } from '../src/contract/schemas';
+import { filtersSchema, MAX_ACTION_FILTER_CODES, ORIGIN_KEY, PLATFORM_BODY_SCHEMAS, subscribeRequestSchema } from '../src/contract/schemas';
 import { ContractValidator } from '../src/contract/validator';
 import { parseConformanceArgs, UsageError } from '../src/conformance/cli';
 import { signatureProblems } from '../src/conformance/webhooks';
@@ -152,6 +152,56 @@ describe('ContractValidator: responses', () => {
     expect(validator.checkResponse(response('GET', '/notifications', 200, { data: [{ ...sub, secret: 'whsec_x' }] }))).toEqual([
       'body/data/0/secret must NOT be valid',
     ]);
+  });
+});
+
+describe('action filters: one code or a list (contract 2.4, 2.7)', () => {
+  const codes = (n: number) => Array.from({ length: n }, (_, i) => ['solar_pv', 'battery', 'ev_charger'][i % 3]);
+  const sub = (action: unknown) => ({
+    id: 'ntf_1',
+    type: 'webhook',
+    event: 'RequestQuote:Create',
+    uri: 'https://hooks.example.com/1',
+    filters: { action },
+    created_at: '2026-11-27T03:15:00Z',
+    secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+  });
+
+  test('the schema takes a code, or 1 to 20 non-empty codes', () => {
+    expect(MAX_ACTION_FILTER_CODES).toBe(20);
+    for (const action of ['solar_pv', ['solar_pv'], ['solar_pv', 'battery'], codes(20)]) {
+      expect([action, filtersSchema.safeParse({ action }).success]).toEqual([action, true]);
+      const request = { type: 'webhook', event: 'RequestQuote:Create', uri: 'https://hooks.example.com/1', filters: { action } };
+      expect(subscribeRequestSchema.safeParse(request).success).toBe(true);
+    }
+    for (const action of ['', [], codes(21), [42], ['solar_pv', ''], [null], [['solar_pv']], { code: 'solar_pv' }]) {
+      expect([action, filtersSchema.safeParse({ action }).success]).toEqual([action, false]);
+    }
+    expect(filtersSchema.safeParse({ label: ['Won'] }).success).toBe(false);
+  });
+
+  test('the document describes both forms, and the subscription echo of a list is valid', () => {
+    const action = document.components.schemas.Filters.properties.action as Json;
+    expect(action.description).toMatch(/array of 1 to 20/);
+    expect(action.anyOf).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ type: 'string', minLength: 1 }),
+        expect.objectContaining({ type: 'array', minItems: 1, maxItems: 20, items: expect.objectContaining({ type: 'string', minLength: 1 }) }),
+      ]),
+    );
+    expect(validator.checkResponse(response('POST', '/notifications', 201, sub(['solar_pv', 'battery'])))).toEqual([]);
+    expect(validator.checkResponse(response('POST', '/notifications', 201, sub('solar_pv')))).toEqual([]);
+    expect(validator.checkResponse(response('GET', '/notifications', 200, { data: [{ ...sub(codes(20)), secret: undefined }] }))).toEqual([]);
+    for (const action of [[], codes(21), ['solar_pv', 7]]) {
+      const problems = validator.checkResponse(response('POST', '/notifications', 201, sub(action)));
+      expect([action, problems.some((p) => p.startsWith('body/filters/action'))]).toEqual([action, true]);
+    }
+  });
+
+  test('samples take several codes separated by commas', () => {
+    const parameter = (document.paths['/notifications/samples'].get.parameters as Json[]).find((p) => p.name === 'action');
+    expect(parameter).toMatchObject({ in: 'query', schema: { type: 'string', example: 'solar_pv,battery' } });
+    expect(parameter!.description).toMatch(/separated by commas/);
   });
 });
 

@@ -1,6 +1,7 @@
 /**
  * The REST checks: every endpoint the app calls, its success shape and its negative cases (a bad
- * key, an unknown event, an unknown subscription id, a bad limit, a filter that does not apply).
+ * key, an unknown event, an unknown subscription id, a bad limit, a filter that does not apply), and
+ * action filters of one code and of several.
  * Everything the kit subscribes it deletes again.
  */
 import { randomBytes } from 'node:crypto';
@@ -34,13 +35,16 @@ export async function runRestChecks(api: ApiClient, report: Report, options: Res
     expectStatus(await api.send({ method: 'GET', path: '/me', apiKey: `eco_conformance_unknown_${nonce()}` }), 401),
   );
 
-  let actionCode: string | undefined;
+  const actionCodes: string[] = [];
   await checked(report, 'GET /actions answers 200 with the action codes', async () => {
     const res = await api.send({ method: 'GET', path: '/actions' });
-    const code = asObject(listOf(res)[0])?.['code'];
-    if (typeof code === 'string') actionCode = code;
+    for (const action of listOf(res)) {
+      const code = asObject(action)?.['code'];
+      if (typeof code === 'string' && code.trim() !== '' && !actionCodes.includes(code)) actionCodes.push(code);
+    }
     return expectStatus(res, 200);
   });
+  const actionCode = actionCodes[0];
   for (const type of ['audit', 'quote_request'] as const) {
     await checked(report, `GET /labels?type=${type} answers 200 with labels of that type only`, async () => {
       const res = await api.send({ method: 'GET', path: `/labels?type=${type}` });
@@ -155,17 +159,34 @@ export async function runRestChecks(api: ApiClient, report: Report, options: Res
     expectStatus(await api.send({ method: 'DELETE', path: `/notifications/ntf_conformance_${nonce()}` }), 404),
   );
 
+  /** Subscribes with filters, checks the echo, and deletes the subscription again whatever the outcome. */
+  const filteredSubscription = async (filters: Json, echoed: (filters: Json | undefined) => string[]): Promise<string[]> => {
+    const res = await subscribe(valid('RequestQuote:Create', filters));
+    const problems = expectStatus(res, 201);
+    const body = asObject(res.json);
+    problems.push(...echoed(asObject(body?.['filters'])));
+    const subId = body?.['id'];
+    if (typeof subId === 'string' || typeof subId === 'number') {
+      await api.send({ method: 'DELETE', path: `/notifications/${q(String(subId))}` });
+    }
+    return problems;
+  };
+
   if (actionCode !== undefined) {
-    await checked(report, 'POST /notifications with an action filter answers 201 and keeps the filter', async () => {
-      const res = await subscribe(valid('RequestQuote:Create', { action: actionCode }));
-      const problems = expectStatus(res, 201);
-      const body = asObject(res.json);
-      if (asObject(body?.['filters'])?.['action'] !== actionCode) problems.push('filters.action is not the one subscribed');
-      const subId = body?.['id'];
-      if (typeof subId === 'string' || typeof subId === 'number') {
-        await api.send({ method: 'DELETE', path: `/notifications/${q(String(subId))}` });
-      }
-      return problems;
-    });
+    await checked(report, 'POST /notifications with an action filter answers 201 and keeps the filter', () =>
+      filteredSubscription({ action: actionCode }, (filters) =>
+        filters?.['action'] !== actionCode ? ['filters.action is not the one subscribed'] : [],
+      ),
+    );
+  }
+  const twoCodes = actionCodes.slice(0, 2);
+  if (twoCodes.length === 2) {
+    await checked(report, 'POST /notifications with an array of two action codes answers 201 and keeps the array', () =>
+      filteredSubscription({ action: twoCodes }, (filters) =>
+        JSON.stringify(filters?.['action']) !== JSON.stringify(twoCodes) ? ['filters.action is not the array subscribed'] : [],
+      ),
+    );
+  } else {
+    report.info('not checked: an array action filter (GET /actions listed fewer than two codes)');
   }
 }

@@ -25,6 +25,7 @@ import {
   fireResultSchema,
   labelListSchema,
   labelTypeSchema,
+  MAX_ACTION_FILTER_CODES,
   meSchema,
   ORIGIN_KEY,
   PLATFORM_BODY_SCHEMAS,
@@ -304,7 +305,14 @@ export function buildOpenApiDocument(contractMarkdown: string = readFileSync(con
             query: z.object({
               event: eventNameSchema,
               limit: z.int().min(1).max(100).default(10).optional().meta({ description: 'How many, 1 to 100 (default 10).' }),
-              action: z.string().min(1).optional().meta({ description: 'Only this action code (RequestQuote:Create).' }),
+              action: z
+                .string()
+                .min(1)
+                .optional()
+                .meta({
+                  description: `Only these action codes (RequestQuote:Create): one code, or up to ${MAX_ACTION_FILTER_CODES} separated by commas (\`solar_pv,battery\`); a sample matches when its \`action\` is any of them. The sandbox also accepts the parameter repeated.`,
+                  example: 'solar_pv,battery',
+                }),
               label: z.string().min(1).optional().meta({ description: 'Only this label id or name (label events).' }),
             }),
           },

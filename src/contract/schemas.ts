@@ -118,13 +118,20 @@ const subscriptionId = z
       'The subscription id, e.g. `ntf_2b7Hc9`: never empty, `.` or `..`, no surrounding spaces. Numbers are also accepted by the app.',
   });
 
+/** The most action codes one `filters.action` list may hold (contract 2.4). */
+export const MAX_ACTION_FILTER_CODES = 20;
+
+const actionCode = z.string().min(1).meta({ description: 'An action code from `GET /actions`, e.g. `solar_pv`.' });
+
 export const filtersSchema = z
   .strictObject({
     action: z
-      .string()
-      .min(1)
+      .union([actionCode, z.array(actionCode).min(1).max(MAX_ACTION_FILTER_CODES)])
       .optional()
-      .meta({ description: 'An action code from `GET /actions`; only for `RequestQuote:Create`.' }),
+      .meta({
+        description: `Only for \`RequestQuote:Create\`: one action code from \`GET /actions\`, or an array of 1 to ${MAX_ACTION_FILTER_CODES} of them; an event matches when its \`action\` is any of them. Echoed as sent: a string stays a string, an array an array. An empty array, a code that is not a non-empty string, an unknown code or more than ${MAX_ACTION_FILTER_CODES} codes are a \`400 invalid_filter\`.`,
+        example: ['solar_pv', 'battery'],
+      }),
     label: z
       .string()
       .min(1)

@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 
+import { KNOWN_ACTIONS } from '../core/derive/codes';
 import { type EventName, labelTypeFor } from './events';
 
 /** A source of uniform numbers in [0, 1). */
@@ -85,14 +86,10 @@ export interface ActionCode {
   name: string;
 }
 
-export const ACTIONS: readonly ActionCode[] = [
-  { code: 'solar_pv', name: 'Solar PV' },
-  { code: 'battery', name: 'Home Battery' },
-  { code: 'solar_battery', name: 'Solar PV + Battery' },
-  { code: 'heat_pump_hot_water', name: 'Heat Pump Hot Water' },
-  { code: 'ev_charger', name: 'EV Charger' },
-  { code: 'reverse_cycle_ac', name: 'Reverse-Cycle Air Conditioning' },
-];
+/** The products and services of `GET /actions`: the app's own list of names, so the two cannot differ. */
+export const ACTIONS: readonly ActionCode[] = Object.freeze(
+  Object.entries(KNOWN_ACTIONS).map(([code, name]) => Object.freeze({ code, name })),
+);
 
 export type LabelType = 'audit' | 'quote_request';
 
@@ -117,6 +114,19 @@ export const LABELS: readonly Label[] = [
 export function findAction(code: string): ActionCode | undefined {
   const wanted = code.trim().toLowerCase();
   return ACTIONS.find((a) => a.code === wanted);
+}
+
+/** Where the record lives in Ecologic's web app (contract 4.1 and 4.3: `quote_request_url`, `audit_url`). */
+export const ECOLOGIC_APP_URL = 'https://app.getecologic.com';
+
+/** `https://app.getecologic.com/quote-requests/qr_5Lm3Dw` */
+export function quoteRequestUrl(quoteRequestId: string): string {
+  return `${ECOLOGIC_APP_URL}/quote-requests/${encodeURIComponent(quoteRequestId)}`;
+}
+
+/** `https://app.getecologic.com/audits/aud_8Hq2Xk` */
+export function auditUrl(auditId: string): string {
+  return `${ECOLOGIC_APP_URL}/audits/${encodeURIComponent(auditId)}`;
 }
 
 /** A label of the given type by id or by name, case-insensitive (contract 2.4 `filters.label`). */
@@ -318,8 +328,10 @@ function str(v: unknown): string | undefined {
 function auditFields(rng: Rng, messy: number): Record<string, unknown> {
   const place = address(rng, messy);
   const owner = person(rng, messy, place.locality.state);
+  const auditId = prefixedId('aud', 8);
   return {
-    audit_id: prefixedId('aud', 8),
+    audit_id: auditId,
+    audit_url: auditUrl(auditId),
     audit_type: chance(rng, 0.8) ? 'home_energy' : 'business_energy',
     first_name: owner.first_name,
     last_name: owner.last_name,
@@ -339,6 +351,12 @@ function labelFields(rng: Rng, event: EventName, data: Record<string, unknown>):
   const label = (hint && findLabel(type, hint)) || pick(rng, LABELS.filter((l) => l.type === type));
   return { label_id: label.id, label: label.name, applied_by_email: pick(rng, STAFF).email };
 }
+
+/** Each record's id field, its address field, and how the one makes the other. */
+const RECORD_LINKS = [
+  ['quote_request_id', 'quote_request_url', quoteRequestUrl],
+  ['audit_id', 'audit_url', auditUrl],
+] as const;
 
 /** A realistic body for any of the six events, in exactly the format of a delivery. */
 export function generateEventBody(event: EventName, options: GenerateOptions = {}): EventBody {
@@ -361,8 +379,10 @@ export function generateEventBody(event: EventName, options: GenerateOptions = {
       const offer = pick(rng, OFFERS[action.code] ?? []);
       const place = address(rng, messy);
       const customer = person(rng, messy, place.locality.state);
+      const quoteRequestId = prefixedId('qr', 8);
       const quote = {
-        quote_request_id: prefixedId('qr', 8),
+        quote_request_id: quoteRequestId,
+        quote_request_url: quoteRequestUrl(quoteRequestId),
         action: action.code,
         offer_title: offer.title,
         first_name: customer.first_name,
@@ -388,10 +408,11 @@ export function generateEventBody(event: EventName, options: GenerateOptions = {
           reply_phone: quote.reply_phone,
           comments: pick(rng, COMMENTS),
           quote_request_id: quote.quote_request_id,
+          quote_request_url: quote.quote_request_url,
         };
       } else {
-        const { quote_request_id, ...snapshot } = quote;
-        fields = { quote_request_id, ...labelFields(rng, event, data), ...snapshot };
+        const { quote_request_id, quote_request_url, ...snapshot } = quote;
+        fields = { quote_request_id, quote_request_url, ...labelFields(rng, event, data), ...snapshot };
       }
       break;
     }
@@ -441,6 +462,15 @@ export function generateEventBody(event: EventName, options: GenerateOptions = {
   if (type && labelHint && findLabel(type, labelHint)) {
     delete overrides['label'];
     delete overrides['label_id'];
+  }
+  // A record named in `data` (a label applied to a quote request fired earlier) keeps its address:
+  // the URL follows the id unless `data` sets the URL too.
+  for (const [idKey, urlKey, urlOf] of RECORD_LINKS) {
+    if (Object.hasOwn(fields, idKey) && Object.hasOwn(overrides, idKey) && !Object.hasOwn(overrides, urlKey)) {
+      const id = overrides[idKey];
+      const text = typeof id === 'number' ? String(id) : typeof id === 'string' ? id.trim() : '';
+      overrides[urlKey] = text !== '' ? urlOf(text) : null;
+    }
   }
   return { ...common, ...fields, ...overrides, event } as EventBody;
 }

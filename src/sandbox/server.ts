@@ -5,7 +5,7 @@
  *   GET    {base}/me
  *   POST   {base}/notifications          GET {base}/notifications
  *   DELETE {base}/notifications/{id}
- *   GET    {base}/notifications/samples?event=&limit=&action=&label=
+ *   GET    {base}/notifications/samples?event=&limit=&action=&label=   (action=a,b: any of several)
  *   GET    {base}/actions                GET {base}/labels?type=audit|quote_request
  *   POST   /sandbox/events    {event, data?, count?}   fire events (sandbox control, the API key)
  *   GET    /sandbox/stats                               delivery statistics
@@ -23,7 +23,7 @@ import * as http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { z } from 'zod';
 
-import { PLATFORM_BODY_SCHEMAS } from '../contract/schemas';
+import { MAX_ACTION_FILTER_CODES, PLATFORM_BODY_SCHEMAS } from '../contract/schemas';
 import { isLoopbackHost } from '../core/net';
 import { isPlainObject } from '../core/normalise';
 import { findRepoRoot, openApiPath, referenceHtmlPath } from '../contract/paths';
@@ -153,7 +153,8 @@ export interface Subscription {
   type: 'webhook';
   event: EventName;
   uri: string;
-  filters: { action?: string; label?: string };
+  /** As sent (contract 2.4): `action` is one code, or a list of 1 to 20 codes that any may match. */
+  filters: { action?: string | string[]; label?: string };
   created_at: string;
   secret?: string;
 }
@@ -353,7 +354,11 @@ function requireJson(req: http.IncomingMessage): void {
 
 // ---------------------------------------------------------------------------------------------
 
-/** Validates `filters` (or the filter query of samples) for an event; returns the normalised filters. */
+/**
+ * Validates `filters` (or the filter query of samples) for an event; returns the normalised filters:
+ * `action` stays a string when sent as one and an array when sent as one (contract 2.4), each code as
+ * sent. Messages name the field and what was expected, never the value.
+ */
 export function validateFilters(event: EventName, filters: unknown, where = 'filters'): Subscription['filters'] {
   if (!isPlainObject(filters)) throw new ApiError(400, 'invalid_filter', `${where} must be an object`);
   const kind = filterKindFor(event);
@@ -362,21 +367,36 @@ export function validateFilters(event: EventName, filters: unknown, where = 'fil
     if (key !== kind) {
       throw new ApiError(400, 'invalid_filter', `${where}.${key} does not apply to ${event}`);
     }
+    if (key === 'action') {
+      out.action = validateActionFilter(value, `${where}.action`);
+      continue;
+    }
     if (typeof value !== 'string' || value.trim() === '') {
       throw new ApiError(400, 'invalid_filter', `${where}.${key} must be a non-empty string`);
     }
-    if (key === 'action') {
-      if (!findAction(value)) throw new ApiError(400, 'invalid_filter', `${where}.action is not a known action code`);
-      out.action = value;
-    } else {
-      const type = labelTypeFor(event) as 'audit' | 'quote_request';
-      if (!findLabel(type, value)) {
-        throw new ApiError(400, 'invalid_filter', `${where}.label is not a known ${type} label id or name`);
-      }
-      out.label = value;
+    const type = labelTypeFor(event) as 'audit' | 'quote_request';
+    if (!findLabel(type, value)) {
+      throw new ApiError(400, 'invalid_filter', `${where}.label is not a known ${type} label id or name`);
     }
+    out.label = value;
   }
   return out;
+}
+
+/** `filters.action`: one known action code, or an array of 1 to 20 of them (contract 2.4). */
+function validateActionFilter(value: unknown, where: string): string | string[] {
+  const expected = `${where} must be an action code or an array of 1 to ${MAX_ACTION_FILTER_CODES} action codes`;
+  const known = (code: unknown, at: string): string => {
+    if (typeof code !== 'string' || code.trim() === '') throw new ApiError(400, 'invalid_filter', `${at} must be a non-empty string`);
+    if (!findAction(code)) throw new ApiError(400, 'invalid_filter', `${at} is not a known action code`);
+    return code;
+  };
+  if (typeof value === 'string') return known(value, where);
+  if (!Array.isArray(value)) throw new ApiError(400, 'invalid_filter', expected);
+  if (value.length === 0 || value.length > MAX_ACTION_FILTER_CODES) {
+    throw new ApiError(400, 'invalid_filter', `${expected} (it has ${value.length})`);
+  }
+  return value.map((code, i) => known(code, `${where}[${i}]`));
 }
 
 /** Validates a `POST /notifications` body (contract 2.4). */
@@ -406,13 +426,15 @@ export function validateSubscribeRequest(body: unknown): Pick<Subscription, 'eve
 }
 
 /**
- * Whether an event body passes a subscription's filters (contract 2.4): the action code, and the
- * label by id or name, compared without regard to case or surrounding spaces.
+ * Whether an event body passes a subscription's filters (contract 2.4): the action code (any of them,
+ * when the filter is a list), and the label by id or name, compared without regard to case or
+ * surrounding spaces.
  */
 export function matchesFilters(filters: Subscription['filters'], body: Record<string, unknown>): boolean {
   if (filters.action !== undefined) {
     const action = typeof body['action'] === 'string' ? body['action'].trim().toLowerCase() : undefined;
-    if (action !== filters.action.trim().toLowerCase()) return false;
+    const wanted = typeof filters.action === 'string' ? [filters.action] : filters.action;
+    if (action === undefined || !wanted.some((code) => code.trim().toLowerCase() === action)) return false;
   }
   if (filters.label !== undefined) {
     const wanted = filters.label.trim().toLowerCase();
@@ -421,6 +443,12 @@ export function matchesFilters(filters: Subscription['filters'], body: Record<st
     if (id !== wanted && name !== wanted) return false;
   }
   return true;
+}
+
+/** A copy of filters that shares nothing with the original (an action list included). */
+function copyFilters(filters: Subscription['filters']): Subscription['filters'] {
+  const { action, ...rest } = filters;
+  return { ...rest, ...(action !== undefined ? { action: typeof action === 'string' ? action : [...action] } : {}) };
 }
 
 /** What is wrong with one field of fired data, without its value. */
@@ -566,7 +594,7 @@ export class SandboxServer {
 
   /** Active subscriptions (with their secrets: this is the platform's own view). */
   subscriptions(): Subscription[] {
-    return [...this.subs.values()].map((s) => ({ ...s, filters: { ...s.filters } }));
+    return [...this.subs.values()].map((s) => ({ ...s, filters: copyFilters(s.filters) }));
   }
 
   /**
@@ -936,11 +964,12 @@ export class SandboxServer {
       }
       limit = Number(limitText);
     }
-    const filterQuery: Record<string, string> = {};
-    for (const key of ['action', 'label']) {
-      const v = query.get(key);
-      if (v !== null) filterQuery[key] = v;
-    }
+    // `action=solar_pv,battery`, or `action=` repeated: several codes, any of which may match.
+    const filterQuery: Record<string, string | string[]> = {};
+    const actions = query.getAll('action').flatMap((v) => v.split(','));
+    if (actions.length > 0) filterQuery['action'] = actions.length === 1 ? (actions[0] as string) : actions;
+    const label = query.get('label');
+    if (label !== null) filterQuery['label'] = label;
     const filters = validateFilters(event, filterQuery, 'query');
     // Fired events are validated, but sorting must not depend on it: a non-string time sorts oldest.
     const time = (e: StoredEvent): string => (typeof e.body.occurred_at === 'string' ? e.body.occurred_at : '');

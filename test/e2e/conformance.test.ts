@@ -105,6 +105,7 @@ test('the sandbox passes every check, webhooks included, and the output holds no
   expect(Number(summary!.split(' ')[0])).toBeGreaterThanOrEqual(38);
   expect(lines).toContain('PASS  the retry carries a fresh timestamp and signature');
   expect(lines).toContain('PASS  answering 410 removes the subscription');
+  expect(lines).toContain('PASS  POST /notifications with an array of two action codes answers 201 and keeps the array');
   // It cleaned up after itself, and printed nothing it must not.
   expect(sandbox.subscriptions()).toEqual([]);
   expect(secrets.length).toBeGreaterThan(0);
@@ -124,6 +125,14 @@ describe('a server that breaks the contract fails the kit', () => {
       'a wrong type',
       (req, res) => (req.path === '/v1/me' && res.status === 200 ? { ...res, body: res.body.replace(/"organisation_id":"[^"]*"/, '"organisation_id":7') } : res),
       /^FAIL {2}GET \/me answers 200 with the organisation: body\/organisation_id must be string,null$/,
+    ],
+    [
+      'an action list echoed as its first code',
+      (req, res) =>
+        req.method === 'POST' && req.path === '/v1/notifications' && res.status === 201
+          ? { ...res, body: res.body.replace(/"action":\[("[^"]+")[^\]]*\]/, '"action":$1') }
+          : res,
+      /^FAIL {2}POST \/notifications with an array of two action codes answers 201 and keeps the array: filters\.action is not the array subscribed$/,
     ],
   ])('%s', async (_name, tamper, failure) => {
     const proxy = await startProxy(sandbox, tamper);

@@ -1,7 +1,11 @@
 /**
  * The sandbox API against docs/ecologic-api.md section 2, over real HTTP on 127.0.0.1: auth, the
- * error shape, validation, idempotent subscribe, delete, samples, actions, labels, firing events.
+ * error shape, validation, idempotent subscribe, delete, samples, actions, labels, firing events,
+ * action filters of several codes.
  */
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
 import { ACTIONS, LABELS } from '../../src/sandbox/fixtures';
 import { DEMO_API_KEY, DEMO_READONLY_API_KEY, type SandboxServer } from '../../src/sandbox/server';
 import { startWatchedSandbox } from './contract-watch';
@@ -98,6 +102,16 @@ describe('POST /notifications validation', () => {
     ['an unknown action', { body: { type: 'webhook', event: 'RequestQuote:Create', uri: HOOK, filters: { action: 'wind' } } }, 'invalid_filter'],
     ['an empty action', { body: { type: 'webhook', event: 'RequestQuote:Create', uri: HOOK, filters: { action: '' } } }, 'invalid_filter'],
     ['a quote label on an audit event', { body: { type: 'webhook', event: 'Audit:Label:Apply', uri: HOOK, filters: { label: 'Quote sent' } } }, 'invalid_filter'],
+    ['an empty action list', { body: { type: 'webhook', event: 'RequestQuote:Create', uri: HOOK, filters: { action: [] } } }, 'invalid_filter'],
+    [
+      '21 action codes',
+      { body: { type: 'webhook', event: 'RequestQuote:Create', uri: HOOK, filters: { action: Array.from({ length: 21 }, () => 'solar_pv') } } },
+      'invalid_filter',
+    ],
+    ['an unknown code in an action list', { body: { type: 'webhook', event: 'RequestQuote:Create', uri: HOOK, filters: { action: ['solar_pv', 'wind'] } } }, 'invalid_filter'],
+    ['a number in an action list', { body: { type: 'webhook', event: 'RequestQuote:Create', uri: HOOK, filters: { action: ['solar_pv', 3] } } }, 'invalid_filter'],
+    ['an action list on an audit event', { body: { type: 'webhook', event: 'Audit:Create', uri: HOOK, filters: { action: ['solar_pv'] } } }, 'invalid_filter'],
+    ['a label list', { body: { type: 'webhook', event: 'RequestQuote:Label:Apply', uri: HOOK, filters: { label: ['Won'] } } }, 'invalid_filter'],
   ];
   test.each(invalid)('%s is a 400', async (_name, request, code) => {
     expectError(await call('POST', '/v1/notifications', request), 400, code);
@@ -153,6 +167,21 @@ describe('subscriptions', () => {
     expectError(await call('DELETE', `/v1/notifications/${id}`), 410, 'gone');
     expectError(await call('DELETE', '/v1/notifications/ntf_never'), 404, 'not_found');
     expect((await call('GET', '/v1/notifications')).body.data.map((s: { id: string }) => s.id)).toEqual([other]);
+  });
+
+  test('an action filter may be a list of codes: 201, echoed as sent, listed the same; again is 200', async () => {
+    const filters = { action: ['solar_pv', ' BATTERY '] };
+    const first = await subscribe({ event: 'RequestQuote:Create', uri: HOOK, filters });
+    expect(first.status).toBe(201);
+    expect(first.body).toMatchObject({ event: 'RequestQuote:Create', filters: { action: ['solar_pv', ' BATTERY '] } });
+    const twenty = Array.from({ length: 20 }, (_, i) => ACTIONS[i % ACTIONS.length]!.code);
+    const other = await subscribe({ event: 'RequestQuote:Create', uri: `${HOOK}20`, filters: { action: twenty } });
+    expect(other).toMatchObject({ status: 201, body: { filters: { action: twenty } } });
+    const one = await subscribe({ event: 'RequestQuote:Create', uri: `${HOOK}one`, filters: { action: ['ev_charger'] } });
+    expect(one.body.filters).toEqual({ action: ['ev_charger'] }); // a list of one stays a list
+    const listed = (await call('GET', '/v1/notifications')).body.data.find((s: { id: string }) => s.id === first.body.id);
+    expect(listed.filters).toEqual(filters);
+    expect(await subscribe({ event: 'RequestQuote:Create', uri: HOOK, filters })).toEqual({ status: 200, body: first.body });
   });
 
   test('a subscription without signing has no secret', async () => {
@@ -211,8 +240,31 @@ describe('samples, actions and labels', () => {
     ['limit 1.5', 'event=Audit:Create&limit=1.5', 'invalid_request'],
     ['limit abc', 'event=Audit:Create&limit=abc', 'invalid_request'],
     ['a filter that does not apply', 'event=Audit:Create&action=solar_pv', 'invalid_filter'],
+    ['an unknown code among several', 'event=RequestQuote:Create&action=solar_pv,wind', 'invalid_filter'],
+    ['an empty code among several', 'event=RequestQuote:Create&action=solar_pv,', 'invalid_filter'],
+    ['an empty action', 'event=RequestQuote:Create&action=', 'invalid_filter'],
+    ['21 codes', `event=RequestQuote:Create&action=${Array.from({ length: 21 }, () => 'battery').join(',')}`, 'invalid_filter'],
+    ['21 codes, repeated', `event=RequestQuote:Create&${Array.from({ length: 21 }, () => 'action=battery').join('&')}`, 'invalid_filter'],
   ])('samples with %s is a 400', async (_name, query, code) => {
     expectError(await call('GET', `/v1/notifications/samples?${query}`), 400, code);
+  });
+
+  test('samples with several action codes (action=a,b, or action= repeated) are the events of any of them', async () => {
+    for (const action of ['solar_pv', 'battery', 'ev_charger', 'Battery']) sandbox.fire('RequestQuote:Create', { data: { action } });
+    // `Battery` was fired as typed: it matches without regard to case.
+    const actionsOf = (res: { body: any }) => (res.body.data as Array<{ action: string }>).map((s) => s.action.toLowerCase());
+    const listed = await call('GET', '/v1/notifications/samples?event=RequestQuote:Create&action=solar_pv,BATTERY&limit=100');
+    expect(listed.status).toBe(200);
+    expect(new Set(actionsOf(listed))).toEqual(new Set(['solar_pv', 'battery']));
+    expect(actionsOf(listed).length).toBeGreaterThanOrEqual(5); // a seed of each, and three fired
+    const spaced = await call('GET', `/v1/notifications/samples?event=RequestQuote:Create&action=${encodeURIComponent(' solar_pv , battery ')}&limit=100`);
+    expect(spaced.body).toEqual(listed.body);
+    const repeated = await call('GET', '/v1/notifications/samples?event=RequestQuote:Create&action=solar_pv&action=battery&limit=100');
+    expect(repeated.body).toEqual(listed.body);
+    const all = await call('GET', '/v1/notifications/samples?event=RequestQuote:Create&limit=100');
+    expect(listed.body.data).toEqual(all.body.data.filter((s: { action: string }) => ['solar_pv', 'battery'].includes(s.action.toLowerCase())));
+    expect(actionsOf(listed)).toContain('battery');
+    expect(listed.body.data.some((s: { action: string }) => s.action === 'Battery')).toBe(true);
   });
 
   test('GET /actions and GET /labels?type=', async () => {
@@ -221,6 +273,54 @@ describe('samples, actions and labels', () => {
     expect(audit.body.data).toEqual(LABELS.filter((l) => l.type === 'audit').map((l) => ({ ...l })));
     expectError(await call('GET', '/v1/labels'), 400, 'invalid_request');
     expectError(await call('GET', '/v1/labels?type=user'), 400, 'invalid_request');
+  });
+});
+
+describe('delivery with an action list', () => {
+  let receiver: http.Server;
+  let receiverUrl: string;
+  const received: Array<{ path: string; event_id: string; action: string }> = [];
+
+  beforeAll(async () => {
+    receiver = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { event_id: string; action: string };
+        received.push({ path: req.url ?? '', event_id: body.event_id, action: body.action });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    receiver.closeAllConnections();
+    await new Promise<void>((resolve) => receiver.close(() => resolve()));
+  });
+
+  test('an event is delivered to the subscriptions whose list holds its action, and to no other', async () => {
+    received.length = 0;
+    const subs = {
+      list: { action: ['solar_pv', 'Battery'] },
+      one: { action: 'ev_charger' },
+      none: {},
+    };
+    for (const [name, filters] of Object.entries(subs)) {
+      expect((await subscribe({ event: 'RequestQuote:Create', uri: `${receiverUrl}/${name}`, filters })).status).toBe(201);
+    }
+    const fire = (action: string) => sandbox.fire('RequestQuote:Create', { data: { action } });
+    const battery = fire('battery');
+    const heatPump = fire('heat_pump_hot_water');
+    expect(battery.deliveries).toBe(2); // list and none
+    expect(heatPump.deliveries).toBe(1); // none only
+    await sandbox.settled(10_000);
+    const to = (path: string) => received.filter((r) => r.path === path).map((r) => r.event_id);
+    expect(to('/list')).toEqual([battery.event_ids[0]]);
+    expect(to('/one')).toEqual([]);
+    expect(to('/none').sort()).toEqual([battery.event_ids[0], heatPump.event_ids[0]].sort());
+    expect(sandbox.stats()).toMatchObject({ delivered: 3 });
   });
 });
 

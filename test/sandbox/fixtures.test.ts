@@ -5,11 +5,14 @@
  * No sockets here (this runs in the unit project).
  */
 import { fieldsOf } from '../../src/core/catalog';
+import { KNOWN_ACTIONS } from '../../src/core/derive/codes';
 import { eventDefinition, schemaFor } from '../../src/core/event-registry';
 import { normaliseDelivery } from '../../src/core/normalise';
 import { parseArgs } from '../../src/sandbox/cli';
 import { EVENT_NAMES, SANDBOX_EVENTS } from '../../src/sandbox/events';
 import {
+  ACTIONS,
+  auditUrl,
   createRng,
   findAction,
   findLabel,
@@ -18,10 +21,11 @@ import {
   LABELS,
   newEventId,
   newWebhookSecret,
+  quoteRequestUrl,
 } from '../../src/sandbox/fixtures';
 import { maskEmail, maskPhone } from '../../src/sandbox/format';
 import { zapierHeaderName } from '../../src/sandbox/intake';
-import { matchesFilters } from '../../src/sandbox/server';
+import { ApiError, matchesFilters, validateFilters } from '../../src/sandbox/server';
 
 describe('generated event bodies', () => {
   test.each(EVENT_NAMES.map((e) => [e]))('%s: 200 bodies carry every contract field and pass the app unchanged', (event) => {
@@ -50,8 +54,8 @@ describe('generated event bodies', () => {
   test('the same seed gives the same data (ids stay random)', () => {
     const a = generateEventBody('RequestQuote:Create', { rng: createRng(5) });
     const b = generateEventBody('RequestQuote:Create', { rng: createRng(5) });
-    const { event_id: idA, quote_request_id: qa, occurred_at: _ta, ...restA } = a;
-    const { event_id: idB, quote_request_id: qb, occurred_at: _tb, ...restB } = b;
+    const { event_id: idA, quote_request_id: qa, quote_request_url: _ua, occurred_at: _ta, ...restA } = a;
+    const { event_id: idB, quote_request_id: qb, quote_request_url: _ub, occurred_at: _tb, ...restB } = b;
     expect(restA).toEqual(restB);
     expect(idA).not.toBe(idB);
     expect(qa).not.toBe(qb);
@@ -66,15 +70,69 @@ describe('generated event bodies', () => {
     expect(generateEventBody('Audit:Create', { data: { event: 'RequestQuote:Create' } }).event).toBe('Audit:Create');
   });
 
-  test('the RequestQuote:Create field set is exactly the published one plus quote_request_id', () => {
+  test('the RequestQuote:Create field set is exactly the published one plus quote_request_id and quote_request_url', () => {
     const body = generateEventBody('RequestQuote:Create');
     expect(Object.keys(body).sort()).toEqual(
       [
         'event_id', 'event', 'occurred_at', 'action', 'supplier_name', 'offer_title', 'offer_description', 'offer_price',
         'first_name', 'last_name', 'street', 'postcode', 'state', 'country', 'reply_email', 'reply_phone', 'comments',
-        'quote_request_id',
+        'quote_request_id', 'quote_request_url',
       ].sort(),
     );
+  });
+});
+
+describe("the record's web address", () => {
+  const RECORD = {
+    'RequestQuote:Create': ['quote_request_id', 'quote_request_url', /^qr_/, 'https://app.getecologic.com/quote-requests/'],
+    'RequestQuote:Label:Apply': ['quote_request_id', 'quote_request_url', /^qr_/, 'https://app.getecologic.com/quote-requests/'],
+    'Audit:Create': ['audit_id', 'audit_url', /^aud_/, 'https://app.getecologic.com/audits/'],
+    'Audit:Simulate': ['audit_id', 'audit_url', /^aud_/, 'https://app.getecologic.com/audits/'],
+    'Audit:Assign': ['audit_id', 'audit_url', /^aud_/, 'https://app.getecologic.com/audits/'],
+    'Audit:Label:Apply': ['audit_id', 'audit_url', /^aud_/, 'https://app.getecologic.com/audits/'],
+  } as const;
+
+  test('every event type is covered', () => {
+    expect(Object.keys(RECORD).sort()).toEqual([...EVENT_NAMES].sort());
+  });
+
+  test.each(EVENT_NAMES.map((e) => [e]))('%s carries the absolute https address of its record, built from its id', (event) => {
+    const [idKey, urlKey, idPattern, prefix] = RECORD[event];
+    const other = idKey === 'audit_id' ? 'quote_request_url' : 'audit_url';
+    const rng = createRng(7);
+    const urls = new Set<unknown>();
+    for (let i = 0; i < 50; i++) {
+      const body = generateEventBody(event, { rng, messy: 0.5 });
+      const id = body[idKey];
+      expect(id).toMatch(idPattern);
+      expect(body[urlKey]).toBe(`${prefix}${id as string}`);
+      const url = new URL(body[urlKey] as string);
+      expect([url.protocol, url.host, url.search, url.hash]).toEqual(['https:', 'app.getecologic.com', '', '']);
+      expect(body).not.toHaveProperty(other);
+      urls.add(body[urlKey]);
+    }
+    expect(urls.size).toBe(50); // one record each
+  });
+
+  test('the address helpers follow the documented pattern', () => {
+    expect(quoteRequestUrl('qr_5Lm3Dw')).toBe('https://app.getecologic.com/quote-requests/qr_5Lm3Dw');
+    expect(auditUrl('aud_8Hq2Xk')).toBe('https://app.getecologic.com/audits/aud_8Hq2Xk');
+    expect(auditUrl('aud/../x y')).toBe('https://app.getecologic.com/audits/aud%2F..%2Fx%20y');
+  });
+
+  test('a label event about a known quote request or audit carries that record\'s address', () => {
+    const created = generateEventBody('RequestQuote:Create');
+    const labelled = generateEventBody('RequestQuote:Label:Apply', { data: { quote_request_id: created.quote_request_id } });
+    expect(labelled['quote_request_id']).toBe(created['quote_request_id']);
+    expect(labelled['quote_request_url']).toBe(created['quote_request_url']);
+    const audit = generateEventBody('Audit:Create');
+    for (const event of ['Audit:Simulate', 'Audit:Assign', 'Audit:Label:Apply'] as const) {
+      expect(generateEventBody(event, { data: { audit_id: audit.audit_id } })['audit_url']).toBe(audit['audit_url']);
+    }
+    // An address set in data wins; a record without an id has no address.
+    const own = generateEventBody('Audit:Create', { data: { audit_id: 'aud_1', audit_url: 'https://app.getecologic.com/a/1' } });
+    expect(own['audit_url']).toBe('https://app.getecologic.com/a/1');
+    expect(generateEventBody('Audit:Create', { data: { audit_id: null } })['audit_url']).toBeNull();
   });
 });
 
@@ -124,6 +182,19 @@ describe('filters and lookups', () => {
     expect(LABELS.filter((l) => l.type === 'audit')).toHaveLength(4);
   });
 
+  test('the action list of GET /actions is the app\'s KNOWN_ACTIONS, in its order', () => {
+    expect(ACTIONS).toEqual(Object.entries(KNOWN_ACTIONS).map(([code, name]) => ({ code, name })));
+    expect(ACTIONS.map((a) => a.code)).toEqual(['solar_pv', 'battery', 'solar_battery', 'heat_pump_hot_water', 'ev_charger', 'reverse_cycle_ac']);
+  });
+
+  test('matchesFilters with an action list: any of the codes, in any case', () => {
+    expect(matchesFilters({ action: ['battery', ' SOLAR_PV '] }, { action: 'solar_pv' })).toBe(true);
+    expect(matchesFilters({ action: ['battery', 'solar_pv'] }, { action: ' Battery ' })).toBe(true);
+    expect(matchesFilters({ action: ['battery', 'solar_pv'] }, { action: 'ev_charger' })).toBe(false);
+    expect(matchesFilters({ action: ['solar_pv'] }, {})).toBe(false);
+    expect(matchesFilters({ action: ['solar_pv'] }, { action: 7 })).toBe(false);
+  });
+
   test('matchesFilters', () => {
     const body = { action: 'solar_pv', label_id: 'lbl_4kd8', label: 'Site visit booked' };
     expect(matchesFilters({}, body)).toBe(true);
@@ -133,6 +204,52 @@ describe('filters and lookups', () => {
     expect(matchesFilters({ label: ' site VISIT booked ' }, body)).toBe(true);
     expect(matchesFilters({ label: 'Won' }, body)).toBe(false);
     expect(matchesFilters({ action: 'solar_pv' }, {})).toBe(false);
+  });
+
+  test('validateFilters: an action code or a list of 1 to 20, echoed as sent', () => {
+    expect(validateFilters('RequestQuote:Create', { action: 'SOLAR_PV' })).toEqual({ action: 'SOLAR_PV' });
+    expect(validateFilters('RequestQuote:Create', { action: ['solar_pv', ' Battery '] })).toEqual({ action: ['solar_pv', ' Battery '] });
+    expect(validateFilters('RequestQuote:Create', { action: ['ev_charger'] })).toEqual({ action: ['ev_charger'] });
+    const twenty = Array.from({ length: 20 }, (_, i) => ACTIONS[i % ACTIONS.length]!.code);
+    expect(validateFilters('RequestQuote:Create', { action: twenty })).toEqual({ action: twenty });
+    // The result does not share the array sent.
+    const sent = ['solar_pv'];
+    const kept = validateFilters('RequestQuote:Create', { action: sent });
+    sent.push('battery');
+    expect(kept).toEqual({ action: ['solar_pv'] });
+  });
+
+  const filterError = (filters: unknown, event: Parameters<typeof validateFilters>[0] = 'RequestQuote:Create'): ApiError => {
+    try {
+      validateFilters(event, filters);
+    } catch (err) {
+      if (err instanceof ApiError) return err;
+      throw err;
+    }
+    throw new Error('accepted');
+  };
+
+  test.each<[string, unknown, RegExp]>([
+    ['an empty list', { action: [] }, /filters\.action must be an action code or an array of 1 to 20 action codes/],
+    ['21 codes', { action: Array.from({ length: 21 }, () => 'solar_pv') }, /1 to 20 action codes \(it has 21\)/],
+    ['an unknown code in the list', { action: ['solar_pv', 'nuclear_fusion'] }, /^filters\.action\[1\] is not a known action code$/],
+    ['a number in the list', { action: ['solar_pv', 42] }, /^filters\.action\[1\] must be a non-empty string$/],
+    ['null in the list', { action: [null] }, /^filters\.action\[0\] must be a non-empty string$/],
+    ['an empty string in the list', { action: ['solar_pv', '  '] }, /^filters\.action\[1\] must be a non-empty string$/],
+    ['a nested list', { action: [['solar_pv']] }, /^filters\.action\[0\] must be a non-empty string$/],
+    ['an object', { action: { code: 'solar_pv' } }, /^filters\.action must be an action code or an array/],
+    ['a number', { action: 7 }, /^filters\.action must be an action code or an array/],
+    ['an unknown code', { action: 'wind' }, /^filters\.action is not a known action code$/],
+  ])('validateFilters refuses %s with 400 invalid_filter, without repeating the value', (_name, filters, message) => {
+    const error = filterError(filters);
+    expect({ status: error.status, code: error.code }).toEqual({ status: 400, code: 'invalid_filter' });
+    expect(error.message).toMatch(message);
+    expect(error.message).not.toMatch(/nuclear|wind|42/);
+  });
+
+  test('a label filter is still one string, and an action list does not apply to other events', () => {
+    expect(filterError({ label: ['Won'] }, 'RequestQuote:Label:Apply')).toMatchObject({ status: 400, code: 'invalid_filter' });
+    expect(filterError({ action: ['solar_pv'] }, 'Audit:Create').message).toBe('filters.action does not apply to Audit:Create');
   });
 
   test('the sandbox takes its events and filters from the app\'s registry', () => {
