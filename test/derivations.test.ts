@@ -2,6 +2,8 @@ import { countryCode } from '../src/core/derive/country';
 import { isoUtc } from '../src/core/derive/time';
 import { phoneE164 } from '../src/core/derive/phone';
 import { parsePrice } from '../src/core/derive/price';
+import { actionName, auditTypeName, priceParts } from '../src/core/derivations';
+import { KNOWN_ACTIONS, readableCode } from '../src/core/derive/codes';
 import { australianStateCode } from '../src/core/derive/state';
 
 describe('country_code', () => {
@@ -82,7 +84,66 @@ describe('offer_price_amount and offer_price_currency', () => {
     [null, null, null],
     [Number.NaN, null, null],
   ])('%p -> %p %p', (typed, amount, currency) => {
-    expect(parsePrice(typed)).toEqual({ amount, currency });
+    expect(parsePrice(typed)).toMatchObject({ amount, currency });
+  });
+
+  test.each([
+    ['$4,990.00', true],
+    [' $ 4,990 ', true],
+    ['$4,990.00 inc GST', true],
+    ['A$4,990', false],
+    ['$4,990 AUD', false],
+    ['NZ$3,200', false],
+    ['4990', false],
+    [4990, false],
+    ['$POA', false],
+  ])('%p says a plain dollar: %p', (typed, plainDollar) => {
+    expect(parsePrice(typed).plainDollar).toBe(plainDollar);
+  });
+});
+
+describe('a plain "$" is AUD where the address is Australian, and unknown elsewhere', () => {
+  const offer = priceParts('offer_price');
+  test.each([
+    [{ offer_price: '$7,490.00', country: 'Australia' }, 'AUD'],
+    [{ offer_price: '$7,490.00', country: 'au' }, 'AUD'],
+    [{ offer_price: '$7,490.00', state: 'Victoria' }, 'AUD'],
+    [{ offer_price: '$7,490.00', state: 'vic', country: '  ' }, 'AUD'],
+    [{ offer_price: '$7,490.00', country: 'New Zealand' }, null],
+    [{ offer_price: '$7,490.00', country: 'United States', state: 'NSW' }, null],
+    [{ offer_price: '$7,490.00' }, null],
+    [{ offer_price: '$7,490.00', state: 'Ontario' }, null],
+    [{ offer_price: 'NZ$7,490', country: 'Australia' }, 'NZD'],
+    [{ offer_price: 7490, country: 'Australia' }, null],
+    [{ offer_price: 'POA', country: 'Australia' }, null],
+  ])('%p -> %p', (item, currency) => {
+    expect(offer.derive(item).offer_price_currency).toBe(currency);
+  });
+});
+
+describe('readable names beside codes', () => {
+  test.each([
+    ['solar_pv', 'Solar PV'],
+    [' SOLAR_PV ', 'Solar PV'],
+    ['battery', 'Home Battery'],
+    ['heat_pump_pool', 'Heat Pump Pool'],
+    ['ev-charger-3phase', 'EV Charger 3phase'],
+    ['', null],
+    [null, null],
+    [42, '42'],
+  ])('action %p -> %p', (code, name) => {
+    expect(actionName.derive({ action: code }).action_name).toBe(name);
+  });
+  test.each([
+    ['home_energy', 'Home Energy Audit'],
+    ['business_energy', 'Business Energy Audit'],
+    ['nabers_office', 'NABERS Office'],
+    [undefined, null],
+  ])('audit type %p -> %p', (code, name) => {
+    expect(auditTypeName.derive({ audit_type: code }).audit_type_name).toBe(name);
+  });
+  test('every product the sandbox offers has a name of its own, not a spelt-out code', () => {
+    for (const [code, name] of Object.entries(KNOWN_ACTIONS)) expect(readableCode(code, KNOWN_ACTIONS)).toBe(name);
   });
 });
 

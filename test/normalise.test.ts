@@ -1,3 +1,4 @@
+import { fieldsOf } from '../src/core/catalog';
 import { contentId } from '../src/core/derive/ids';
 import { eventDefinition } from '../src/core/event-registry';
 import { normaliseDelivery, PayloadError, toZapItem } from '../src/core/normalise';
@@ -37,8 +38,10 @@ describe('derived fields', () => {
       country_code: 'AU',
       state_code: 'VIC',
       offer_price_amount: 4990,
-      offer_price_currency: null,
+      offer_price_currency: 'AUD',
       reply_phone_e164: '+61423456789',
+      action_name: 'Solar PV',
+      quote_request_url: 'https://app.getecologic.com/quote-requests/qr_4Tn6Bv',
     });
   });
 
@@ -206,9 +209,15 @@ describe('body shapes', () => {
   });
 });
 
-test('toZapItem puts the event identity first', () => {
-  const record = { fields: { a: 1, event_id: 'x' }, position: 1, count: 1 };
-  expect(Object.keys(toZapItem(quote, record, { id: 'x', source: 'event_id', claim: 'x' }, meta)).slice(0, 3)).toEqual(['id', 'event', 'occurred_at']);
+test('toZapItem lays an item out as a lead: the customer first, then anything else sent, then the bookkeeping', () => {
+  const record = { fields: { referral: 'council', event_id: 'x', id: 'qr_1', reply_email: 'a@example.com', first_name: 'Jack', offer_title: 'Solar' }, position: 1, count: 1 };
+  const keys = Object.keys(toZapItem(quote, record, { id: 'x', source: 'event_id', claim: 'x' }, { ...meta, webhookId: 'msg_1' }));
+  expect(keys.slice(0, 3)).toEqual(['first_name', 'last_name', 'full_name']);
+  expect(keys.indexOf('reply_email')).toBeLessThan(keys.indexOf('offer_title'));
+  expect(keys.slice(-7)).toEqual(['referral', 'event', 'occurred_at', 'id', 'event_id', 'record_id', 'delivery_id']);
+  // Outside the bookkeeping, the order is the output fields' order in the Zap editor.
+  const catalogKeys = fieldsOf(quote.event).map((field) => field.key);
+  expect(keys.filter((key) => catalogKeys.includes(key))).toEqual(catalogKeys);
 });
 
 test('a "__proto__" key in the body is kept as a field, not turned into a prototype', () => {

@@ -24,3 +24,30 @@ export const documentedKeys = (event: PlatformEvent): ReadonlySet<string> => {
   }
   return keys;
 };
+
+/**
+ * The event's bookkeeping keys, in the order they close every item (see `bookkeepingFields`); the
+ * platform's own `event_id` and an envelope's `envelope_id` join them when sent.
+ */
+export const BOOKKEEPING_KEYS = ['event', 'occurred_at', 'id', 'event_id', 'record_id', 'delivery_id', 'envelope_id'] as const;
+
+export interface ReadingOrder {
+  /** The documented and derived keys about the customer and the request, in catalog order. */
+  readonly lead: readonly string[];
+  /** Keys placed by the first two lists; anything else the platform sent goes between them. */
+  readonly placed: ReadonlySet<string>;
+}
+
+const orders = new Map<PlatformEvent, ReadingOrder>();
+
+/** How an item of this event is laid out: lead fields, then anything else sent, then bookkeeping. */
+export const readingOrder = (event: PlatformEvent): ReadingOrder => {
+  let order = orders.get(event);
+  if (!order) {
+    const tail = new Set<string>(BOOKKEEPING_KEYS);
+    const lead = FIELD_CATALOG[event].map((field) => field.key).filter((key) => !tail.has(key));
+    order = { lead, placed: new Set([...lead, ...tail]) };
+    orders.set(event, order);
+  }
+  return order;
+};

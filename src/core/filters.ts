@@ -5,35 +5,54 @@ import { readableText } from './derive/text';
  * on every delivery, so a platform that ignores filters still cannot put the wrong event in a Zap.
  */
 export interface EventFilter {
-  /** The input field and subscription filter key. */
+  /** The input field and subscription filter key. Live Zaps store values under it: never rename. */
   readonly key: 'action' | 'label';
+  /** The partner may choose several values; an event matching any of them passes. */
+  readonly several: boolean;
   matches(item: Readonly<Record<string, unknown>>, wanted: string): boolean;
 }
 
 const folded = (value: unknown): string | null => readableText(value)?.toLowerCase() ?? null;
 
-/** New Quote Request: the action code, e.g. `solar_pv`, compared without regard to case. */
+/** New Quote Request: the product or service (action code, e.g. `solar_pv`), without regard to case. */
 export const actionFilter: EventFilter = {
   key: 'action',
+  several: true,
   matches: (item, wanted) => folded(item.action) === folded(wanted),
 };
 
-/** Label triggers: the label's id, or its name without regard to case. */
+/** Label triggers: the label's ID, or its name without regard to case. */
 export const labelFilter: EventFilter = {
   key: 'label',
+  several: false,
   matches: (item, wanted) => {
     const want = folded(wanted);
     return want !== null && (folded(item.label_id) === want || folded(item.label) === want);
   },
 };
 
-/** True when no filter value is set or the item matches it. */
+/**
+ * The values a partner chose, readable and without repeats. A multi-select field arrives as a list,
+ * or (from a Zap made before it allowed several, or typed by hand) as text; action codes never
+ * contain commas, so text is split on them. A label's name may, so a label stays one value.
+ */
+export const wantedValues = (filter: EventFilter, input: unknown): string[] => {
+  const raw = Array.isArray(input) ? input : [input];
+  const values = raw.flatMap((value) => {
+    const text = readableText(value);
+    if (text === null) return [];
+    return filter.several ? text.split(',').map((part) => part.trim()).filter(Boolean) : [text];
+  });
+  return [...new Set(values)];
+};
+
+/** True when no filter value is set or the item matches one of them. */
 export const passesFilter = (
   filter: EventFilter | undefined,
   item: Readonly<Record<string, unknown>>,
   inputData: Readonly<Record<string, unknown>>,
 ): boolean => {
   if (!filter) return true;
-  const wanted = readableText(inputData[filter.key]);
-  return wanted === null || filter.matches(item, wanted);
+  const wanted = wantedValues(filter, inputData[filter.key]);
+  return wanted.length === 0 || wanted.some((value) => filter.matches(item, value));
 };

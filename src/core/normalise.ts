@@ -1,4 +1,4 @@
-import { documentedKeys } from './catalog';
+import { BOOKKEEPING_KEYS, documentedKeys, readingOrder } from './catalog';
 import { isoUtc } from './derive/time';
 import type { EventDefinition } from './event-registry';
 import { platformEventNamed } from './events';
@@ -154,9 +154,25 @@ export const toZapItem = (definition: EventDefinition, record: DeliveredRecord, 
       if (!bodySent.has(key)) item[key] = value;
     }
   }
-  // Same keys and values; the event's identity first, as a partner reads it in the Zap editor.
-  const { event, occurred_at: occurredAt, ...rest } = item;
-  return { id: identity.id, event, occurred_at: occurredAt, ...rest } as ZapItem;
+  item.id = identity.id;
+  return inReadingOrder(definition, item);
+};
+
+/**
+ * The same keys and values, laid out as a partner reads a lead in the Zap editor: the customer and
+ * the request in catalog order, then anything else the platform sent, then the event's bookkeeping.
+ */
+const inReadingOrder = (definition: EventDefinition, item: Record<string, unknown>): ZapItem => {
+  const { lead, placed } = readingOrder(definition.event);
+  const ordered: Record<string, unknown> = {};
+  const put = (key: string) => {
+    if (key === '__proto__') setField(ordered, key, item[key]);
+    else ordered[key] = item[key];
+  };
+  for (const key of lead) if (Object.hasOwn(item, key)) put(key);
+  for (const key of Object.keys(item)) if (!placed.has(key)) put(key);
+  for (const key of BOOKKEEPING_KEYS) if (Object.hasOwn(item, key)) put(key);
+  return ordered as ZapItem;
 };
 
 /**

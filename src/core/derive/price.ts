@@ -4,6 +4,8 @@
 export interface Price {
   amount: number | null;
   currency: string | null;
+  /** The price was written with a plain "$" and no currency: which dollar depends on where it is. */
+  plainDollar: boolean;
 }
 
 // Symbols that name one currency. A bare "$" does not: it is AUD here, but USD or NZD elsewhere.
@@ -28,10 +30,10 @@ const TRAILING_CODE = /\s*(?<![A-Za-z])([A-Za-z]{3})$/;
 const TAX_NOTE = /\s*\(?\s*(?:inc|incl|including|ex|excl|excluding)\.?\s+gst\s*\)?$/i;
 const AMOUNT = /^(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$/;
 
-const NOTHING: Price = { amount: null, currency: null };
+const NOTHING: Price = { amount: null, currency: null, plainDollar: false };
 
 export const parsePrice = (value: unknown): Price => {
-  if (typeof value === 'number') return Number.isFinite(value) ? { amount: value, currency: null } : NOTHING;
+  if (typeof value === 'number') return Number.isFinite(value) ? { amount: value, currency: null, plainDollar: false } : NOTHING;
   if (typeof value !== 'string') return NOTHING;
   let rest = value.trim();
   if (rest === '' || rest.length > 64) return NOTHING;
@@ -52,7 +54,8 @@ export const parsePrice = (value: unknown): Price => {
     currency = isoCurrency(trailing[1]);
     rest = rest.slice(0, trailing.index);
   }
+  const plainDollar = currency === null && rest.startsWith('$');
   rest = rest.replace(/^\$/, '').replace(/\s+/g, '');
-  if (!AMOUNT.test(rest)) return { amount: null, currency };
-  return { amount: Number(rest.replace(/,/g, '')), currency };
+  if (!AMOUNT.test(rest)) return { amount: null, currency, plainDollar: false };
+  return { amount: Number(rest.replace(/,/g, '')), currency, plainDollar };
 };

@@ -37,54 +37,71 @@ export const derivedText = (title: string, description: string) =>
 export const derivedNumber = (title: string, description: string) =>
   describe(z.number().nullable(), title, description, 'derived');
 
-/** Fields every Zap item has, whatever the event. */
-export const commonFields = {
+/**
+ * The event's bookkeeping, which every Zap item has whatever the event. It comes last in an item,
+ * after the customer and the request: a partner reads a lead, not an envelope.
+ */
+export const bookkeepingFields = {
+  event: describe(z.string(), 'Event Type', 'The platform event name, e.g. `RequestQuote:Create`.', 'derived'),
+  occurred_at: describe(
+    z.iso.datetime(),
+    'Event Date and Time',
+    'When the event happened, ISO 8601 in UTC: from the body (`occurred_at`, `created_at` or `timestamp`), else the delivery timestamp, else the time Zapier received it.',
+    'derived',
+  ),
   id: describe(
     z.union([z.string(), z.number()]),
     'Event ID',
-    "The event's identity, the same on every retry of it and different for every other event: the `event_id` (in an envelope, its `event_id` or `id`), else the `webhook-id` header (with `#` and the position for each record of a batch), else a hash of the event and everything it sent. Never a quote request's or audit's own id.",
+    "The event's identity, the same on every retry of it and different for every other event: the `event_id` (in an envelope, its `event_id` or `id`), else the `webhook-id` header (with `#` and the position for each record of a batch), else a hash of the event and everything it sent. Never a quote request's or audit's own ID.",
     'derived',
   ),
-  event: describe(z.string(), 'Event', 'The platform event name, e.g. `RequestQuote:Create`.', 'derived'),
-  occurred_at: describe(
-    z.iso.datetime(),
-    'Occurred At',
-    'When the event happened, ISO-8601 UTC: from the body (`occurred_at`, `created_at` or `timestamp`), else the delivery timestamp, else the time Zapier received it.',
-    'derived',
-  ),
-} as const;
-
-/** The other ids the platform sent, kept beside the event's identity so that no value is lost. */
-export const sentIdFields = {
+  /** The other IDs the platform sent, kept beside the event's identity so that no value is lost. */
   record_id: describe(
     z.unknown(),
     'Record ID (as Sent)',
-    'The `id` the record itself carried (a flat body\'s `id`, or `data.id` in an envelope), usually the quote request\'s or audit\'s id; null when it sent none.',
+    "The `id` the record itself carried (a flat body's `id`, or `data.id` in an envelope), usually the quote request's or audit's ID; null when it sent none.",
     'derived',
   ),
   delivery_id: derivedText(
     'Delivery ID',
-    'The delivery\'s `webhook-id` header, the same on every retry; null for samples and for deliveries without one.',
+    "The delivery's `webhook-id` header, the same on every retry; null for samples and for deliveries without one.",
   ),
 } as const;
 
-/** The person and place fields that quote requests and audits share. */
+/** Where the person is: the fields quote requests and audits share, as typed. */
 export const addressFields = {
-  street: text('Street', 'Street address, one combined string, as typed.'),
+  street: text('Street Address and Suburb', 'Street address and suburb in one line, as typed, e.g. "27 Banksia Street, Brunswick".'),
+  state: text('State', 'State or territory, as typed (e.g. `NSW` or `New South Wales`).'),
   postcode: text('Postcode', 'Postcode, as typed.'),
-  state: text('State', 'State, as typed (e.g. `NSW` or `New South Wales`).'),
   country: text('Country', 'Country, as typed (e.g. `Australia` or `AU`).'),
 } as const;
 
 export const addressDerivedFields = {
-  full_name: derivedText('Full Name', 'First and last name joined with a space.'),
-  address: derivedText('Address (One Line)', 'Street, state, postcode and country on one line.'),
-  country_code: derivedText('Country Code', 'ISO 3166-1 alpha-2 code of the country (e.g. `AU`), null when not recognised.'),
   state_code: derivedText(
-    'State Code',
-    'Australian state or territory code (`NSW`, `VIC`, `QLD`, `SA`, `WA`, `TAS`, `NT`, `ACT`) when the country is Australia or not given; otherwise null.',
+    'State Abbreviation',
+    'Australian state or territory abbreviation (`NSW`, `VIC`, `QLD`, `SA`, `WA`, `TAS`, `NT`, `ACT`) when the country is Australia or not given; otherwise null.',
   ),
+  country_code: derivedText('Country Code (2 Letters)', 'ISO 3166-1 alpha-2 code of the country (e.g. `AU`); null when not recognised.'),
+  address: derivedText('Full Address (One Line)', 'Street and suburb, state, postcode and country on one line, ready for a CRM address field.'),
 } as const;
+
+/** The person's name, as sent and joined. */
+export const nameFields = (who: string) => ({
+  first_name: text(`${who} First Name`, `${who}'s first name.`),
+  last_name: text(`${who} Last Name`, `${who}'s last name.`),
+  full_name: derivedText(`${who} Full Name`, 'First and last name joined with a space.'),
+});
+
+/** The phone as typed and the same number in international form. */
+export const phoneDerived = (key: string, who: string) =>
+  derivedText(
+    `${who} Phone (International Format)`,
+    `The phone in \`${key}\` in international E.164 form (e.g. \`+61412345678\`), using the country as the default region; null when it is not a valid number. Best for CRMs and SMS tools.`,
+  );
+
+/** The record's web address in Ecologic, so a CRM note can link back to it. */
+export const recordLink = (noun: string) =>
+  text(`Link to ${noun} in Ecologic`, `The ${noun.toLowerCase()}'s web address in Ecologic, to open it from your CRM; null when Ecologic did not send one.`);
 
 type DerivedNumber = ReturnType<typeof derivedNumber>;
 type DerivedText = ReturnType<typeof derivedText>;
@@ -98,6 +115,6 @@ export const priceDerivedFields = <F extends string>(field: F, title: string) =>
     ),
     [`${field}_currency`]: derivedText(
       `${title} Currency`,
-      `ISO 4217 currency code when \`${field}\` states one (e.g. \`AUD\` for "AUD" or "A$"), else null.`,
+      `ISO 4217 currency code of \`${field}\`: the one it states ("AUD 4,990", "A$4,990", "NZ$…"), or \`AUD\` for a plain "$" when the address is in Australia; null when that is not known.`,
     ),
   }) as { [K in `${F}_amount`]: DerivedNumber } & { [K in `${F}_currency`]: DerivedText };

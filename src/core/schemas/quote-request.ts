@@ -1,52 +1,75 @@
 import { z } from 'zod';
-import { addressDerivedFields, addressFields, commonFields, sentIdFields, derivedText, priceDerivedFields, text, textOrNumber } from './fields';
+import {
+  addressDerivedFields,
+  addressFields,
+  bookkeepingFields,
+  derivedText,
+  nameFields,
+  phoneDerived,
+  priceDerivedFields,
+  recordLink,
+  text,
+  textOrNumber,
+} from './fields';
 
-// The published field set of RequestQuote:Create (shared/reference), plus the quote request id we assume.
+// The published field set of RequestQuote:Create (shared/reference), plus the quote request's ID
+// and web address, which we assume. Fields are in the order an installer reads a lead: who, how to
+// reach them, where, what they asked for; the event's bookkeeping last.
 const published = <T extends z.ZodType>(schema: T) => schema.meta({ ...schema.meta(), origin: 'published' as const });
 
-export const quoteRequestCreatedSchema = z.object({
-  ...commonFields,
-  quote_request_id: text('Quote Request ID', "The quote request's id."),
-  action: published(text('Action', 'Action code of the requested product or service, e.g. `solar_pv`.')),
-  supplier_name: published(text('Supplier Name', "The supplier's name.")),
-  offer_title: published(text('Offer Title', 'The offer, e.g. "3 kW Standard Solar Package".')),
-  offer_description: published(text('Offer Description', 'Description of the offer.')),
-  offer_price: published(textOrNumber('Offer Price', 'The listed price as sent, e.g. "$4,990.00", "POA" or 4990.')),
-  first_name: published(text('First Name', "Customer's first name.")),
-  last_name: published(text('Last Name', "Customer's last name.")),
-  street: published(addressFields.street),
-  postcode: published(addressFields.postcode),
-  state: published(addressFields.state),
-  country: published(addressFields.country),
-  reply_email: published(text('Reply Email', 'The reply email address the customer gave.')),
-  reply_phone: published(text('Reply Phone', 'The reply phone number the customer gave, as typed.')),
-  comments: published(text('Comments', "The customer's comments.")),
-  ...addressDerivedFields,
-  ...priceDerivedFields('offer_price', 'Offer Price'),
-  reply_phone_e164: derivedText(
-    'Reply Phone (E.164)',
-    'The reply phone in international E.164 form (e.g. `+61412345678`), using the country as the default region; null when not a valid number.',
+const customer = nameFields('Customer');
+
+const customerEmail = text('Customer Email', 'The email address the customer asked to be replied to.');
+const customerPhone = text('Customer Phone', 'The phone number the customer asked to be called on, as typed.');
+
+const product = {
+  action_name: derivedText(
+    'Product or Service',
+    'What the customer asked about, in words, e.g. "Solar PV" for `solar_pv`; a code the app does not know is spelt out from its parts.',
   ),
-  ...sentIdFields,
+  action: text('Product or Service Code', "Ecologic's code for what the customer asked about, e.g. `solar_pv`."),
+};
+
+export const quoteRequestCreatedSchema = z.object({
+  first_name: published(customer.first_name),
+  last_name: published(customer.last_name),
+  full_name: customer.full_name,
+  reply_email: published(customerEmail),
+  reply_phone: published(customerPhone),
+  reply_phone_e164: phoneDerived('reply_phone', 'Customer'),
+  street: published(addressFields.street),
+  state: published(addressFields.state),
+  postcode: published(addressFields.postcode),
+  country: published(addressFields.country),
+  ...addressDerivedFields,
+  action_name: product.action_name,
+  action: published(product.action),
+  comments: published(text('Customer Comments', 'What the customer wrote with the request.')),
+  offer_title: published(text('Offer', 'The offer the customer chose, e.g. "6.6 kW Solar Package".')),
+  offer_description: published(text('Offer Details', "The offer's description.")),
+  offer_price: published(textOrNumber('Price (as Listed)', 'The price listed against the offer, as sent: e.g. "$7,490.00", "POA" or 7490.')),
+  ...priceDerivedFields('offer_price', 'Price'),
+  supplier_name: published(text('Supplier', 'The supplier whose offer it is.')),
+  quote_request_url: recordLink('Quote Request'),
+  quote_request_id: text('Quote Request ID', "The quote request's ID in Ecologic."),
+  ...bookkeepingFields,
 });
 
 export const quoteRequestLabelAppliedSchema = z.object({
-  ...commonFields,
-  quote_request_id: text('Quote Request ID', "The quote request's id."),
-  label_id: text('Label ID', "The applied label's id."),
-  label: text('Label', "The applied label's name, e.g. \"Site visit booked\"."),
-  applied_by_email: text('Applied By Email', 'Email of the staff member who applied the label.'),
-  action: text('Action', 'Action code of the quote request, e.g. `solar_pv`.'),
-  offer_title: text('Offer Title', 'The offer the quote request is for.'),
-  first_name: text('First Name', "Customer's first name."),
-  last_name: text('Last Name', "Customer's last name."),
-  reply_email: text('Reply Email', 'The reply email address the customer gave.'),
-  reply_phone: text('Reply Phone', 'The reply phone number the customer gave, as typed.'),
+  label: text('Status Label', 'The label now on the quote request, e.g. "Site visit booked".'),
+  ...customer,
+  reply_email: customerEmail,
+  reply_phone: customerPhone,
+  reply_phone_e164: phoneDerived('reply_phone', 'Customer'),
   country: addressFields.country,
-  full_name: addressDerivedFields.full_name,
   country_code: addressDerivedFields.country_code,
-  reply_phone_e164: derivedText('Reply Phone (E.164)', 'The reply phone in E.164 form; null when not a valid number.'),
-  ...sentIdFields,
+  ...product,
+  offer_title: text('Offer', 'The offer the quote request is for.'),
+  applied_by_email: text('Label Applied By (Email)', 'Email address of the staff member who applied the label.'),
+  label_id: text('Status Label ID', "The label's ID in Ecologic."),
+  quote_request_url: recordLink('Quote Request'),
+  quote_request_id: text('Quote Request ID', "The quote request's ID in Ecologic."),
+  ...bookkeepingFields,
 });
 
 export type QuoteRequestCreatedItem = z.output<typeof quoteRequestCreatedSchema>;
