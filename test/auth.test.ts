@@ -34,7 +34,7 @@ describe('connection', () => {
     nock(API).get('/me').reply(401, { error: { code: 'invalid_api_key' } });
     await expect(testAuth()).rejects.toMatchObject({
       name: 'ExpiredAuthError',
-      message: expect.stringMatching(/Ecologic rejected the API key \(401\) on GET \/me\. Reconnect/),
+      message: expect.stringMatching(/Ecologic did not accept your API key while checking your Ecologic connection\..*reconnect your Ecologic account/),
     });
   });
 
@@ -53,7 +53,7 @@ describe('connection', () => {
 
   test('a /me that is not a JSON object is an unexpected response', async () => {
     nock(API).get('/me').reply(200, ['org_1']);
-    await expect(testAuth()).rejects.toThrow(/Unexpected response from Ecologic for GET \/me/);
+    await expect(testAuth()).rejects.toThrow(/Ecologic sent an answer the app could not read while checking your Ecologic connection/);
   });
 
   test('the connection label is the organisation name, else a name, else the email, else the id; never the key', async () => {

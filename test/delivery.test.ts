@@ -3,14 +3,24 @@ import type { Bundle, ZObject } from 'zapier-platform-core';
 import type { ZapItem } from '../src/core/normalise';
 import { DEDUPE_TTL_SECONDS } from '../src/zapier/dedupe';
 import { deliveryBundle, fixtureBody, hook, newTester, run, SECRET, type PartialBundle } from './helpers';
+import { developerWords, shownMessage } from './support/partner-text';
 
 const KEY = 'quote_request_created';
 const body = fixtureBody(KEY);
 
+/** The run's error, and what the developers' log got meanwhile. */
 const rejected = async (bundle: PartialBundle) => {
-  const error = (await run(newTester(), KEY, 'perform', bundle).catch((e: unknown) => e)) as Error & { doNotContextify?: boolean };
-  expect(error).toBeInstanceOf(Error);
-  return error;
+  const logged: string[] = [];
+  const spies = (['log', 'warn', 'error'] as const).map((level) =>
+    jest.spyOn(console, level).mockImplementation((...args: unknown[]) => void logged.push(args.map(String).join(' '))),
+  );
+  try {
+    const error = (await run(newTester(), KEY, 'perform', bundle).catch((e: unknown) => e)) as Error & { doNotContextify?: boolean; log?: string };
+    expect(error).toBeInstanceOf(Error);
+    return Object.assign(error, { log: logged.join('\n') });
+  } finally {
+    for (const spy of spies) spy.mockRestore();
+  }
 };
 
 describe('signed deliveries', () => {
@@ -47,12 +57,14 @@ describe('signed deliveries', () => {
     ['a stale timestamp', () => deliveryBundle(body, { secret: SECRET, signedAt: new Date(Date.now() - 2 * 3600_000) }), /outside the 3600 s window/],
     ['a future timestamp', () => deliveryBundle(body, { secret: SECRET, signedAt: new Date(Date.now() + 3600_000) }), /in the future/],
     ['missing headers', () => deliveryBundle(body, { secret: SECRET, headers: { 'Http-Content-Type': 'application/json' } }), /webhook-id header is missing/],
-  ])('%s is rejected as a halted run, with a reason and no payload', async (_what, makeBundle, reason) => {
+  ])('%s is rejected as a halted run: plain words for the partner, the reason in the log, no payload', async (_what, makeBundle, reason) => {
     const error = await rejected(makeBundle() as PartialBundle);
     expect(error.name).toBe('HaltedError');
     expect(error.doNotContextify).toBe(true);
-    expect(error.message).toMatch(reason);
-    expect(error.message).not.toMatch(/Jack|Thompson|example\.com|0423|Banksia|whsec_|v1,/);
+    expect(error.message).toMatch(/^Delivery rejected: this run's data could not be proven to come from Ecologic.*turn the Zap off and on again/);
+    expect(developerWords(error.message)).toEqual([]);
+    expect(error.log).toMatch(reason);
+    expect(`${error.message}\n${error.log}`).not.toMatch(/Jack|Thompson|example\.com|0423|Banksia|whsec_|v1,/);
   });
 
   test('a delivery without a secret in subscribeData is accepted unverified', async () => {
@@ -146,10 +158,12 @@ describe('bodies', () => {
   test('a body for another event yields no item', async () => {
     expect(await run(newTester(), KEY, 'perform', deliveryBundle({ ...body, event: 'Audit:Create' }))).toEqual([]);
   });
-  test('a body that is not JSON objects is a clear error naming the trigger, without the payload', async () => {
+  test('a body that is not JSON objects is a clear error for the partner, the detail in the log, without the payload', async () => {
     const error = await rejected({ ...deliveryBundle(body), cleanedRequest: {}, rawRequest: { content: 'first_name=Jack&phone=0423456789', headers: {} } });
-    expect(error.message).toMatch(/New Quote Request: the delivery body is not valid JSON/);
-    expect(error.message).not.toMatch(/Jack|0423/);
+    expect(shownMessage(error)).toMatch(/^Ecologic sent this quote request in a form the app cannot read, so nothing was passed on/);
+    expect(developerWords(shownMessage(error))).toEqual([]);
+    expect(error.log).toMatch(/quote_request_created: unreadable delivery, the delivery body is not valid JSON/);
+    expect(`${error.message}\n${error.log}`).not.toMatch(/Jack|0423/);
     expect(error.doNotContextify).toBe(true);
   });
 });

@@ -24,6 +24,20 @@ describe('filters are sent at subscribe time', () => {
   });
   test('an empty filter sends no filter', async () => {
     expect(await subscribeWith('quote_request_created', { action: '  ' })).toEqual({});
+    expect(await subscribeWith('quote_request_created', { action: [] })).toEqual({});
+    expect(await subscribeWith('quote_request_created', { action: ['', ' '] })).toEqual({});
+  });
+  test('several products or services are sent as a list, trimmed and without repeats', async () => {
+    expect(await subscribeWith('quote_request_created', { action: [' solar_pv', 'battery ', 'solar_pv'] })).toEqual({ action: ['solar_pv', 'battery'] });
+  });
+  test('one product chosen in the list is sent as text, as before the field allowed several', async () => {
+    expect(await subscribeWith('quote_request_created', { action: ['battery'] })).toEqual({ action: 'battery' });
+  });
+  test('a Zap made before the field allowed several, or typed with commas, still works', async () => {
+    expect(await subscribeWith('quote_request_created', { action: 'solar_pv, battery' })).toEqual({ action: ['solar_pv', 'battery'] });
+  });
+  test('a label name with a comma stays one label', async () => {
+    expect(await subscribeWith('quote_request_label_applied', { label: 'Awaiting documents, phase 2' })).toEqual({ label: 'Awaiting documents, phase 2' });
   });
   test('triggers without a filter ignore stray input', async () => {
     expect(await subscribeWith('audit_created', { action: 'solar_pv' })).toEqual({});
@@ -37,6 +51,10 @@ describe('filters are enforced again on every delivery', () => {
     ['SOLAR_PV', 1],
     ['battery', 0],
     ['', 1],
+    [['battery', 'SOLAR_PV'], 1],
+    [['battery', 'ev_charger'], 0],
+    ['battery,solar_pv', 1],
+    [[], 1],
   ])('action filter %p yields %i items', async (action, expected) => {
     const items = await run(newTester(), 'quote_request_created', 'perform', deliveryBundle(quote, { inputData: { action } }));
     expect(items).toHaveLength(expected);
@@ -64,17 +82,40 @@ describe('filters are enforced again on every delivery', () => {
     });
     expect(items.map((item) => item.id)).toEqual(['evt_b']);
   });
+
+  test('performList passes several products or services separated by commas, and keeps what matches any', async () => {
+    nock(API)
+      .get('/notifications/samples')
+      .query({ event: 'RequestQuote:Create', limit: '3', action: 'battery,ev_charger' })
+      .reply(200, { data: [quote, { ...quote, event_id: 'evt_b', action: 'battery' }, { ...quote, event_id: 'evt_e', action: 'ev_charger' }] });
+    const items = await run(newTester(), 'quote_request_created', 'performList', {
+      inputData: { action: ['battery', 'ev_charger'] },
+      meta: { isLoadingSample: true },
+    });
+    expect(items.map((item) => item.id)).toEqual(['evt_b', 'evt_e']);
+  });
 });
 
 describe('dropdown feeds', () => {
-  test('actions come from GET /actions with the code as the value', async () => {
+  test('products and services come from GET /actions: the code is the value, the name is what the partner reads', async () => {
     nock(API)
       .get('/actions')
       .reply(200, { data: [{ code: 'solar_pv', name: 'Solar PV' }, { code: 'battery', name: 'Home Battery' }] });
     const choices = await run(newTester(), 'list_actions', 'perform');
     expect(choices).toEqual([
-      { id: 'solar_pv', name: 'Solar PV (solar_pv)' },
-      { id: 'battery', name: 'Home Battery (battery)' },
+      { id: 'solar_pv', name: 'Solar PV' },
+      { id: 'battery', name: 'Home Battery' },
+    ]);
+  });
+  test('a product without a name reads as its known name or its code spelt out; names that clash show the code', async () => {
+    nock(API)
+      .get('/actions')
+      .reply(200, { data: [{ code: 'ev_charger' }, { code: 'heat_pump_pool' }, { code: 'a1', name: 'Solar' }, { code: 'a2', name: ' solar ' }] });
+    expect(await run(newTester(), 'list_actions', 'perform')).toEqual([
+      { id: 'ev_charger', name: 'EV Charger' },
+      { id: 'heat_pump_pool', name: 'Heat Pump Pool' },
+      { id: 'a1', name: 'Solar (a1)' },
+      { id: 'a2', name: 'solar (a2)' },
     ]);
   });
   test.each([
@@ -86,12 +127,16 @@ describe('dropdown feeds', () => {
   });
   test('a dropdown failure is an error, not an empty list', async () => {
     nock(API).get('/actions').reply(503);
-    await expect(run(newTester(), 'list_actions', 'perform')).rejects.toThrow(/Ecologic is unavailable \(503\) for GET \/actions/);
+    await expect(run(newTester(), 'list_actions', 'perform')).rejects.toThrow(
+      /Ecologic had a problem on its side while loading the list of products and services\. This step can be retried/,
+    );
   });
   test('the filter fields are optional dynamic dropdowns fed by the hidden triggers', () => {
     const { app } = jest.requireActual('./helpers') as typeof import('./helpers');
     const fieldsOf = (key: string) => (app.triggers?.[key]?.operation as { inputFields?: unknown[] }).inputFields;
-    expect(fieldsOf('quote_request_created')).toEqual([expect.objectContaining({ key: 'action', required: false, dynamic: 'list_actions.id.name' })]);
+    expect(fieldsOf('quote_request_created')).toEqual([
+      expect.objectContaining({ key: 'action', label: 'Product or Service', required: false, list: true, dynamic: 'list_actions.id.name' }),
+    ]);
     expect(fieldsOf('audit_label_applied')).toEqual([expect.objectContaining({ key: 'label', dynamic: 'list_audit_labels.id.name' })]);
     expect(fieldsOf('quote_request_label_applied')).toEqual([
       expect.objectContaining({ key: 'label', dynamic: 'list_quote_request_labels.id.name' }),

@@ -32,10 +32,10 @@ describe.each(definitions.map((d) => [d.triggerKey, d] as const))('%s', (trigger
     expect(subscribeData).toMatchObject({ id: 'ntf_2b7Hc9', secret: SECRET });
   });
 
-  test('performSubscribe rejects a response without an id, naming the endpoint', async () => {
+  test('performSubscribe rejects a response without an id: the Zap stays off, saying so in plain words', async () => {
     nock(API).post('/notifications').reply(201, { type: 'webhook' });
     await expect(run(newTester(), triggerKey, 'performSubscribe', { targetUrl: TARGET_URL })).rejects.toThrow(
-      /Unexpected response from Ecologic for POST \/notifications: id is missing/,
+      /Ecologic sent an answer the app could not read while turning on this Zap/,
     );
   });
 
@@ -49,7 +49,7 @@ describe.each(definitions.map((d) => [d.triggerKey, d] as const))('%s', (trigger
     nock(API).delete('/notifications/ntf_2b7Hc9').reply(500, { error: { code: 'internal' } });
     await expect(
       run(newTester(), triggerKey, 'performUnsubscribe', { subscribeData: { id: 'ntf_2b7Hc9' } }),
-    ).rejects.toThrow(/Ecologic is unavailable \(500\) for DELETE \/notifications\/ntf_2b7Hc9/);
+    ).rejects.toThrow(/Ecologic had a problem on its side while turning off this Zap\. This step can be retried/);
   });
 
   test('perform turns the fixture delivery into one item with every sent key and the derived fields', async () => {
@@ -94,7 +94,7 @@ describe.each(definitions.map((d) => [d.triggerKey, d] as const))('%s', (trigger
   test('performList reports an unexpected response shape instead of returning an empty list', async () => {
     nock(API).get('/notifications/samples').query(true).reply(200, { events: [] });
     await expect(run(newTester(), triggerKey, 'performList')).rejects.toThrow(
-      /Unexpected response from Ecologic for GET \/notifications\/samples: body is missing or has the wrong type/,
+      new RegExp(`could not read while loading recent ${definition.noun.toLowerCase()}s to test this trigger`),
     );
   });
 });

@@ -2,7 +2,8 @@ import type { Bundle, HttpRequestOptions, HttpResponse, ZObject } from 'zapier-p
 import type { z as zod } from 'zod';
 import { retryAfterMs } from '../core/net';
 import { apiBaseUrl } from './base-url';
-import { appError, expiredAuthError, throttledError } from './errors';
+import { partnerError } from './errors';
+import type { Activity } from './messages';
 import type { ResponseShapes } from './responses';
 
 /** One call to Ecologic's REST API. */
@@ -11,8 +12,10 @@ export interface Endpoint<T> {
   readonly path: string;
   readonly params?: Record<string, string | number>;
   readonly json?: unknown;
-  /** The expected response shape; a response that does not match is an error naming the endpoint. */
+  /** The expected response shape; a response that does not match is an error. */
   readonly expect: (shapes: ResponseShapes) => zod.ZodType<T>;
+  /** What the partner was doing, in their words: errors say it, never the method or path. */
+  readonly activity: Activity;
 }
 
 /** How long a call may take before it counts as failed (tests shorten it). */
@@ -34,47 +37,38 @@ export const retryAfterSeconds = (header: string | null | undefined, now: Date =
   return ms === undefined ? undefined : Math.ceil(ms / 1000);
 };
 
-/** The platform's own error code and message, which the contract keeps free of personal data. */
-const platformReason = (response: HttpResponse): string => {
+/** The platform's own error code and message (the contract keeps them free of personal data). */
+const platformError = (response: HttpResponse): { code?: string; message?: string } => {
   const parsed = shapes().errorResponse.safeParse(response.data);
-  if (!parsed.success) return '';
-  const { code, message } = parsed.data.error;
-  const text = [code, message?.slice(0, 300)].filter(Boolean).join(': ');
-  return text ? ` Ecologic said: ${text}.` : '';
-};
-
-const errorFor = (response: HttpResponse, name: string): Error => {
-  const { status } = response;
-  if (status >= 300 && status < 400) {
-    return appError(
-      `Ecologic answered ${name} with a redirect (${status}). The app never follows redirects, so your API key and data go nowhere else; check ECOLOGIC_API_BASE_URL, or contact Ecologic support if this repeats.`,
-      'Redirect',
-    );
-  }
-  if (status === 401) {
-    return expiredAuthError(
-      `Ecologic rejected the API key (401) on ${name}. Reconnect your Ecologic account with a current API key from Ecologic's partner settings.`,
-    );
-  }
-  if (status === 403) {
-    return appError(
-      `Ecologic refused this API key access to ${name} (403). Ask your Ecologic administrator for a key with notification access.${platformReason(response)}`,
-      'Forbidden',
-    );
-  }
-  if (status === 429) {
-    const delay = retryAfterSeconds(response.getHeader('retry-after'));
-    return throttledError(`Ecologic is rate limiting requests to ${name} (429); Zapier will retry.`, delay);
-  }
-  if (status >= 500) {
-    return appError(`Ecologic is unavailable (${status}) for ${name}. Zapier will retry; if this persists, contact Ecologic support.`, 'Unavailable');
-  }
-  return appError(`Ecologic did not accept ${name} (${status}).${platformReason(response)}`, `Http${status}`);
+  return parsed.success ? parsed.data.error : {};
 };
 
 const nameOf = (endpoint: Pick<Endpoint<unknown>, 'method' | 'path'>) => `${endpoint.method} ${endpoint.path}`;
 
-/** Sends the request; a network failure or timeout becomes an error naming the endpoint. */
+/** A single line for the developers' log: no newlines, bounded. */
+const logSafe = (text: string | undefined): string => (text ?? '').replace(/\s+/g, ' ').slice(0, 200);
+
+/**
+ * A failed answer as the partner's message for what they were doing. The developers' log gets the
+ * endpoint, the status and the platform's own code and message, never the request or its data.
+ */
+const errorFor = (z: ZObject, response: HttpResponse, endpoint: Omit<Endpoint<unknown>, 'expect'>): Error => {
+  const { status } = response;
+  const platform = platformError(response);
+  z.console.warn(
+    `Ecologic answered ${nameOf(endpoint)} with ${status}${platform.code ? ` ${logSafe(platform.code)}` : ''}${platform.message ? `: ${logSafe(platform.message)}` : ''}`,
+  );
+  const { activity } = endpoint;
+  if (status >= 300 && status < 400) return partnerError('redirected', activity);
+  if (status === 401) return partnerError('keyRejected', activity);
+  if (status === 403) return partnerError('keyNotAllowed', activity);
+  if (status === 429) return partnerError('rateLimited', activity, retryAfterSeconds(response.getHeader('retry-after')));
+  if (status >= 500) return partnerError('ecologicUnavailable', activity);
+  if (platform.code === 'invalid_filter') return partnerError('optionNoLongerValid', activity);
+  return partnerError('notAccepted', activity);
+};
+
+/** Sends the request; a network failure or timeout becomes the partner's "could not reach Ecologic". */
 const send = async (z: ZObject, endpoint: Omit<Endpoint<unknown>, 'expect'>): Promise<HttpResponse> => {
   try {
     return await z.request({
@@ -87,42 +81,39 @@ const send = async (z: ZObject, endpoint: Omit<Endpoint<unknown>, 'expect'>): Pr
       skipThrowForStatus: true,
       // A 3xx is answered as it is: following it would re-send the key and body to another address.
       redirect: 'manual',
-      // We turn 429 into a throttled error ourselves, with the endpoint's name and HTTP-date support.
+      // We turn 429 into a throttled error ourselves, with the partner's words and HTTP-date support.
       throwForThrottlingEarly: false,
     } as HttpRequestOptions & { url: string; throwForThrottlingEarly: boolean });
   } catch (error) {
     if ((error as { doNotContextify?: boolean }).doNotContextify) throw error;
     const code = (error as { code?: unknown; type?: unknown }).code ?? (error as { type?: unknown }).type;
     const detail = typeof code === 'string' && /^[\w-]{1,40}$/.test(code) ? ` (${code})` : '';
-    throw appError(
-      `Could not reach Ecologic for ${nameOf(endpoint)}${detail}: the request failed or timed out. Zapier will retry.`,
-      'NetworkError',
-    );
+    z.console.warn(`${nameOf(endpoint)} failed or timed out${detail}`);
+    throw partnerError('unreachable', endpoint.activity);
   }
 };
 
 /**
  * Calls Ecologic and returns the response body checked against its expected shape. Every failure
- * becomes an error a partner can act on, naming the endpoint and never the payload.
+ * becomes a message a partner can act on; the developers' log names the endpoint and what was wrong.
  */
 export const callEcologic = async <T>(z: ZObject, endpoint: Endpoint<T>): Promise<T> => {
   const response = await send(z, endpoint);
-  if (response.status < 200 || response.status >= 300) throw errorFor(response, nameOf(endpoint));
+  if (response.status < 200 || response.status >= 300) throw errorFor(z, response, endpoint);
   const parsed = endpoint.expect(shapes()).safeParse(response.data);
   if (!parsed.success) {
     const where = parsed.error.issues[0]?.path.join('.') || 'body';
-    throw appError(
-      `Unexpected response from Ecologic for ${nameOf(endpoint)}: ${where} is missing or has the wrong type.`,
-      'UnexpectedResponse',
-    );
+    z.console.warn(`unexpected response from ${nameOf(endpoint)}: ${logSafe(where)} is missing or has the wrong type`);
+    throw partnerError('unreadableAnswer', endpoint.activity);
   }
   return parsed.data;
 };
 
 /** Deletes a resource; 404 and 410 mean it is already gone, which is what the caller wanted. */
-export const deleteOnEcologic = async (z: ZObject, path: string): Promise<'removed' | 'already gone'> => {
-  const response = await send(z, { method: 'DELETE', path });
+export const deleteOnEcologic = async (z: ZObject, path: string, activity: Activity): Promise<'removed' | 'already gone'> => {
+  const endpoint = { method: 'DELETE', path, activity } as const;
+  const response = await send(z, endpoint);
   if (response.status === 404 || response.status === 410) return 'already gone';
-  if (response.status < 200 || response.status >= 300) throw errorFor(response, nameOf({ method: 'DELETE', path }));
+  if (response.status < 200 || response.status >= 300) throw errorFor(z, response, endpoint);
   return 'removed';
 };

@@ -3,6 +3,8 @@ import { readableText } from '../core/derive/text';
 import { isPlainObject } from '../core/normalise';
 import { callEcologic } from './api';
 import { guarded } from './errors';
+import { ACTIVITIES } from './messages';
+import { ECOLOGIC_LINKS, guideLink } from '../core/links';
 
 type Json = Readonly<Record<string, unknown>>;
 
@@ -32,7 +34,7 @@ export const accountOf = (me: Json) => {
 
 /** `GET /me`: proves the key works, and names the connection. */
 const testConnection = async (z: ZObject, _bundle: Bundle) =>
-  accountOf(await callEcologic(z, { method: 'GET', path: '/me', expect: (shapes) => shapes.meResponse }));
+  accountOf(await callEcologic(z, { method: 'GET', path: '/me', activity: ACTIVITIES.connecting, expect: (shapes) => shapes.meResponse }));
 
 export const authentication = {
   type: 'custom',
@@ -42,11 +44,11 @@ export const authentication = {
       label: 'API Key',
       type: 'password',
       required: true,
-      helpText:
-        'Your organisation\'s Ecologic API key. In Ecologic, open **Settings → Partner API**, create a key and paste it here. It starts with `eco_`. Keep it private: anyone with it can read your leads.',
+      placeholder: 'eco_live_…',
+      helpText: `Your organisation's Ecologic API key. In Ecologic, open [Settings → Partner API](${ECOLOGIC_LINKS.apiKeys}), create a key and paste it here; it starts with \`eco_\`. Only an administrator of your Ecologic organisation can create keys, so ask yours if you do not see that page. Keep the key private: anyone with it can read your leads. [Step-by-step guide](${guideLink('connect-your-ecologic-account')}).`,
     },
   ],
-  test: guarded('Connection test', testConnection),
+  test: guarded(ACTIVITIES.connecting, testConnection),
   // A template over the test result (not a function), so the CLI's `invoke auth label` shows it too.
   connectionLabel: '{{bundle.inputData.connection_label}}',
 } satisfies Authentication;

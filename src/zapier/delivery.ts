@@ -3,7 +3,8 @@ import type { RegisteredEvent } from '../core/event-registry';
 import { normaliseDelivery, PayloadError, type ZapItem } from '../core/normalise';
 import { verifyDelivery } from '../core/signature';
 import { claimDeliveries } from './dedupe';
-import { appError, haltedError } from './errors';
+import { partnerError } from './errors';
+import { ACTIVITIES } from './messages';
 
 type Headers = Readonly<Record<string, unknown>>;
 
@@ -95,9 +96,7 @@ export const receiveDelivery =
         const verdict = verifyDelivery(subscription.secret, { webhookId, webhookTimestamp, webhookSignature, bodies: signedBodies(bundle) }, new Date());
         if (!verdict.ok) {
           z.console.warn(`${definition.triggerKey}: delivery rejected, ${verdict.reason}`);
-          throw haltedError(
-            `Ecologic delivery rejected: ${verdict.reason}. This run was stopped and no data was passed on. If this repeats, turn the Zap off and on again to renew its signing secret.`,
-          );
+          throw partnerError('deliveryRejected');
         }
         body = parseJson(verdict.body);
       } else {
@@ -106,7 +105,8 @@ export const receiveDelivery =
       ({ items, claims } = normaliseDelivery(definition, body, { webhookId, webhookTimestamp, receivedAt: new Date() }, bundle.inputData));
     } catch (error) {
       if (error instanceof PayloadError) {
-        throw appError(`${definition.label}: ${error.message}. Ecologic must send a JSON object per event.`, 'InvalidPayload');
+        z.console.warn(`${definition.triggerKey}: unreadable delivery, ${error.message}`);
+        throw partnerError('unreadableDelivery', ACTIVITIES.receiving(definition.noun));
       }
       throw error;
     }

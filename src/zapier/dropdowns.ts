@@ -1,6 +1,8 @@
 import { defineTrigger, type PollingTriggerPerform } from 'zapier-platform-core';
 import { callEcologic } from './api';
+import { KNOWN_ACTIONS, readableCode } from '../core/derive/codes';
 import { guarded } from './errors';
+import { ACTIVITIES } from './messages';
 
 /** Hidden triggers that feed the filter dropdowns. */
 export const DROPDOWN_TRIGGER_KEYS = {
@@ -9,9 +11,21 @@ export const DROPDOWN_TRIGGER_KEYS = {
   quoteRequestLabels: 'list_quote_request_labels',
 } as const;
 
+/**
+ * Products and services by name, as an installer knows them ("Solar PV"); a name Ecologic left out
+ * is the code spelt out. The code is added only where two entries would otherwise read the same.
+ */
 const listActions = (async (z) => {
-  const actions = await callEcologic(z, { method: 'GET', path: '/actions', expect: (shapes) => shapes.actionsResponse });
-  return actions.map((action) => ({ id: action.code, name: action.name?.trim() ? `${action.name.trim()} (${action.code})` : action.code }));
+  const actions = await callEcologic(z, {
+    method: 'GET',
+    path: '/actions',
+    activity: ACTIVITIES.loadingProducts,
+    expect: (shapes) => shapes.actionsResponse,
+  });
+  const named = actions.map((action) => ({ id: action.code, name: action.name?.trim() || readableCode(action.code, KNOWN_ACTIONS) || action.code }));
+  const counts = new Map<string, number>();
+  for (const { name } of named) counts.set(name.toLowerCase(), (counts.get(name.toLowerCase()) ?? 0) + 1);
+  return named.map((entry) => (counts.get(entry.name.toLowerCase())! > 1 ? { ...entry, name: `${entry.name} (${entry.id})` } : entry));
 }) satisfies PollingTriggerPerform;
 
 const listLabels = (type: 'audit' | 'quote_request') =>
@@ -20,21 +34,22 @@ const listLabels = (type: 'audit' | 'quote_request') =>
       method: 'GET',
       path: '/labels',
       params: { type },
+      activity: ACTIVITIES.loadingLabels,
       expect: (shapes) => shapes.labelsResponse,
     });
     return labels.map((label) => ({ id: label.id, name: label.name?.trim() || label.id }));
   }) satisfies PollingTriggerPerform;
 
-const dropdownTrigger = (key: string, noun: string, label: string, what: string, perform: PollingTriggerPerform) =>
+const dropdownTrigger = (key: string, noun: string, label: string, what: string, activity: string, perform: PollingTriggerPerform, sample: { id: string; name: string }) =>
   defineTrigger({
     key,
     noun,
     display: { label, description: `Triggers when Zapier loads ${what} for a dropdown.`, hidden: true },
     operation: {
       type: 'polling',
-      perform: guarded(label, perform),
+      perform: guarded(activity, perform),
       canPaginate: false,
-      sample: { id: 'example', name: 'Example' },
+      sample,
       outputFields: [
         { key: 'id', label: 'ID' },
         { key: 'name', label: 'Name' },
@@ -43,19 +58,31 @@ const dropdownTrigger = (key: string, noun: string, label: string, what: string,
   });
 
 export const dropdownTriggers = {
-  [DROPDOWN_TRIGGER_KEYS.actions]: dropdownTrigger(DROPDOWN_TRIGGER_KEYS.actions, 'Action', 'List Actions', 'the action codes', listActions),
+  [DROPDOWN_TRIGGER_KEYS.actions]: dropdownTrigger(
+    DROPDOWN_TRIGGER_KEYS.actions,
+    'Product or Service',
+    'List Products and Services',
+    'the products and services a quote request can be for',
+    ACTIVITIES.loadingProducts,
+    listActions,
+    { id: 'solar_pv', name: 'Solar PV' },
+  ),
   [DROPDOWN_TRIGGER_KEYS.auditLabels]: dropdownTrigger(
     DROPDOWN_TRIGGER_KEYS.auditLabels,
-    'Audit Label',
+    'Status Label',
     'List Audit Labels',
-    'the audit labels',
+    'the status labels of audits',
+    ACTIVITIES.loadingLabels,
     listLabels('audit'),
+    { id: 'lbl_c5f7', name: 'Report sent' },
   ),
   [DROPDOWN_TRIGGER_KEYS.quoteRequestLabels]: dropdownTrigger(
     DROPDOWN_TRIGGER_KEYS.quoteRequestLabels,
-    'Quote Request Label',
+    'Status Label',
     'List Quote Request Labels',
-    'the quote request labels',
+    'the status labels of quote requests',
+    ACTIVITIES.loadingLabels,
     listLabels('quote_request'),
+    { id: 'lbl_4kd8', name: 'Site visit booked' },
   ),
 };

@@ -1,4 +1,5 @@
-import { errors } from 'zapier-platform-core';
+import { errors, type ZObject } from 'zapier-platform-core';
+import { PARTNER_MESSAGES, type Activity, type PartnerMessageName } from './messages';
 
 // zapier-platform-core appends the whole bundle (delivery body, raw request, subscribeData with its
 // secret) to an error's message unless the error carries `doNotContextify`. Every error the app
@@ -22,19 +23,31 @@ export const expiredAuthError = (message: string): Error => withoutContext(new e
 export const throttledError = (message: string, delaySeconds?: number): Error =>
   withoutContext(new errors.ThrottledError(message, delaySeconds));
 
+/** One of the partner messages (src/zapier/messages.ts) as the error Zapier should see. */
+export const partnerError = (name: PartnerMessageName, activity: Activity = '', delaySeconds?: number): Error => {
+  const { code, text } = PARTNER_MESSAGES[name];
+  const message = text(activity);
+  if (name === 'keyRejected') return expiredAuthError(message);
+  if (name === 'rateLimited') return throttledError(message, delaySeconds);
+  if (name === 'deliveryRejected') return haltedError(message);
+  return appError(message, code);
+};
+
 /**
  * Runs a Zapier operation so that every error leaving it is safe to show: the app's own errors pass
- * through; anything else (a bug, a library's error whose message may quote the payload) becomes a
- * generic error naming the operation and the error's class, never its message.
+ * through; anything else (a bug, a library's error whose message may quote the payload) becomes the
+ * partner's "something went wrong" for this activity, and the developers' log gets the error's
+ * class, never its message.
  */
 export const guarded =
-  <Args extends unknown[], R>(operation: string, fn: (...args: Args) => R | Promise<R>) =>
+  <Args extends unknown[], R>(activity: Activity, fn: (...args: Args) => R | Promise<R>) =>
   async (...args: Args): Promise<R> => {
     try {
       return await fn(...args);
     } catch (error) {
       if (error instanceof Error && (error as { doNotContextify?: boolean }).doNotContextify) throw error;
       const kind = error instanceof Error && /^\w{1,40}$/.test(error.name) ? error.name : 'unknown error';
-      throw appError(`${operation} failed unexpectedly (${kind}). Please contact Ecologic support if this repeats.`, 'InternalError');
+      (args[0] as Partial<ZObject> | undefined)?.console?.error?.(`unexpected ${kind} while ${activity}`);
+      throw partnerError('somethingWentWrong', activity);
     }
   };

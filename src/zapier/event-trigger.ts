@@ -9,26 +9,38 @@ import {
 import { fieldsOf } from '../core/catalog';
 import type { EventDefinition, RegisteredEvent } from '../core/event-registry';
 import { normaliseDelivery, PayloadError } from '../core/normalise';
-import { readableText } from '../core/derive/text';
+import { wantedValues } from '../core/filters';
+import { guideLink } from '../core/links';
 import { signerFor } from '../core/signature';
 import { pathSegment } from '../core/net';
 import { callEcologic, deleteOnEcologic } from './api';
 import { receiveDelivery } from './delivery';
 import { DROPDOWN_TRIGGER_KEYS } from './dropdowns';
-import { appError, guarded } from './errors';
+import { guarded, partnerError } from './errors';
+import { ACTIVITIES } from './messages';
 
-/** The partner's filter values, as sent to the platform at subscribe time. */
-const filtersOf = ({ filter }: EventDefinition, bundle: Bundle): Record<string, string> => {
-  const wanted = filter ? readableText(bundle.inputData?.[filter.key]) : null;
-  return filter && wanted !== null ? { [filter.key]: wanted } : {};
+/**
+ * The partner's filter, as sent to the platform: one value as text (what every platform takes), or
+ * several as a list (docs/ecologic-api.md section 2.4); nothing when no value is chosen.
+ */
+const filtersOf = ({ filter }: EventDefinition, bundle: Bundle): Record<string, string | string[]> => {
+  if (!filter) return {};
+  const wanted = wantedValues(filter, bundle.inputData?.[filter.key]);
+  if (wanted.length === 0) return {};
+  return { [filter.key]: wanted.length === 1 ? wanted[0]! : wanted };
 };
+
+/** The same filter as a query string value: several values are separated by commas (section 2.7). */
+const filterParams = (definition: EventDefinition, bundle: Bundle): Record<string, string> =>
+  Object.fromEntries(Object.entries(filtersOf(definition, bundle)).map(([key, value]) => [key, Array.isArray(value) ? value.join(',') : value]));
 
 const subscribeHook = (definition: RegisteredEvent) =>
   (async (z, bundle) => {
-    if (!bundle.targetUrl) throw appError('Zapier did not provide a hook URL to subscribe.', 'MissingTargetUrl');
+    if (!bundle.targetUrl) throw partnerError('noHookAddress');
     const subscription = await callEcologic(z, {
       method: 'POST',
       path: '/notifications',
+      activity: ACTIVITIES.turningOn,
       json: { type: 'webhook', event: definition.event, uri: bundle.targetUrl, filters: filtersOf(definition, bundle) },
       expect: (shapes) => shapes.subscriptionResponse,
     });
@@ -39,20 +51,17 @@ const subscribeHook = (definition: RegisteredEvent) =>
     // A secret no delivery could ever verify: every run of this Zap would halt. Remove the
     // subscription again (best effort) and keep the Zap off, saying what to do.
     z.console.warn(`${definition.triggerKey}: subscribe returned an unusable signing secret; removing the subscription`);
-    await deleteOnEcologic(z, `/notifications/${pathSegment(subscription.id)}`).catch(() =>
+    await deleteOnEcologic(z, `/notifications/${pathSegment(subscription.id)}`, ACTIVITIES.turningOn).catch(() =>
       z.console.warn(`${definition.triggerKey}: could not remove the subscription again`),
     );
-    throw appError(
-      'Ecologic returned a signing secret that cannot be used, so this Zap was not turned on. Try turning it on again; if this repeats, contact Ecologic support.',
-      'InvalidSecret',
-    );
+    throw partnerError('unusableSecret');
   }) satisfies WebhookTriggerPerformSubscribe;
 
 /** Removes the Zap's subscription; one the platform no longer has (404, 410) is already removed. */
 const unsubscribeHook = (async (z, bundle) => {
   const segment = pathSegment((bundle.subscribeData as { id?: unknown } | undefined)?.id);
   if (segment === null) return { removed: false, reason: 'no usable subscription id' };
-  const outcome = await deleteOnEcologic(z, `/notifications/${segment}`);
+  const outcome = await deleteOnEcologic(z, `/notifications/${segment}`, ACTIVITIES.turningOff);
   return { removed: true, alreadyGone: outcome === 'already gone' };
 }) satisfies WebhookTriggerPerformUnsubscribe;
 
@@ -69,17 +78,20 @@ const listRecentEvents = (definition: RegisteredEvent) =>
   (async (z: ZObject, bundle: Bundle) => {
     const limit = sampleLimit(bundle);
     // Only the first `limit` samples are read: the work follows the limit, not what the platform sent.
+    const activity = ACTIVITIES.loadingSamples(definition.noun);
     const samples = await callEcologic(z, {
       method: 'GET',
       path: '/notifications/samples',
-      params: { event: definition.event, limit, ...filtersOf(definition, bundle) },
+      activity,
+      params: { event: definition.event, limit, ...filterParams(definition, bundle) },
       expect: (shapes) => shapes.samplesResponse(limit),
     });
     try {
       return normaliseDelivery(definition, samples, { receivedAt: new Date() }, bundle.inputData).items;
     } catch (error) {
       if (error instanceof PayloadError) {
-        throw appError(`Unexpected response from Ecologic for GET /notifications/samples: ${error.message}.`, 'UnexpectedResponse');
+        z.console.warn(`${definition.triggerKey}: unreadable samples, ${error.message}`);
+        throw partnerError('unreadableAnswer', activity);
       }
       throw error;
     }
@@ -90,23 +102,25 @@ const filterInputFields = ({ filter, labelType }: EventDefinition) => {
   if (filter.key === 'action') {
     return [
       {
+        // The key stays `action`: live Zaps store their choice under it.
         key: 'action',
-        label: 'Action',
+        label: 'Product or Service',
         required: false,
+        list: true,
         dynamic: `${DROPDOWN_TRIGGER_KEYS.actions}.id.name`,
-        helpText:
-          'Only quote requests for this product or service start the Zap, for example Solar PV (`solar_pv`). Pick one, or type an action code. Leave empty for every quote request.',
+        helpText: `Only quote requests for these products or services start the Zap, for example Solar PV or Home Battery. Choose one or more, or leave empty for every quote request. [How filters work](${guideLink('choose-a-trigger')}).`,
       },
     ];
   }
   const labels = labelType === 'audit' ? DROPDOWN_TRIGGER_KEYS.auditLabels : DROPDOWN_TRIGGER_KEYS.quoteRequestLabels;
+  const example = labelType === 'audit' ? '"Report sent" on an audit' : '"Site visit booked" on a quote request';
   return [
     {
       key: 'label',
-      label: 'Label',
+      label: 'Status Label',
       required: false,
       dynamic: `${labels}.id.name`,
-      helpText: 'Only this status label starts the Zap. Pick one, or type a label name or id. Leave empty for every label.',
+      helpText: `Only this status label starts the Zap, for example ${example}. Choose one from the list, or leave empty for every label. [How filters work](${guideLink('choose-a-trigger')}).`,
     },
   ];
 };
@@ -125,10 +139,10 @@ export const eventTrigger = (definition: RegisteredEvent) =>
     operation: {
       type: 'hook',
       inputFields: filterInputFields(definition),
-      performSubscribe: guarded(`${definition.label}: subscribe`, subscribeHook(definition)),
-      performUnsubscribe: guarded(`${definition.label}: unsubscribe`, unsubscribeHook),
-      perform: guarded(definition.label, receiveDelivery(definition)),
-      performList: guarded(`${definition.label}: loading samples`, listRecentEvents(definition)),
+      performSubscribe: guarded(ACTIVITIES.turningOn, subscribeHook(definition)),
+      performUnsubscribe: guarded(ACTIVITIES.turningOff, unsubscribeHook),
+      perform: guarded(`receiving ${ACTIVITIES.receiving(definition.noun)}`, receiveDelivery(definition)),
+      performList: guarded(ACTIVITIES.loadingSamples(definition.noun), listRecentEvents(definition)),
       sample: definition.sample,
       outputFields: outputFieldsOf(definition),
     },

@@ -35,6 +35,18 @@ describe('filters', () => {
     expect(battery.requests.received).toBe(1);
   });
 
+  test('New Quote Request with several products gets quote requests for any of them, and only those', async () => {
+    const either = await zapFor(loop, 'RequestQuote:Create', { action: ['solar_pv', 'ev_charger'] });
+    expect(loop.sandbox.subscriptions().map((s) => s.filters)).toContainEqual({ action: ['solar_pv', 'ev_charger'] });
+    const byAction = new Map<string, string>();
+    for (const a of ACTIONS) byAction.set(a.code, loop.sandbox.fire('RequestQuote:Create', { data: { action: a.code } }).event_ids[0]!);
+    await loop.settle();
+    expect([...itemIds(either)].sort()).toEqual([byAction.get('solar_pv'), byAction.get('ev_charger')].sort());
+    expect(either.items.map((item) => item['action_name']).sort()).toEqual(['EV Charger', 'Solar PV']);
+    // The platform filtered: the other products never reached this Zap.
+    expect(either.requests.received).toBe(2);
+  });
+
   test('label triggers match a label by id, or by name in any case', async () => {
     const byId = await zapFor(loop, 'Audit:Label:Apply', { label: 'lbl_c5f7' });
     const byName = await zapFor(loop, 'RequestQuote:Label:Apply', { label: '  quote SENT ' });
@@ -51,8 +63,11 @@ describe('filters', () => {
 
   test('the sandbox refuses filters that are unknown or do not apply, and nothing is subscribed', async () => {
     const count = loop.sandbox.subscriptions().length;
-    await expect(zapFor(loop, 'RequestQuote:Create', { action: 'nuclear_fusion' })).rejects.toThrow(/filters\.action/);
-    await expect(zapFor(loop, 'Audit:Label:Apply', { label: 'Quote sent' })).rejects.toThrow(/filters\.label/);
+    // The partner is asked to choose the options again; the sandbox's own reason goes to the log.
+    const chooseAgain = /did not accept one of this trigger's options while turning on this Zap.*Choose the options again/;
+    await expect(zapFor(loop, 'RequestQuote:Create', { action: 'nuclear_fusion' })).rejects.toThrow(chooseAgain);
+    await expect(zapFor(loop, 'RequestQuote:Create', { action: ['solar_pv', 'nuclear_fusion'] })).rejects.toThrow(chooseAgain);
+    await expect(zapFor(loop, 'Audit:Label:Apply', { label: 'Quote sent' })).rejects.toThrow(chooseAgain);
     expect(loop.sandbox.subscriptions()).toHaveLength(count);
   });
 
