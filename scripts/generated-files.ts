@@ -4,6 +4,7 @@ import { buildOpenApiDocument } from '../src/contract/openapi';
 import type { CatalogField } from '../src/core/catalog';
 import { EVENT_REGISTRY, schemaFor } from '../src/core/event-registry';
 import type { PlatformEvent } from '../src/core/events';
+import { partnerGuideMarkdown } from './partner-guide';
 
 // Everything generated from the zod schemas, as file path -> content. `npm run docs` writes these
 // files; test/generated-files.test.ts fails when a committed copy differs.
@@ -72,8 +73,10 @@ const triggersMarkdown = (): string => {
   const sections = EVENT_REGISTRY.map((entry) => {
     const sample = entry.sample as Record<string, unknown>;
     const filter = entry.filter
-      ? `Optional filter: **${entry.filter.key === 'action' ? 'Action' : 'Label'}** — only ${
-          entry.filter.key === 'action' ? 'quote requests with this action code' : 'this label (id or name)'
+      ? `Optional filter: ${
+          entry.filter.key === 'action'
+            ? '**Product or Service** (key `action`) — only quote requests for one of the chosen action codes'
+            : '**Status Label** (key `label`) — only this label (ID or name)'
         } start the Zap.\n\n`
       : '';
     const rows = catalogFor(entry.event)
@@ -138,6 +141,7 @@ export const generatedFiles = (): Record<string, string> => {
     'src/core/generated/field-catalog.ts': catalogModule(),
     'docs/triggers.md': triggersMarkdown(),
     'docs/openapi.yaml': openApiYaml(),
+    'docs/partner-guide.md': partnerGuideMarkdown(),
   };
   for (const entry of EVENT_REGISTRY) {
     files[`docs/schemas/${entry.triggerKey}.schema.json`] = jsonSchemaFor(entry);

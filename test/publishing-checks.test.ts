@@ -94,7 +94,8 @@ test('each output field type is one Zapier understands', () => {
 
 describe('compatibility guard: live Zaps refer to trigger keys and output-field keys', () => {
   const manifest = JSON.parse(readFileSync(join(__dirname, 'compat-manifest.json'), 'utf8')) as {
-    triggers: Record<string, { event?: string; outputFields: string[] }>;
+    authenticationFields: string[];
+    triggers: Record<string, { event?: string; outputFields: string[]; inputFields?: string[] }>;
   };
   test.each(Object.entries(manifest.triggers))('%s still exists with every output field it had', (key, entry) => {
     const trigger = triggers.find((t) => t.key === key);
@@ -102,5 +103,11 @@ describe('compatibility guard: live Zaps refer to trigger keys and output-field 
     const keys = new Set((trigger!.operation.outputFields ?? []).map((f) => f.key));
     expect(entry.outputFields.filter((field) => !keys.has(field))).toEqual([]);
     if (entry.event) expect(definitions.find((d) => d.triggerKey === key)?.event).toBe(entry.event);
+    const inputKeys = ((trigger!.operation as { inputFields?: Array<{ key: string }> }).inputFields ?? []).map((f) => f.key);
+    expect((entry.inputFields ?? []).filter((field) => !inputKeys.includes(field))).toEqual([]);
+  });
+  test('the connection still asks for every field a stored connection has', () => {
+    const keys = (app.authentication?.fields ?? []).map((field) => (field as { key: string }).key);
+    expect(manifest.authenticationFields.filter((field) => !keys.includes(field))).toEqual([]);
   });
 });
