@@ -32,10 +32,21 @@ const DEMO_FILTERS: Partial<Record<EventName, { input: Record<string, string>; d
 
 /** What the summary shows of each item. */
 const KEY_FIELDS: Record<EventName, string[]> = {
-  'RequestQuote:Create': ['full_name', 'reply_email', 'reply_phone_e164', 'offer_title', 'offer_price', 'state_code', 'postcode'],
+  'RequestQuote:Create': [
+    'full_name',
+    'reply_email',
+    'reply_phone_e164',
+    'state_code',
+    'postcode',
+    'action_name',
+    'offer_title',
+    'offer_price_amount',
+    'offer_price_currency',
+    'quote_request_url',
+  ],
   'RequestQuote:Label:Apply': ['label', 'full_name', 'reply_email', 'offer_title'],
   'Audit:Create': ['audit_id', 'full_name', 'email', 'phone_e164', 'state_code', 'postcode'],
-  'Audit:Simulate': ['full_name', 'scenario', 'estimated_annual_savings', 'estimated_payback_years'],
+  'Audit:Simulate': ['full_name', 'audit_type_name', 'scenario', 'estimated_annual_savings_amount', 'estimated_annual_savings_currency', 'estimated_payback_years'],
   'Audit:Assign': ['full_name', 'assignee_name', 'assignee_email'],
   'Audit:Label:Apply': ['label', 'full_name', 'email', 'state_code'],
 };
