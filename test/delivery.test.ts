@@ -3,24 +3,16 @@ import type { Bundle, ZObject } from 'zapier-platform-core';
 import type { ZapItem } from '../src/core/normalise';
 import { DEDUPE_TTL_SECONDS } from '../src/zapier/dedupe';
 import { deliveryBundle, fixtureBody, hook, newTester, run, SECRET, type PartialBundle } from './helpers';
+import { failureAndLog } from './support/failure-log';
 import { developerWords, shownMessage } from './support/partner-text';
 
 const KEY = 'quote_request_created';
 const body = fixtureBody(KEY);
 
-/** The run's error, and what the developers' log got meanwhile. */
+/** The run's error, with what the developers' log got meanwhile as its `log`. */
 const rejected = async (bundle: PartialBundle) => {
-  const logged: string[] = [];
-  const spies = (['log', 'warn', 'error'] as const).map((level) =>
-    jest.spyOn(console, level).mockImplementation((...args: unknown[]) => void logged.push(args.map(String).join(' '))),
-  );
-  try {
-    const error = (await run(newTester(), KEY, 'perform', bundle).catch((e: unknown) => e)) as Error & { doNotContextify?: boolean; log?: string };
-    expect(error).toBeInstanceOf(Error);
-    return Object.assign(error, { log: logged.join('\n') });
-  } finally {
-    for (const spy of spies) spy.mockRestore();
-  }
+  const { error, log } = await failureAndLog(() => run(newTester(), KEY, 'perform', bundle));
+  return Object.assign(error, { log });
 };
 
 describe('signed deliveries', () => {

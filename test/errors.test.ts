@@ -3,6 +3,7 @@ import { ECOLOGIC_LINKS } from '../src/core/links';
 import { requestSettings, retryAfterSeconds } from '../src/zapier/api';
 import { guarded, haltedError } from '../src/zapier/errors';
 import { API, newTester, run, TARGET_URL, useNock } from './helpers';
+import { failureAndLog } from './support/failure-log';
 import { developerWords, shownMessage } from './support/partner-text';
 
 useNock();
@@ -11,21 +12,8 @@ const subscribe = () => run(newTester(), 'quote_request_created', 'performSubscr
 
 /** The subscribe failure, what the partner is shown, and what the developers' log got. */
 const failedSubscribe = async () => {
-  const logged: string[] = [];
-  const spies = (['log', 'warn', 'error'] as const).map((level) =>
-    jest.spyOn(console, level).mockImplementation((...args: unknown[]) => void logged.push(args.map(String).join(' '))),
-  );
-  try {
-    const error = (await subscribe().then(
-      () => undefined,
-      (e: unknown) => e,
-    )) as (Error & { doNotContextify?: boolean }) | undefined;
-    if (!error) throw new Error('subscribe was expected to fail');
-    const shown = shownMessage(error);
-    return { error, shown, log: logged.join('\n') };
-  } finally {
-    for (const spy of spies) spy.mockRestore();
-  }
+  const { error, log } = await failureAndLog(subscribe);
+  return { error, shown: shownMessage(error), log };
 };
 
 describe('every API failure becomes a message a partner can act on, and detail for developers in the logs', () => {
