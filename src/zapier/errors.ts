@@ -1,5 +1,5 @@
 import { errors, type ZObject } from 'zapier-platform-core';
-import { PARTNER_MESSAGES, type Activity, type PartnerMessageName } from './messages';
+import { PARTNER_MESSAGES, type Activity, type PartnerMessage, type PartnerMessageName } from './messages';
 
 // zapier-platform-core appends the whole bundle (delivery body, raw request, subscribeData with its
 // secret) to an error's message unless the error carries `doNotContextify`. Every error the app
@@ -25,11 +25,11 @@ export const throttledError = (message: string, delaySeconds?: number): Error =>
 
 /** One of the partner messages (src/zapier/messages.ts) as the error Zapier should see. */
 export const partnerError = (name: PartnerMessageName, activity: Activity = '', delaySeconds?: number): Error => {
-  const { code, text } = PARTNER_MESSAGES[name];
+  const { code, text, raisedAs }: PartnerMessage = PARTNER_MESSAGES[name];
   const message = text(activity);
-  if (name === 'keyRejected') return expiredAuthError(message);
-  if (name === 'rateLimited') return throttledError(message, delaySeconds);
-  if (name === 'deliveryRejected') return haltedError(message);
+  if (raisedAs === 'expiredAuth') return expiredAuthError(message);
+  if (raisedAs === 'throttled') return throttledError(message, delaySeconds);
+  if (raisedAs === 'halted') return haltedError(message);
   return appError(message, code);
 };
 

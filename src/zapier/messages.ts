@@ -18,9 +18,19 @@ export interface PartnerMessage {
   /** When a partner meets it, for the guide. */
   readonly when: string;
   readonly text: (activity: Activity) => string;
+  /**
+   * How Zapier should treat it, when not as a plain error: ask the partner to reconnect, retry after
+   * a delay, or stop the run without counting towards turning the Zap off.
+   */
+  readonly raisedAs?: 'expiredAuth' | 'throttled' | 'halted';
 }
 
-const message = (code: string, when: string, text: (activity: Activity) => string): PartnerMessage => ({ code, when, text });
+const message = (
+  code: string,
+  when: string,
+  text: (activity: Activity) => string,
+  raisedAs?: PartnerMessage['raisedAs'],
+): PartnerMessage => ({ code, when, text, ...(raisedAs ? { raisedAs } : {}) });
 
 export const PARTNER_MESSAGES = {
   keyRejected: message(
@@ -28,6 +38,7 @@ export const PARTNER_MESSAGES = {
     'Ecologic no longer accepts the API key: it was deleted or replaced, or it was mistyped when connecting.',
     (activity) =>
       `Ecologic did not accept your API key while ${activity}. The key may have been deleted, replaced or mistyped. To fix it, ${RECONNECT}.`,
+    'expiredAuth',
   ),
   keyNotAllowed: message(
     'Forbidden',
@@ -51,6 +62,7 @@ export const PARTNER_MESSAGES = {
     'RateLimited',
     'Your organisation sent Ecologic more requests than it allows in a short time.',
     (activity) => `Ecologic is receiving too many requests from your organisation, so it paused ${activity}. Wait a minute, then try again.`,
+    'throttled',
   ),
   ecologicUnavailable: message(
     'Unavailable',
@@ -96,6 +108,7 @@ export const PARTNER_MESSAGES = {
     'A delivery could not be proven to come from Ecologic (see "When a run says delivery rejected").',
     () =>
       `Delivery rejected: this run's data could not be proven to come from Ecologic, so the run was stopped and nothing was passed on. Once in a while this is harmless. If every run stops like this, turn the Zap off and on again to renew its signing secret. More: ${guideLink('when-a-run-says-delivery-rejected')}`,
+    'halted',
   ),
   somethingWentWrong: message(
     'InternalError',
