@@ -14,8 +14,7 @@ import { createDocument, type ZodOpenApiObject, type ZodOpenApiOperationObject, 
 import { eventDefinition } from '../core/event-registry';
 import { PLATFORM_EVENTS, type PlatformEvent } from '../core/events';
 import { SIGNATURE_WINDOW } from '../core/signature';
-import { DEDUPE_TTL_SECONDS } from '../zapier/dedupe';
-import { PRODUCTION_SCHEDULE } from '../sandbox/sender';
+import { EVENT_MEMORY_SECONDS, PRODUCTION_SCHEDULE } from './schedule';
 import { contractDocPath } from './paths';
 import {
   actionListSchema,
@@ -162,7 +161,7 @@ const DEDUPLICATION = {
     'evt_sha256_ and a hash of the event name and the record',
   ],
   never_identity: "a resource's id (a flat body's id, an envelope's data.id)",
-  receiver_retention_hours: DEDUPE_TTL_SECONDS / 3600,
+  receiver_retention_hours: EVENT_MEMORY_SECONDS / 3600,
 } as const;
 
 const webhookOperation = (event: PlatformEvent) => {

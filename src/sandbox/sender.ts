@@ -11,27 +11,10 @@ import * as http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { isLoopbackHost, retryAfterMs } from '../core/net';
+import { PRODUCTION_SCHEDULE, type DeliverySchedule } from '../contract/schedule';
 
-export interface DeliverySchedule {
-  /** Backoff base: retry n waits a random time up to min(cap, base * 2^(n-1)). */
-  baseDelayMs: number;
-  capDelayMs: number;
-  /** Attempts in all, the first included. */
-  maxAttempts: number;
-  /** An attempt that has not had a complete answer by then is a failure. */
-  timeoutMs: number;
-  /** No attempt is started later than this after the first one. */
-  horizonMs: number;
-}
-
-/** Contract section 3.4. */
-export const PRODUCTION_SCHEDULE: Readonly<DeliverySchedule> = Object.freeze({
-  baseDelayMs: 5_000,
-  capDelayMs: 2 * 60 * 60 * 1000,
-  maxAttempts: 12,
-  timeoutMs: 15_000,
-  horizonMs: 24 * 60 * 60 * 1000,
-});
+// The schedule lives with the contract; re-exported for the sandbox's callers.
+export { PRODUCTION_SCHEDULE, type DeliverySchedule };
 
 /** The upper bound of the wait before retry `n` (n >= 1), i.e. after the n-th failed attempt. */
 export function backoffCeilingMs(n: number, schedule: Pick<DeliverySchedule, 'baseDelayMs' | 'capDelayMs'>): number {

@@ -1,11 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { ZObject } from 'zapier-platform-core';
+import { EVENT_MEMORY_SECONDS } from '../contract/schedule';
 
-/**
- * How long a delivered event is remembered: the platform retries for up to 24 hours and the
- * signature window is one hour, so two days covers every retry and every replay of a signed delivery.
- */
-export const DEDUPE_TTL_SECONDS = 48 * 60 * 60;
+/** How long a delivered event is remembered (see EVENT_MEMORY_SECONDS). */
+export const DEDUPE_TTL_SECONDS = EVENT_MEMORY_SECONDS;
 
 /** Claims made at once for a batch: bounded, so a large batch cannot flood Zapier's cache. */
 const CONCURRENT_CLAIMS = 8;
