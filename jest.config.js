@@ -4,7 +4,7 @@
 const shared = {
   testEnvironment: 'node',
   // tsc writes a copy of package.json into dist/; jest must not see two packages of one name.
-  modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/build/', '<rootDir>/.tmp/', '<rootDir>/.stryker-tmp/'],
+  modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/build/', '<rootDir>/.tmp/', '<rootDir>/.stryker-tmp/', '<rootDir>/cdk.out/'],
   // ts first, so `../index` resolves to index.ts rather than the index.js shim
   moduleFileExtensions: ['ts', 'js', 'json'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
@@ -19,7 +19,7 @@ module.exports = {
     {
       ...shared,
       displayName: 'unit',
-      testMatch: ['<rootDir>/test/*.test.ts', '<rootDir>/test/sandbox/**/*.test.ts'],
+      testMatch: ['<rootDir>/test/*.test.ts', '<rootDir>/test/sandbox/**/*.test.ts', '<rootDir>/test/receiver/**/*.test.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/setup-nock.ts'],
     },
     { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },

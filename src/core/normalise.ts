@@ -1,7 +1,7 @@
 import { BOOKKEEPING_KEYS, documentedKeys, readingOrder } from './catalog';
 import { isoUtc } from './derive/time';
-import type { EventDefinition } from './event-registry';
-import { platformEventNamed } from './events';
+import { eventDefinition, type EventDefinition } from './event-registry';
+import { platformEventNamed, type PlatformEvent } from './events';
 import { passesFilter } from './filters';
 import { eventIdentity, usableId, type DeliveredRecord, type EventIdentity } from './identity';
 
@@ -211,4 +211,56 @@ export const normaliseDelivery = (
     claims.push(identity.claim);
   }
   return { items, claims, skipped };
+};
+
+/** An item for whichever of the six events its record names: what a receiver subscribed to several events hands off. */
+export interface EventItem {
+  readonly event: PlatformEvent;
+  readonly item: ZapItem;
+}
+
+export interface NormalisedEvents {
+  readonly items: EventItem[];
+  /** Records that name none of the six events (or two different ones), by what they named: `(none)` when nothing. */
+  readonly unrecognised: string[];
+  /** Repeats of an event within the delivery. */
+  readonly repeated: number;
+}
+
+/** The six-event name a record gives itself (its own `event`/`type`, its envelope's), or what it said instead. */
+const namedEvent = (record: DeliveredRecord): { event: PlatformEvent } | { said: string } => {
+  const said = [record.fields, record.envelope].flatMap((keys) => ['event', 'type'].map((key) => keys?.[key])).filter((value) => value !== undefined && value !== null);
+  const known = new Set(said.map(platformEventNamed).filter((event): event is PlatformEvent => event !== undefined));
+  if (known.size === 1) return { event: [...known][0]! };
+  if (known.size > 1) return { said: [...known].join(' and ') };
+  const first = said.find((value) => typeof value === 'string');
+  return { said: typeof first === 'string' ? first : '(none)' };
+};
+
+/**
+ * A delivery body to items for any of the six events, each record by the event it names, with the
+ * same identity rule and fields as the Zap triggers (`toZapItem`). A receiver has no trigger to
+ * imply the event, so a record that names none is not an event; it is reported, never guessed.
+ */
+export const normaliseEvents = (body: unknown, meta: DeliveryMeta): NormalisedEvents => {
+  const items: EventItem[] = [];
+  const unrecognised: string[] = [];
+  const seen = new Set<string>();
+  let repeated = 0;
+  const deliveryId = usableId(meta.webhookId);
+  for (const record of recordsOf(body)) {
+    const named = namedEvent(record);
+    if (!('event' in named)) {
+      unrecognised.push(named.said);
+      continue;
+    }
+    const identity = eventIdentity(named.event, record, deliveryId);
+    if (seen.has(identity.id)) {
+      repeated += 1;
+      continue;
+    }
+    seen.add(identity.id);
+    items.push({ event: named.event, item: toZapItem(eventDefinition(named.event), record, identity, meta) });
+  }
+  return { items, unrecognised, repeated };
 };

@@ -1,0 +1,242 @@
+/**
+ * The receiver: one handler for every door (a Lambda Function URL, API Gateway, `npm run receiver`).
+ * It knows nothing of AWS or HTTP servers: a request is headers and the raw body; the store and the
+ * hand-off are interfaces. Order matters: the signature is checked first, items are built only from
+ * the bytes that verified, each event is claimed before its item is handed off, and the answer tells
+ * the platform whether to retry (contract section 3.4):
+ *   200  accepted, or every event already handed off (a duplicate)
+ *   401  missing or bad signature            400  not events        413  body too large
+ *   429  another delivery of the event is being handed off right now (Retry-After)
+ *   503  the store or the hand-off is unavailable (Retry-After): nothing was lost, the retry will do it
+ */
+import { webhookHeaders } from '../core/headers';
+import { normaliseEvents, PayloadError, type EventItem } from '../core/normalise';
+import { verifyDelivery, type Verification } from '../core/signature';
+import type { HandOff, HandOffItem } from './hand-off';
+import type { ReceiverLog } from './log';
+import type { DedupeStore } from './store';
+
+/** Bodies above this are refused before any work: real deliveries are a few KiB. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * The receiver checks signatures as deliveries arrive (unlike a Zap, which may run minutes later),
+ * so the Standard Webhooks default of five minutes either way applies; a retry is signed afresh.
+ */
+export const RECEIVER_SIGNATURE_WINDOW = { pastSeconds: 5 * 60, futureSeconds: 5 * 60 } as const;
+
+/** What the platform is told to wait when the store or hand-off is down: long enough to recover. */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 10;
+
+/** Claims made at once for a batch delivery. */
+const CONCURRENT_CLAIMS = 8;
+
+export interface ReceiverRequest {
+  readonly method: string;
+  /** Header names in any case (payload v2 and node both give lower case). */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly body: string | Buffer;
+}
+
+export interface ReceiverResponse {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+export interface ReceiverDeps {
+  /** The `whsec_` secrets that may have signed a delivery: one per subscription, two during a rotation. */
+  readonly secrets: () => readonly string[] | Promise<readonly string[]>;
+  readonly store: DedupeStore;
+  readonly handOff: HandOff;
+  readonly log: ReceiverLog;
+  readonly now?: () => Date;
+}
+
+export type ReceiverHandler = (request: ReceiverRequest) => Promise<ReceiverResponse>;
+
+const json = (status: number, body: Record<string, unknown>, headers: Record<string, string> = {}): ReceiverResponse => ({
+  status,
+  headers: { 'content-type': 'application/json', ...headers },
+  body: JSON.stringify(body),
+});
+
+const bodyText = (body: string | Buffer): string => (typeof body === 'string' ? body : body.toString('utf8'));
+const byteLength = (body: string | Buffer): number => (typeof body === 'string' ? Buffer.byteLength(body) : body.length);
+
+/** The first secret that verifies, else the reason the last one gave (the same for every secret but a mismatch). */
+const verifyWithAny = (secrets: readonly string[], headers: ReturnType<typeof webhookHeaders>, raw: string, now: Date): Verification => {
+  let verdict: Verification = { ok: false, reason: 'no signing secret is configured' };
+  for (const secret of secrets) {
+    verdict = verifyDelivery(secret, { ...headers, bodies: [raw] }, now, RECEIVER_SIGNATURE_WINDOW);
+    if (verdict.ok) return verdict;
+  }
+  return verdict;
+};
+
+/** What the log may say about a name a record gave itself: a short code-like name, else its kind. */
+const loggableName = (name: string): string => (/^[A-Za-z][\w:.-]{0,63}$/.test(name) || name === '(none)' ? name : '(unreadable name)');
+
+type Claimed = { readonly entry: EventItem; readonly token: string };
+
+interface ClaimRound {
+  claimed: Claimed[];
+  duplicates: number;
+  busyMs: number[];
+  failure?: string;
+}
+
+export const createReceiver = (deps: ReceiverDeps): ReceiverHandler => {
+  const now = deps.now ?? (() => new Date());
+  const { store, handOff, log } = deps;
+
+  /** Claims every item, a few at a time; on a store failure the claims already made are released. */
+  const claimAll = async (entries: readonly EventItem[], at: Date): Promise<ClaimRound> => {
+    const round: ClaimRound = { claimed: [], duplicates: 0, busyMs: [] };
+    const pending = [...entries];
+    const worker = async () => {
+      for (let entry = pending.shift(); entry !== undefined && round.failure === undefined; entry = pending.shift()) {
+        try {
+          const outcome = await store.claim(entry.item.id, entry.event, at);
+          if (outcome.kind === 'claimed') round.claimed.push({ entry, token: outcome.token });
+          else if (outcome.kind === 'duplicate') round.duplicates += 1;
+          else round.busyMs.push(outcome.retryAfterMs);
+        } catch (error) {
+          round.failure = error instanceof Error ? error.message : 'the store failed';
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CONCURRENT_CLAIMS, entries.length) }, worker));
+    return round;
+  };
+
+  const releaseAll = async (claims: readonly Claimed[]) => {
+    await Promise.all(
+      claims.map(({ entry, token }) =>
+        store.release(entry.item.id, token).catch((error: unknown) =>
+          // The claim lapses after its lease anyway; the retry waits at most that long.
+          log.warn('claim not released', { event_id: entry.item.id, reason: error instanceof Error ? error.message : 'unknown' }),
+        ),
+      ),
+    );
+  };
+
+  const unavailable = (reason: string, fields: Record<string, string | number>) => {
+    log.error('delivery not taken: try again later', { outcome: 'unavailable', reason, ...fields });
+    return json(
+      503,
+      { error: 'unavailable', message: 'The receiver could not store this delivery right now; nothing was kept. Retry later.' },
+      { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) },
+    );
+  };
+
+  return async (request) => {
+    const started = Date.now();
+    if (request.method.toUpperCase() !== 'POST') {
+      return json(405, { error: 'method_not_allowed', message: 'Deliveries are POSTed.' }, { allow: 'POST' });
+    }
+    if (byteLength(request.body) > MAX_BODY_BYTES) {
+      log.warn('delivery refused', { outcome: 'too_large', bytes: byteLength(request.body) });
+      return json(413, { error: 'too_large', message: `A delivery body may be at most ${MAX_BODY_BYTES} bytes.` });
+    }
+
+    const headers = webhookHeaders(request.headers);
+    const at = now();
+    let secrets: readonly string[];
+    try {
+      secrets = await deps.secrets();
+    } catch (error) {
+      return unavailable(`the signing secrets could not be read: ${error instanceof Error ? error.message : 'unknown'}`, {});
+    }
+    const raw = bodyText(request.body);
+    const verdict = verifyWithAny(secrets, headers, raw, at);
+    if (!verdict.ok) {
+      log.warn('delivery rejected', { outcome: 'rejected_signature', reason: verdict.reason, webhook_id: headers.webhookId ?? null });
+      return json(401, { error: 'invalid_signature', message: `Delivery rejected: ${verdict.reason}.` });
+    }
+
+    let events: ReturnType<typeof normaliseEvents>;
+    try {
+      let body: unknown;
+      try {
+        body = JSON.parse(verdict.body);
+      } catch {
+        throw new PayloadError('the delivery body is not valid JSON');
+      }
+      events = normaliseEvents(body, { webhookId: headers.webhookId, webhookTimestamp: headers.webhookTimestamp, receivedAt: at });
+      if (events.items.length === 0) {
+        throw new PayloadError(
+          events.unrecognised.length === 0
+            ? 'the delivery holds no records'
+            : 'no record names one of the six events in `event` (or an envelope `type`)',
+        );
+      }
+    } catch (error) {
+      if (!(error instanceof PayloadError)) throw error;
+      log.warn('delivery refused', { outcome: 'not_events', reason: error.message, webhook_id: headers.webhookId ?? null });
+      return json(400, { error: 'not_events', message: `Not an Ecologic event delivery: ${error.message}.` });
+    }
+    for (const name of new Set(events.unrecognised)) {
+      log.warn('record skipped: not one of the six events', { named: loggableName(name), webhook_id: headers.webhookId ?? null });
+    }
+
+    const round = await claimAll(events.items, at);
+    if (round.failure !== undefined) {
+      await releaseAll(round.claimed);
+      return unavailable(round.failure, { webhook_id: headers.webhookId ?? '', stage: 'claim' });
+    }
+
+    let handedOff = 0;
+    let failedHandOffs: string[] = [];
+    if (round.claimed.length > 0) {
+      const batch: HandOffItem[] = round.claimed.map(({ entry }) => ({ eventId: entry.item.id, event: entry.event, item: entry.item }));
+      const results = await handOff.send(batch).catch((error: unknown) =>
+        batch.map(() => ({ ok: false as const, reason: error instanceof Error ? error.message : 'the hand-off failed' })),
+      );
+      const failed: Claimed[] = [];
+      await Promise.all(
+        round.claimed.map(async (claim, index) => {
+          const result = results[index] ?? { ok: false as const, reason: 'the hand-off gave no result' };
+          if (!result.ok) {
+            failed.push(claim);
+            failedHandOffs.push(result.reason);
+            return;
+          }
+          handedOff += 1;
+          try {
+            if (!(await store.complete(claim.entry.item.id, claim.token, now()))) {
+              log.warn('claim lapsed before completion', { event_id: claim.entry.item.id });
+            }
+          } catch (error) {
+            // The item is safe downstream; an unrecorded completion costs at most a duplicate after the lease.
+            log.error('hand-off not recorded', { event_id: claim.entry.item.id, reason: error instanceof Error ? error.message : 'unknown' });
+          }
+        }),
+      );
+      await releaseAll(failed);
+    }
+
+    const counts = {
+      webhook_id: headers.webhookId ?? '',
+      events: events.items.length,
+      accepted: handedOff,
+      duplicates: round.duplicates,
+      ms: Date.now() - started,
+    };
+    if (failedHandOffs.length > 0) {
+      return unavailable(`${failedHandOffs.length} item(s) not handed off: ${[...new Set(failedHandOffs)].join('; ')}`, { ...counts, stage: 'hand-off' });
+    }
+    if (round.busyMs.length > 0) {
+      const seconds = Math.max(1, Math.ceil(Math.max(...round.busyMs) / 1000));
+      log.info('delivery deferred: the event is being handed off by another delivery', { outcome: 'in_progress', ...counts });
+      return json(
+        429,
+        { error: 'in_progress', message: 'Another delivery of this event is being handled; retry after the given time.', ...counts },
+        { 'retry-after': String(seconds) },
+      );
+    }
+    const outcome = handedOff > 0 ? 'accepted' : 'duplicate';
+    log.info('delivery taken', { outcome, ...counts });
+    return json(200, { outcome, accepted: handedOff, duplicates: round.duplicates, skipped: events.unrecognised.length + events.repeated });
+  };
+};

@@ -1,0 +1,217 @@
+/**
+ * The receiver's handler on a real SQLite store: what it answers for each kind of delivery, that
+ * it hands off the very items a Zap would get, and that nothing is lost or handed off twice when the
+ * store or the hand-off fails, or when deliveries of one event race.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { eventDefinition } from '../../src/core/event-registry';
+import { normaliseDelivery } from '../../src/core/normalise';
+import { createReceiver, MAX_BODY_BYTES, type ReceiverDeps } from '../../src/receiver/handler';
+import { memoryLog } from '../../src/receiver/log';
+import { StoreUnavailableError, type DedupeStore } from '../../src/receiver/store';
+import { openSqliteStore } from '../../src/receiver/stores/sqlite';
+import { fixture, OTHER_SECRET, RecordingHandOff, SECRET, signed } from '../support/receiver-kit';
+
+let dir: string;
+let store: DedupeStore;
+let handOff: RecordingHandOff;
+let log: ReturnType<typeof memoryLog>;
+
+const receiver = (overrides: Partial<ReceiverDeps> = {}) => createReceiver({ secrets: () => [SECRET], store, handOff, log, ...overrides });
+const parsed = (response: { body: string }) => JSON.parse(response.body) as Record<string, unknown>;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'receiver-handler-'));
+  store = openSqliteStore(join(dir, 'receiver.db'));
+  handOff = new RecordingHandOff();
+  log = memoryLog();
+});
+
+afterEach(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('a signed delivery', () => {
+  it('is accepted and hands off exactly the item the Zap trigger makes of it', async () => {
+    const body = fixture('quote_request_created');
+    const request = signed(body, { webhookId: 'msg_1' });
+    const response = await receiver()(request);
+    expect(response.status).toBe(200);
+    expect(parsed(response)).toMatchObject({ outcome: 'accepted', accepted: 1, duplicates: 0 });
+    expect(handOff.sent).toHaveLength(1);
+    const sent = handOff.sent[0]!;
+    // The Zap trigger's own normaliser, on the same bytes and headers: the same item, key order included.
+    const zap = normaliseDelivery(eventDefinition('RequestQuote:Create'), body, {
+      webhookId: 'msg_1',
+      webhookTimestamp: request.headers['webhook-timestamp'],
+      receivedAt: new Date(),
+    }).items[0]!;
+    expect(sent.event).toBe('RequestQuote:Create');
+    expect(sent.eventId).toBe(body.event_id);
+    expect(Object.keys(sent.item)).toEqual(Object.keys(zap));
+    expect(sent.item).toEqual(zap);
+  });
+
+  it('is a duplicate when the platform retries it, and when another subscription delivers the same event', async () => {
+    const handle = receiver();
+    const body = fixture('audit_created');
+    expect((await handle(signed(body, { webhookId: 'msg_a' }))).status).toBe(200);
+    const retry = await handle(signed(body, { webhookId: 'msg_a' }));
+    const otherSubscription = await handle(signed(body, { webhookId: 'msg_b', secret: OTHER_SECRET }));
+    expect(retry.status).toBe(200);
+    expect(parsed(retry)).toMatchObject({ outcome: 'duplicate', accepted: 0, duplicates: 1 });
+    // Signed with a secret this receiver does not hold: refused before any de-duplication.
+    expect(otherSubscription.status).toBe(401);
+    const withBoth = createReceiver({ secrets: () => [SECRET, OTHER_SECRET], store, handOff, log });
+    expect(parsed(await withBoth(signed(body, { webhookId: 'msg_b', secret: OTHER_SECRET })))).toMatchObject({ outcome: 'duplicate' });
+    expect(handOff.sent).toHaveLength(1);
+  });
+
+  it('hands off each event of a batch under its own event, and two label events about one record as two', async () => {
+    const label = fixture('quote_request_label_applied');
+    const second = { ...label, event_id: 'evt_label_2', label_name: 'Won' };
+    const response = await receiver()(signed([fixture('audit_simulated'), label, second]));
+    expect(parsed(response)).toMatchObject({ accepted: 3 });
+    expect(handOff.sent.map((entry) => entry.event)).toEqual(['Audit:Simulate', 'RequestQuote:Label:Apply', 'RequestQuote:Label:Apply']);
+    expect(new Set(handOff.sent.map((entry) => entry.eventId)).size).toBe(3);
+  });
+
+  it('takes an envelope, naming the event by its type, with the envelope id as the identity', async () => {
+    const fields = fixture('audit_assigned');
+    const response = await receiver()(signed({ id: 'evt_env_1', type: 'Audit:Assign', data: { ...fields, event_id: undefined, event: undefined } }));
+    expect(response.status).toBe(200);
+    expect(handOff.sent[0]).toMatchObject({ eventId: 'evt_env_1', event: 'Audit:Assign' });
+  });
+
+  it('accepts a delivery signed by either secret during a rotation', async () => {
+    const handle = receiver({ secrets: () => [SECRET, OTHER_SECRET] });
+    expect((await handle(signed(fixture('audit_created'), { secret: OTHER_SECRET }))).status).toBe(200);
+    expect((await handle(signed(fixture('audit_simulated'), { secret: [OTHER_SECRET, SECRET] }))).status).toBe(200);
+    expect(handOff.sent).toHaveLength(2);
+  });
+});
+
+describe('refused deliveries', () => {
+  const body = () => fixture('quote_request_created');
+
+  it.each([
+    ['no signature headers', () => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body()) }), /webhook-id header is missing/],
+    ['another secret', () => signed(body(), { secret: OTHER_SECRET }), /did not match/],
+    ['a changed body', () => ({ ...signed(body()), body: JSON.stringify({ ...body(), offer_price: '$1.00' }) }), /did not match/],
+    ['a stale timestamp (10 minutes)', () => signed(body(), { at: new Date(Date.now() - 10 * 60 * 1000) }), /outside the 300 s window/],
+  ])('%s: 401, nothing claimed or handed off, and a log line the alarm counts', async (_name, make, reason) => {
+    const response = await receiver()(make());
+    expect(response.status).toBe(401);
+    expect(parsed(response).message).toMatch(reason);
+    expect(handOff.sent).toHaveLength(0);
+    expect(await store.lookup(String(body().event_id), new Date())).toBeUndefined();
+    expect(log.lines).toContainEqual(expect.objectContaining({ outcome: 'rejected_signature' }));
+  });
+
+  it.each([
+    ['not JSON', '{"event":'],
+    ['a JSON string', '"RequestQuote:Create"'],
+    ['an array of numbers', '[1,2]'],
+    ['an empty array', '[]'],
+    ['records naming no event', JSON.stringify({ event_id: 'evt_x', first_name: 'Ava' })],
+    ['an event that is not one of the six', JSON.stringify({ event_id: 'evt_y', event: 'Audit:Delete' })],
+  ])('%s (signed): 400 not_events', async (_name, raw) => {
+    const response = await receiver()(signed(raw));
+    expect(response.status).toBe(400);
+    expect(parsed(response).error).toBe('not_events');
+    expect(handOff.sent).toHaveLength(0);
+  });
+
+  it('skips a record that is not one of the six events but takes the others', async () => {
+    const response = await receiver()(signed([fixture('audit_created'), { event_id: 'evt_z', event: 'Audit:Archive' }]));
+    expect(response.status).toBe(200);
+    expect(parsed(response)).toMatchObject({ accepted: 1, skipped: 1 });
+    expect(log.lines).toContainEqual(expect.objectContaining({ named: 'Audit:Archive' }));
+  });
+
+  it('answers 405 to anything but POST and 413 to a body over the limit, before reading it as an event', async () => {
+    expect((await receiver()({ method: 'GET', headers: {}, body: '' })).status).toBe(405);
+    const big = signed({ event: 'Audit:Create', padding: 'x'.repeat(MAX_BODY_BYTES) });
+    expect((await receiver()(big)).status).toBe(413);
+  });
+});
+
+describe('nothing is lost when a part is down', () => {
+  it('answers 503 with Retry-After when the store cannot answer, and hands nothing off', async () => {
+    const broken: DedupeStore = {
+      description: 'broken',
+      claim: async () => {
+        throw new StoreUnavailableError('sqlite: database is locked');
+      },
+      complete: async () => true,
+      release: async () => undefined,
+      lookup: async () => undefined,
+      close: async () => undefined,
+    };
+    const response = await receiver({ store: broken })(signed(fixture('audit_created')));
+    expect(response.status).toBe(503);
+    expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
+    expect(handOff.sent).toHaveLength(0);
+    expect(log.lines).toContainEqual(expect.objectContaining({ outcome: 'unavailable', stage: 'claim' }));
+  });
+
+  it('releases the claim when the hand-off fails, so the retry hands the item off', async () => {
+    const handle = receiver();
+    const request = () => signed(fixture('audit_created'), { webhookId: 'msg_retry' });
+    handOff.throwNext = true;
+    const first = await handle(request());
+    expect(first.status).toBe(503);
+    expect(first.headers['retry-after']).toBeDefined();
+    expect(await store.lookup(String(fixture('audit_created').event_id), new Date())).toBeUndefined();
+    const retry = await handle(request());
+    expect(retry.status).toBe(200);
+    expect(handOff.sent).toHaveLength(1);
+  });
+
+  it('after a partly failed batch, the retry hands off only the items that did not go', async () => {
+    const handle = receiver();
+    const batch = [fixture('audit_created'), fixture('audit_simulated'), fixture('audit_assigned')];
+    handOff.failNext(1);
+    expect((await handle(signed(batch, { webhookId: 'msg_batch' }))).status).toBe(503);
+    expect(handOff.sent).toHaveLength(2);
+    const retry = await handle(signed(batch, { webhookId: 'msg_batch' }));
+    expect(retry.status).toBe(200);
+    expect(parsed(retry)).toMatchObject({ accepted: 1, duplicates: 2 });
+    expect(handOff.sent.map((entry) => entry.event).sort()).toEqual(['Audit:Assign', 'Audit:Create', 'Audit:Simulate']);
+  });
+
+  it('answers 429 while another delivery of the event holds the claim', async () => {
+    const body = fixture('audit_created');
+    await store.claim(String(body.event_id), 'Audit:Create', new Date());
+    const response = await receiver()(signed(body));
+    expect(response.status).toBe(429);
+    expect(Number(response.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(Number(response.headers['retry-after'])).toBeLessThanOrEqual(30);
+    expect(handOff.sent).toHaveLength(0);
+  });
+
+  it('hands off one item when 20 deliveries of one event arrive at once', async () => {
+    const handle = receiver();
+    const body = fixture('quote_request_created');
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, n) => handle(signed(body, { webhookId: `msg_${n % 3}` }))));
+    expect(handOff.sent).toHaveLength(1);
+    for (const answer of answers) expect([200, 429]).toContain(answer.status);
+  });
+});
+
+it('logs ids, counts and outcomes but no payload value, secret or signature', async () => {
+  const body = fixture('quote_request_created');
+  const request = signed(body);
+  await receiver()(request);
+  await receiver()(signed(body, { secret: OTHER_SECRET }));
+  await receiver()(signed('not json'));
+  const text = JSON.stringify(log.lines);
+  for (const value of [body.email, body.phone, body.street, String(body.first_name).trim(), String(body.last_name).trim(), SECRET, OTHER_SECRET, request.headers['webhook-signature']]) {
+    expect(text).not.toContain(String(value));
+  }
+  // The lines are there, with what an operator needs.
+  expect(log.lines.map((line) => line.outcome)).toEqual(['accepted', 'rejected_signature', 'not_events']);
+});

@@ -1,0 +1,72 @@
+/**
+ * Shared by the receiver's tests: signed deliveries made the way the platform makes them (the
+ * `standardwebhooks` package), fixture bodies, and a hand-off double that records what it was given
+ * and can be told to fail (the real hand-offs have their own suites).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Webhook } from 'standardwebhooks';
+import type { HandOff, HandOffItem, HandOffResult } from '../../src/receiver/hand-off';
+
+export const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+export const OTHER_SECRET = 'whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD';
+
+export const FIXTURES = ['quote_request_created', 'quote_request_label_applied', 'audit_created', 'audit_simulated', 'audit_assigned', 'audit_label_applied'] as const;
+
+export const fixture = (name: (typeof FIXTURES)[number]): Record<string, unknown> =>
+  JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', `${name}.json`), 'utf8')) as Record<string, unknown>;
+
+export interface SignedRequest {
+  method: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** A delivery as the platform sends it: Standard Webhooks headers over the exact body bytes. */
+export const signed = (
+  body: unknown,
+  options: { secret?: string | readonly string[]; webhookId?: string; at?: Date } = {},
+): SignedRequest => {
+  const raw = typeof body === 'string' ? body : JSON.stringify(body);
+  const id = options.webhookId ?? `msg_${Math.random().toString(36).slice(2, 12)}`;
+  const at = options.at ?? new Date();
+  const secrets = typeof options.secret === 'string' ? [options.secret] : (options.secret ?? [SECRET]);
+  const signature = secrets.map((secret) => new Webhook(secret).sign(id, at, raw)).join(' ');
+  return {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': id,
+      'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+      'webhook-signature': signature,
+    },
+    body: raw,
+  };
+};
+
+/** A hand-off that keeps what it was sent; `failNext(n)` makes the next n items fail. */
+export class RecordingHandOff implements HandOff {
+  readonly description = 'memory';
+  readonly sent: HandOffItem[] = [];
+  private failing = 0;
+  throwNext = false;
+
+  failNext(count: number): void {
+    this.failing += count;
+  }
+
+  async send(items: readonly HandOffItem[]): Promise<HandOffResult[]> {
+    if (this.throwNext) {
+      this.throwNext = false;
+      throw new Error('queue unreachable');
+    }
+    return items.map((item) => {
+      if (this.failing > 0) {
+        this.failing -= 1;
+        return { ok: false, reason: 'queue throttled' };
+      }
+      this.sent.push(item);
+      return { ok: true };
+    });
+  }
+}
