@@ -1,0 +1,351 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { Writable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
+import { eventDefinition } from '../../src/core/event-registry';
+import { platformEventNamed } from '../../src/core/events';
+import { normaliseDelivery } from '../../src/core/normalise';
+import type { HandOffItem } from '../../src/receiver/hand-off';
+import { openSqliteOutbox, type SqliteOutbox } from '../../src/receiver/local/outbox';
+
+// Real items: a fixture body through the normalisation a Zap sees, with its own event id.
+const fixture = (name: string) => JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', `${name}.json`), 'utf8'));
+const sample = (name: string, eventId: string): HandOffItem => {
+  const body = { ...fixture(name), event_id: eventId };
+  const definition = eventDefinition(platformEventNamed(body.event)!);
+  const [item] = normaliseDelivery(definition, body, { receivedAt: new Date('2026-11-27T02:08:40Z') }).items;
+  return { eventId: item!.id, event: definition.event, item: item! };
+};
+
+/** A lines stream that keeps what was written. */
+const capture = () => {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer | string, _encoding, done) {
+      chunks.push(chunk.toString());
+      done();
+    },
+  });
+  return { stream, text: () => chunks.join(''), lines: () => chunks.join('').split('\n').filter(Boolean) };
+};
+
+let dir: string;
+let file: string;
+const open: SqliteOutbox[] = [];
+const openOutbox = (options: Parameters<typeof openSqliteOutbox>[1] = {}) => {
+  const outbox = openSqliteOutbox(file, { lines: null, ...options });
+  open.push(outbox);
+  return outbox;
+};
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'outbox-'));
+  file = join(dir, 'receiver.db');
+});
+
+afterEach(async () => {
+  for (const outbox of open.splice(0)) await outbox.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('send', () => {
+  it('stores each item and writes exactly its JSON line once, after the commit', async () => {
+    const out = capture();
+    const outbox = openOutbox({ lines: out.stream });
+    const a = sample('quote_request_created', 'evt_A1');
+    const b = sample('audit_created', 'evt_B2');
+    const c = sample('audit_label_applied', 'evt_C3');
+
+    await expect(outbox.send([a, b])).resolves.toEqual([{ ok: true }, { ok: true }]);
+    await expect(outbox.send([c])).resolves.toEqual([{ ok: true }]);
+
+    expect(out.text()).toBe(`${JSON.stringify(a.item)}\n${JSON.stringify(b.item)}\n${JSON.stringify(c.item)}\n`);
+    expect(outbox.description).toBe(`outbox:${file}`);
+    expect(outbox.counts()).toEqual({ pending: 0, delivered: 0, dead: 0, kept: 3 });
+    expect(outbox.find('evt_B2')).toMatchObject({ eventId: 'evt_B2', event: 'Audit:Create', state: 'kept', attempts: 0 });
+    // Kept rows are a record, not work for a forwarder.
+    expect(outbox.due(new Date(Date.now() + 60_000), 10)).toEqual([]);
+  });
+
+  it('stores rows pending, due at once, when forwarding is on', async () => {
+    const outbox = openOutbox({ forwarding: true });
+    const a = sample('quote_request_created', 'evt_A1');
+    await outbox.send([a]);
+    expect(outbox.counts()).toMatchObject({ pending: 1, kept: 0 });
+    expect(outbox.due(new Date(), 10)).toEqual([{ ...a, attempts: 0 }]);
+  });
+
+  it('keeps a repeated event id as it was: ok, no second row, no second line', async () => {
+    const out = capture();
+    const outbox = openOutbox({ lines: out.stream, forwarding: true });
+    const first = sample('quote_request_created', 'evt_SAME');
+    const again = { ...first, item: { ...first.item, first_name: 'Changed' } };
+
+    await outbox.send([first]);
+    await expect(outbox.send([again])).resolves.toEqual([{ ok: true }]);
+    // Also within one batch, beside a new item.
+    const other = sample('audit_created', 'evt_OTHER');
+    await expect(outbox.send([again, other])).resolves.toEqual([{ ok: true }, { ok: true }]);
+
+    expect(out.lines()).toEqual([JSON.stringify(first.item), JSON.stringify(other.item)]);
+    expect(outbox.counts().pending).toBe(2);
+    expect(outbox.due(new Date(), 10).find((row) => row.eventId === 'evt_SAME')?.item).toEqual(first.item);
+  });
+
+  it('writes its lines to standard output by default', async () => {
+    const writes: string[] = [];
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      writes.push(String(chunk));
+      return true;
+    });
+    try {
+      const outbox = openSqliteOutbox(file);
+      open.push(outbox);
+      const a = sample('audit_assigned', 'evt_STDOUT');
+      await outbox.send([a]);
+      expect(writes).toEqual([`${JSON.stringify(a.item)}\n`]);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('fails every item of a batch whose transaction fails, and stores none of them', async () => {
+    const out = capture();
+    const outbox = openOutbox({ lines: out.stream });
+    const a = sample('quote_request_created', 'evt_A1');
+    // A NOT NULL violation on the second item: the first, already inserted, must roll back too.
+    const broken = { ...sample('audit_created', 'evt_B2'), eventId: null as unknown as string };
+    const results = await outbox.send([a, broken, sample('audit_simulated', 'evt_C3')]);
+
+    expect(results).toHaveLength(3);
+    for (const result of results) {
+      expect(result.ok).toBe(false);
+      expect((result as { reason: string }).reason).toMatch(/^outbox write failed: SQLITE_CONSTRAINT/);
+    }
+    expect(outbox.counts()).toEqual({ pending: 0, delivered: 0, dead: 0, kept: 0 });
+    expect(out.text()).toBe('');
+    // The connection is usable afterwards (the transaction was rolled back, not left open).
+    await expect(outbox.send([a])).resolves.toEqual([{ ok: true }]);
+  });
+
+  it('fails all items with SQLITE_BUSY while another connection holds the file locked', async () => {
+    const out = capture();
+    const outbox = openOutbox({ lines: out.stream, busyTimeoutMs: 50 });
+    const locker = new DatabaseSync(file);
+    locker.exec('BEGIN EXCLUSIVE');
+    try {
+      const batch = await outbox.send([sample('quote_request_created', 'evt_A1'), sample('audit_created', 'evt_B2')]);
+      const single = await outbox.send([sample('audit_simulated', 'evt_C3')]);
+      for (const result of [...batch, ...single]) {
+        expect(result).toEqual({ ok: false, reason: 'outbox write failed: SQLITE_BUSY: database is locked' });
+      }
+    } finally {
+      locker.exec('ROLLBACK');
+      locker.close();
+    }
+    expect(out.text()).toBe('');
+    expect(outbox.counts().kept).toBe(0);
+    await expect(outbox.send([sample('audit_simulated', 'evt_C3')])).resolves.toEqual([{ ok: true }]);
+  });
+
+  it('waits for a lock that another thread releases within the busy timeout', async () => {
+    const outbox = openOutbox({ busyTimeoutMs: 5_000 });
+    // A worker holds a write lock for 300 ms; send() blocks on it and then succeeds.
+    const worker = new Worker(
+      `const { DatabaseSync } = require('node:sqlite');
+       const { parentPort, workerData } = require('node:worker_threads');
+       const db = new DatabaseSync(workerData);
+       db.exec('BEGIN IMMEDIATE');
+       parentPort.postMessage('locked');
+       setTimeout(() => { db.exec('COMMIT'); db.close(); parentPort.postMessage('released'); }, 300);`,
+      { eval: true, workerData: file },
+    );
+    try {
+      await new Promise((resolve) => worker.once('message', resolve));
+      const started = Date.now();
+      await expect(outbox.send([sample('quote_request_created', 'evt_A1'), sample('audit_created', 'evt_B2')])).resolves.toEqual([
+        { ok: true },
+        { ok: true },
+      ]);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(200);
+    } finally {
+      await worker.terminate();
+    }
+  });
+
+  it('answers not ok once closed', async () => {
+    const outbox = openOutbox();
+    await outbox.close();
+    await expect(outbox.send([sample('audit_created', 'evt_B2')])).resolves.toEqual([{ ok: false, reason: 'outbox is closed' }]);
+  });
+
+  it('is fast enough for the receiver: 1000 single-item sends well under 5 s', async () => {
+    const outbox = openOutbox({ forwarding: true });
+    const base = sample('quote_request_created', 'evt_X');
+    const items = Array.from({ length: 1_000 }, (_, i) => ({ ...base, eventId: `evt_fast_${i}`, item: { ...base.item, id: `evt_fast_${i}` } }));
+    const started = performance.now();
+    for (const item of items) await outbox.send([item]);
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(outbox.counts().pending).toBe(1_000);
+  });
+});
+
+describe('durability and sharing', () => {
+  it('keeps its rows across close and reopen (and still de-duplicates them)', async () => {
+    const first = openOutbox({ forwarding: true });
+    const a = sample('quote_request_created', 'evt_A1');
+    await first.send([a, sample('audit_created', 'evt_B2')]);
+    first.markDead('evt_B2', 'HTTP 400');
+    await first.close();
+
+    const out = capture();
+    const reopened = openOutbox({ forwarding: true, lines: out.stream });
+    expect(reopened.counts()).toEqual({ pending: 1, delivered: 0, dead: 1, kept: 0 });
+    expect(reopened.due(new Date(), 10)).toEqual([{ ...a, attempts: 0 }]);
+    await expect(reopened.send([a])).resolves.toEqual([{ ok: true }]);
+    expect(out.text()).toBe('');
+  });
+
+  it('shares one database file with another table on another connection (the de-dup store)', async () => {
+    // Set up the way src/receiver/stores/sqlite.ts does: its own connection, WAL, table `events`.
+    const other = new DatabaseSync(file);
+    other.exec('PRAGMA busy_timeout = 5000');
+    other.exec('PRAGMA journal_mode = WAL');
+    other.exec('CREATE TABLE IF NOT EXISTS events (event_id TEXT PRIMARY KEY, state TEXT NOT NULL)');
+    const claim = other.prepare('INSERT INTO events (event_id, state) VALUES (?, ?) ON CONFLICT (event_id) DO UPDATE SET state = excluded.state');
+    try {
+      const outbox = openOutbox({ forwarding: true });
+      for (let i = 0; i < 20; i += 1) {
+        claim.run(`evt_${i}`, 'in_progress');
+        await expect(outbox.send([sample('audit_created', `evt_${i}`)])).resolves.toEqual([{ ok: true }]);
+        claim.run(`evt_${i}`, 'handed_off');
+      }
+      expect(outbox.counts().pending).toBe(20);
+      expect((other.prepare("SELECT COUNT(*) AS n FROM events WHERE state = 'handed_off'").get() as { n: number }).n).toBe(20);
+      const tables = other.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all().map((row) => row.name);
+      expect(tables).toEqual(expect.arrayContaining(['events', 'outbox']));
+      expect((other.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode).toBe('wal');
+    } finally {
+      other.close();
+    }
+  });
+
+  it('opens on a file whose other table is mid-write, waiting for the lock', async () => {
+    const worker = new Worker(
+      `const { DatabaseSync } = require('node:sqlite');
+       const { parentPort, workerData } = require('node:worker_threads');
+       const db = new DatabaseSync(workerData);
+       db.exec('PRAGMA journal_mode = WAL');
+       db.exec('BEGIN IMMEDIATE');
+       db.exec('CREATE TABLE events (event_id TEXT PRIMARY KEY)');
+       parentPort.postMessage('locked');
+       setTimeout(() => { db.exec('COMMIT'); db.close(); }, 200);`,
+      { eval: true, workerData: file },
+    );
+    try {
+      await new Promise((resolve) => worker.once('message', resolve));
+      const outbox = openOutbox({ forwarding: true });
+      await expect(outbox.send([sample('audit_created', 'evt_B2')])).resolves.toEqual([{ ok: true }]);
+    } finally {
+      await worker.terminate();
+    }
+  });
+});
+
+describe('the forwarder side', () => {
+  const at = (iso: string) => new Date(iso);
+
+  it('claims due rows with a lease, oldest first, so a second poll does not take them too', async () => {
+    const outbox = openOutbox({ forwarding: true });
+    await outbox.send([sample('quote_request_created', 'evt_1'), sample('audit_created', 'evt_2'), sample('audit_assigned', 'evt_3')]);
+    const now = new Date(Date.now() + 1_000);
+
+    expect(outbox.due(now, 2).map((row) => row.eventId)).toEqual(['evt_1', 'evt_2']);
+    const claimed = outbox.due(now, 2, 30_000);
+    expect(claimed.map((row) => row.eventId)).toEqual(['evt_1', 'evt_2']);
+    expect(outbox.due(now, 10, 30_000).map((row) => row.eventId)).toEqual(['evt_3']);
+    expect(outbox.due(now, 10, 30_000)).toEqual([]);
+    // A forwarder that died mid-post: its rows come back once the lease is over.
+    expect(outbox.due(new Date(now.getTime() + 30_001), 10).map((row) => row.eventId)).toEqual(['evt_1', 'evt_2', 'evt_3']);
+  });
+
+  it('turns a row whose stored item is not JSON (edited by hand) into a dead letter instead of failing every poll', async () => {
+    const outbox = openOutbox({ forwarding: true });
+    await outbox.send([sample('quote_request_created', 'evt_1'), sample('audit_created', 'evt_2')]);
+    const editor = new DatabaseSync(file);
+    editor.exec("UPDATE outbox SET item = '{broken' WHERE event_id = 'evt_1'");
+    editor.close();
+    expect(outbox.due(new Date(Date.now() + 1), 10, 1_000).map((row) => row.eventId)).toEqual(['evt_2']);
+    expect(outbox.find('evt_1')).toMatchObject({ state: 'dead', lastError: 'the stored item is not valid JSON' });
+  });
+
+  it('counts attempts and moves rows through retry, delivered and dead', async () => {
+    const outbox = openOutbox({ forwarding: true });
+    await outbox.send([sample('quote_request_created', 'evt_1'), sample('audit_created', 'evt_2')]);
+
+    expect(outbox.markRetry('evt_1', at('2099-01-01T00:00:00Z'), 'HTTP 503')).toBe(true);
+    expect(outbox.due(at('2098-12-31T23:59:59Z'), 10).map((row) => row.eventId)).toEqual(['evt_2']);
+    expect(outbox.due(at('2099-01-01T00:00:00Z'), 10)).toEqual(expect.arrayContaining([expect.objectContaining({ eventId: 'evt_1', attempts: 1 })]));
+    expect(outbox.find('evt_1')).toMatchObject({ state: 'pending', attempts: 1, lastError: 'HTTP 503' });
+
+    expect(outbox.markDelivered('evt_1')).toBe(true);
+    expect(outbox.find('evt_1')).toMatchObject({ state: 'delivered', attempts: 2, lastError: null });
+    expect(outbox.markDead('evt_2', 'HTTP 400')).toBe(true);
+    expect(outbox.find('evt_2')).toMatchObject({ state: 'dead', attempts: 1, lastError: 'HTTP 400' });
+
+    // Only pending rows move.
+    expect(outbox.markRetry('evt_1', new Date(), 'late')).toBe(false);
+    expect(outbox.markDead('evt_1', 'late')).toBe(false);
+    expect(outbox.markDelivered('evt_2')).toBe(false);
+    expect(outbox.markDelivered('evt_nope')).toBe(false);
+    expect(outbox.counts()).toEqual({ pending: 0, delivered: 1, dead: 1, kept: 0 });
+  });
+
+  it('lists dead letters for an operator without the items', async () => {
+    const outbox = openOutbox({ forwarding: true });
+    await outbox.send([sample('quote_request_created', 'evt_1'), sample('audit_created', 'evt_2')]);
+    outbox.markDead('evt_2', 'HTTP 404');
+    const dead = outbox.dead();
+    expect(dead).toEqual([{ eventId: 'evt_2', event: 'Audit:Create', attempts: 1, lastError: 'HTTP 404', createdAt: expect.any(String) }]);
+    expect(new Date(dead[0]!.createdAt).toISOString()).toBe(dead[0]!.createdAt);
+  });
+
+  it('replays only dead letters, and says what the other ids are', async () => {
+    const outbox = openOutbox({ forwarding: true });
+    await outbox.send([sample('quote_request_created', 'evt_dead'), sample('audit_created', 'evt_done'), sample('audit_assigned', 'evt_wait')]);
+    outbox.markRetry('evt_dead', new Date(), 'HTTP 503');
+    outbox.markDead('evt_dead', 'HTTP 503');
+    outbox.markDelivered('evt_done');
+    let woken = 0;
+    outbox.onPending(() => (woken += 1));
+
+    const result = outbox.replay(['evt_dead', 'evt_done', 'evt_wait', 'evt_ghost', 'evt_dead']);
+    expect(result).toEqual({ replayed: ['evt_dead'], notDead: ['evt_done', 'evt_wait'], unknown: ['evt_ghost'] });
+    expect(outbox.find('evt_dead')).toMatchObject({ state: 'pending', attempts: 0, lastError: null });
+    expect(outbox.find('evt_done')).toMatchObject({ state: 'delivered' });
+    expect(outbox.due(new Date(Date.now() + 1), 10).map((row) => row.eventId).sort()).toEqual(['evt_dead', 'evt_wait']);
+    expect(woken).toBe(1);
+    // Replaying it again: it is pending now, not dead.
+    expect(outbox.replay(['evt_dead'])).toEqual({ replayed: [], notDead: ['evt_dead'], unknown: [] });
+  });
+
+  it('wakes its listeners when new rows become pending, not for kept rows or repeats', async () => {
+    const forwarding = openOutbox({ forwarding: true });
+    let woken = 0;
+    const stop = forwarding.onPending(() => (woken += 1));
+    await forwarding.send([sample('audit_created', 'evt_1')]);
+    await forwarding.send([sample('audit_created', 'evt_1')]);
+    expect(woken).toBe(1);
+    stop();
+    await forwarding.send([sample('audit_created', 'evt_2')]);
+    expect(woken).toBe(1);
+
+    const keeping = openOutbox();
+    let keptWakes = 0;
+    keeping.onPending(() => (keptWakes += 1));
+    await keeping.send([sample('audit_created', 'evt_3')]);
+    expect(keptWakes).toBe(0);
+  });
+});
