@@ -1,0 +1,332 @@
+/**
+ * The webhook receiver a partner deploys in their own AWS account:
+ *
+ *   platform ──signed delivery──▶ Function URL ─▶ receiver Lambda ─┬─ claims the event id (DynamoDB)
+ *                                                                  ├─ reads the signing secrets (Secrets Manager)
+ *                                                                  └─ hands the item off (SQS) ─▶ [forwarder Lambda ─▶ CRM webhook]
+ *                                                                                                   └─ dead-letter queue
+ *
+ * Every role is written out by hand (no grantReadWriteData, no managed policies) so the template
+ * shows exactly what each function may do; test/receiver/infra.test.ts pins it.
+ */
+import { CfnOutput, Duration, RemovalPolicy, SecretValue, Stack, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { PRODUCTION_SCHEDULE } from '../src/contract/schedule';
+import { DEFAULT_FORWARDER_ENTRY, DEFAULT_RECEIVER_ENTRY, LOCK_FILE_PATH, REPO_ROOT } from './paths';
+
+export interface ReceiverStackProps extends StackProps {
+  /** HTTPS URL of the CRM webhook the forwarder posts items to; without it no forwarder is deployed. */
+  readonly forwardUrl?: string;
+  /** Where alarm notifications go (an SNS email subscription the operator must confirm). */
+  readonly alarmEmail?: string;
+  /** Defaults to src/receiver/aws/receiver-lambda.ts; tests pass another existing file. */
+  readonly receiverEntry?: string;
+  /** Defaults to src/receiver/aws/forwarder-lambda.ts; tests pass another existing file. */
+  readonly forwarderEntry?: string;
+  /** The de-duplication table survives `cdk destroy` unless this says otherwise. */
+  readonly tableRemovalPolicy?: RemovalPolicy;
+}
+
+/** The platform gives up on an answer after 15 s: the receiver must answer (or fail) before that. */
+export const RECEIVER_TIMEOUT = Duration.seconds(PRODUCTION_SCHEDULE.timeoutMs / 1000 - 1);
+export const FORWARDER_TIMEOUT = Duration.seconds(30);
+export const FORWARDER_BATCHING_WINDOW = Duration.seconds(5);
+/**
+ * AWS: a queue feeding Lambda needs a visibility timeout of at least six times the function's
+ * timeout (plus the batching window), or a message still being worked on (throttled, retried
+ * inside the poller) reappears and is processed twice.
+ */
+export const HANDOFF_VISIBILITY_TIMEOUT = Duration.seconds(6 * FORWARDER_TIMEOUT.toSeconds() + FORWARDER_BATCHING_WINDOW.toSeconds());
+export const METRIC_NAMESPACE = 'Ecologic/Receiver';
+/** The receiver logs one JSON line per delivery with one of these `outcome`s (src/receiver/log.ts). */
+export const REJECTED_SIGNATURE_PATTERN = '{ $.outcome = "rejected_signature" }';
+export const UNAVAILABLE_PATTERN = '{ $.outcome = "unavailable" }';
+/**
+ * What the secret holds until the operator puts the real `whsec_…` secrets in. Not a `whsec_`
+ * secret, so the receiver refuses to use it: it answers 503 (the platform retries for 24 h, nothing
+ * is lost) and logs outcome "unavailable" naming the secret, which raises the Unavailable alarm.
+ */
+export const SECRET_PLACEHOLDER = 'not-configured';
+
+/** Shared by both functions. */
+const BUNDLING: nodejs.BundlingOptions = {
+  minify: true,
+  sourceMap: true,
+  // Stack traces only need the line mapping; the sources themselves would double the asset.
+  sourcesContent: false,
+  target: 'node22',
+  format: nodejs.OutputFormat.CJS,
+  // Bundle everything, the AWS SDK v3 clients included: the versions in package-lock.json are the
+  // ones the tests ran against, while the SDK inside the Lambda runtime changes under us without a
+  // deploy. The cost is size: the receiver bundle is ~950 KB minified, about half of it the SDK
+  // (Smithy included) and most of the rest libphonenumber-js metadata.
+  externalModules: [],
+};
+
+const assertHttpsUrl = (value: string): void => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    // The URL itself is not repeated: CRM webhook URLs often carry a token.
+    throw new Error('forwardUrl is not a valid URL; expected https://…');
+  }
+  if (url.protocol !== 'https:') {
+    throw new Error(`forwardUrl must be an https:// URL (got a ${url.protocol} URL): items carry personal data`);
+  }
+};
+
+const assertEmail = (value: string): void => {
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) throw new Error('alarmEmail is not an email address');
+};
+
+/** Deliveries the forwarder attempts before SQS moves an item to the dead-letter queue. */
+export const FORWARDER_ATTEMPTS = 8;
+
+export class ReceiverStack extends Stack {
+  readonly receiver: nodejs.NodejsFunction;
+  readonly forwarder: nodejs.NodejsFunction | undefined;
+  readonly table: dynamodb.Table;
+  readonly queue: sqs.Queue;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly secret: secretsmanager.Secret;
+
+  constructor(scope: Construct, id: string, props: ReceiverStackProps = {}) {
+    // Validate before creating anything, so a bad value fails `cdk synth` with this message.
+    if (props.forwardUrl !== undefined) assertHttpsUrl(props.forwardUrl);
+    if (props.alarmEmail !== undefined) assertEmail(props.alarmEmail);
+    super(scope, id, props);
+
+    // No fixed name: a deleted secret keeps its name for its recovery window, which would block
+    // re-deploying the stack; operators take the name from the SecretName output.
+    this.secret = new secretsmanager.Secret(this, 'WebhookSecrets', {
+      description:
+        'Ecologic webhook signing secrets (whsec_…), space-separated: the current one, plus the previous one while a rotation is under way.',
+      secretStringValue: SecretValue.unsafePlainText(SECRET_PLACEHOLDER),
+    });
+
+    this.table = new dynamodb.Table(this, 'DedupeTable', {
+      partitionKey: { name: 'event_id', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      // DynamoDB deletes expired items late (up to days): the store checks expiry itself too.
+      timeToLiveAttribute: 'expires_at',
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      // Losing the table re-opens every remembered event to duplicates: keep it unless told.
+      removalPolicy: props.tableRemovalPolicy ?? RemovalPolicy.RETAIN,
+    });
+
+    const fourteenDays = Duration.days(14);
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: fourteenDays,
+    });
+    this.queue = new sqs.Queue(this, 'HandOffQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: fourteenDays,
+      visibilityTimeout: HANDOFF_VISIBILITY_TIMEOUT,
+      // The forwarder's attempts (FORWARD_SCHEDULE.maxAttempts in src/receiver/forward.ts, like the
+      // local forwarder): its backoff follows the receive count, so the DLQ comes after the last one.
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: FORWARDER_ATTEMPTS },
+    });
+
+    // --- receiver -------------------------------------------------------------------------------
+    const receiverLogs = new logs.LogGroup(this, 'ReceiverLogs', { retention: logs.RetentionDays.ONE_MONTH });
+    this.receiver = new nodejs.NodejsFunction(this, 'Receiver', {
+      description: 'Ecologic webhook receiver: verifies, de-duplicates and hands off deliveries',
+      entry: props.receiverEntry ?? DEFAULT_RECEIVER_ENTRY,
+      handler: 'handler',
+      depsLockFilePath: LOCK_FILE_PATH,
+      projectRoot: REPO_ROOT,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 512,
+      timeout: RECEIVER_TIMEOUT,
+      role: functionRole(this, 'ReceiverRole', receiverLogs),
+      // The receiver writes raw JSON lines to stderr (src/receiver/log.ts), which the default text
+      // log format keeps as they are: the metric filters below parse them.
+      logGroup: receiverLogs,
+      environment: {
+        ECOLOGIC_SECRETS_ARN: this.secret.secretArn,
+        DEDUPE_TABLE: this.table.tableName,
+        HANDOFF_QUEUE_URL: this.queue.queueUrl,
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: BUNDLING,
+    });
+    // Exactly the calls the DynamoDB store makes: claim (conditional put/update), complete, release,
+    // lookup. No Query/Scan: the receiver never lists events.
+    this.receiver.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem'],
+        resources: [this.table.tableArn],
+      }),
+    );
+    this.receiver.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.queue.queueArn] }));
+    this.receiver.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [this.secret.secretArn] }),
+    );
+
+    // Public on purpose: the platform cannot sign AWS (SigV4) requests. Every delivery is
+    // authenticated in code by its Standard Webhooks signature (HMAC over id, timestamp and body,
+    // with the secrets above) before anything is stored or handed off; unsigned requests get 401
+    // and count towards the RejectedSignatures alarm.
+    const url = this.receiver.addFunctionUrl({
+      authType: lambda.FunctionUrlAuthType.NONE,
+      invokeMode: lambda.InvokeMode.BUFFERED,
+    });
+
+    // --- optional forwarder -----------------------------------------------------------------------
+    if (props.forwardUrl !== undefined) {
+      const forwarderLogs = new logs.LogGroup(this, 'ForwarderLogs', { retention: logs.RetentionDays.ONE_MONTH });
+      this.forwarder = new nodejs.NodejsFunction(this, 'Forwarder', {
+        description: 'Ecologic forwarder: posts handed-off items to the CRM webhook',
+        entry: props.forwarderEntry ?? DEFAULT_FORWARDER_ENTRY,
+        handler: 'handler',
+        depsLockFilePath: LOCK_FILE_PATH,
+        projectRoot: REPO_ROOT,
+        runtime: lambda.Runtime.NODEJS_22_X,
+        architecture: lambda.Architecture.ARM_64,
+        memorySize: 256,
+        timeout: FORWARDER_TIMEOUT,
+        role: functionRole(this, 'ForwarderRole', forwarderLogs),
+        logGroup: forwarderLogs,
+        environment: {
+          FORWARD_URL: props.forwardUrl,
+          DEAD_LETTER_QUEUE_URL: this.deadLetterQueue.queueUrl,
+          NODE_OPTIONS: '--enable-source-maps',
+        },
+        bundling: BUNDLING,
+      });
+      // Grants receive/delete/visibility/attributes on the hand-off queue.
+      this.forwarder.addEventSource(
+        new SqsEventSource(this.queue, {
+          batchSize: 10,
+          maxBatchingWindow: FORWARDER_BATCHING_WINDOW,
+          // One failed item is retried alone, not with the nine that went through.
+          reportBatchItemFailures: true,
+        }),
+      );
+      // Stated even though the event source grants it too: the forwarder's backoff depends on it.
+      this.forwarder.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ['sqs:ChangeMessageVisibility'], resources: [this.queue.queueArn] }),
+      );
+      // A permanent failure (4xx from the CRM) goes straight to the dead-letter queue.
+      this.forwarder.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }),
+      );
+    }
+
+    // --- alarms -----------------------------------------------------------------------------------
+    const fiveMinutes = Duration.minutes(5);
+    const alarms: cloudwatch.Alarm[] = [];
+    const alarm = (id: string, alarmProps: cloudwatch.AlarmProps): cloudwatch.Alarm => {
+      const created = new cloudwatch.Alarm(this, id, alarmProps);
+      alarms.push(created);
+      return created;
+    };
+    const countOf = (id: string, metricName: string, pattern: string): cloudwatch.Metric =>
+      new logs.MetricFilter(this, id, {
+        logGroup: receiverLogs,
+        filterPattern: logs.FilterPattern.literal(pattern),
+        metricNamespace: METRIC_NAMESPACE,
+        metricName,
+        metricValue: '1',
+        defaultValue: 0,
+      }).metric({ statistic: cloudwatch.Stats.SUM, period: fiveMinutes });
+
+    alarm('DeadLetterAlarm', {
+      alarmDescription: 'Items are in the dead-letter queue: they were not delivered and need an operator (replay or discard).',
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(1) }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    alarm('RejectedSignaturesAlarm', {
+      alarmDescription:
+        'Many deliveries failed signature verification: a missing or outdated secret (rotation), or someone probing the public URL.',
+      metric: countOf('RejectedSignaturesFilter', 'RejectedSignatures', REJECTED_SIGNATURE_PATTERN),
+      threshold: 10,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    alarm('UnavailableAlarm', {
+      alarmDescription:
+        'The receiver could not reach its de-duplication table, queue or secret and answered 503: the platform retries, but not forever (24 h).',
+      metric: countOf('UnavailableFilter', 'Unavailable', UNAVAILABLE_PATTERN),
+      threshold: 5,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    alarm('ReceiverErrorsAlarm', {
+      alarmDescription: 'The receiver function failed (crash or timeout): the platform saw no answer.',
+      metric: this.receiver.metricErrors({ statistic: cloudwatch.Stats.SUM, period: fiveMinutes }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    if (this.forwarder) {
+      alarm('ForwarderErrorsAlarm', {
+        alarmDescription: 'The forwarder function failed as a whole (crash or timeout): its batch is retried.',
+        metric: this.forwarder.metricErrors({ statistic: cloudwatch.Stats.SUM, period: fiveMinutes }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+
+    if (props.alarmEmail !== undefined) {
+      // Not KMS-encrypted: CloudWatch cannot publish to a topic under the AWS-managed aws/sns key,
+      // and alarm notifications carry no delivery data.
+      const topic = new sns.Topic(this, 'AlarmTopic', { displayName: 'Ecologic receiver alarms' });
+      topic.addSubscription(new snsSubscriptions.EmailSubscription(props.alarmEmail));
+      const action = new cloudwatchActions.SnsAction(topic);
+      for (const each of alarms) {
+        each.addAlarmAction(action);
+        each.addOkAction(action);
+      }
+      new CfnOutput(this, 'AlarmTopicArn', { value: topic.topicArn });
+    }
+
+    new CfnOutput(this, 'FunctionUrl', { value: url.url, description: 'Subscribe this URL as the webhook endpoint' });
+    new CfnOutput(this, 'SecretArn', { value: this.secret.secretArn });
+    new CfnOutput(this, 'SecretName', {
+      value: this.secret.secretName,
+      description: 'Put the whsec_ secret(s) here, space-separated, after subscribing',
+    });
+    new CfnOutput(this, 'TableName', { value: this.table.tableName });
+    new CfnOutput(this, 'QueueUrl', { value: this.queue.queueUrl });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl });
+  }
+}
+
+/**
+ * A function role without the AWS-managed basic execution policy (logs:* on every log group):
+ * the function writes to its own log group and nowhere else.
+ */
+const functionRole = (scope: Construct, id: string, logGroup: logs.LogGroup): iam.Role => {
+  const role = new iam.Role(scope, id, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+  role.addToPolicy(
+    new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
+  );
+  return role;
+};

@@ -1,0 +1,465 @@
+/**
+ * The receiver's CDK stack (infra/receiver-stack.ts), asserted on the synthesised CloudFormation.
+ * Offline and fast: bundling is skipped ('aws:cdk:bundling-stacks': [], so esbuild never runs and
+ * the Lambda entries are never read) and the built-in template validator is off (CDK_VALIDATION).
+ * NodejsFunction still insists that its entry file exists, so the stacks under test point both
+ * functions at this file; the real entries are checked separately below.
+ */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { readReceiverContext } from '../../infra/config';
+import { DEFAULT_FORWARDER_ENTRY, DEFAULT_RECEIVER_ENTRY, REPO_ROOT } from '../../infra/paths';
+import { FORWARDER_ATTEMPTS, ReceiverStack, SECRET_PLACEHOLDER, type ReceiverStackProps } from '../../infra/receiver-stack';
+import { FORWARD_SCHEDULE } from '../../src/receiver/forward';
+import { parseSecrets } from '../../src/receiver/config';
+
+type Resource = { Type: string; Properties?: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
+type Resources = Record<string, Resource>;
+
+const FORWARD_URL = 'https://crm.example/hooks/ecologic?token=abc';
+const ALARM_EMAIL = 'ops@partner.example';
+
+// The same feature flags `cdk synth` uses, so the template under test is the one that deploys.
+const cdkJson = JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
+
+const newApp = (): App => new App({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] } });
+const newStack = (app: App, props: ReceiverStackProps = {}): ReceiverStack =>
+  new ReceiverStack(app, 'Receiver', { receiverEntry: __filename, forwarderEntry: __filename, ...props });
+
+interface Synth {
+  template: Template;
+  resources: Resources;
+  /** What the cloud assembly directory holds: a staged (bundled) asset would show up as asset.*. */
+  assemblyFiles: string[];
+}
+
+const synth = (props: ReceiverStackProps = {}): Synth => {
+  const app = newApp();
+  const stack = newStack(app, props);
+  const assembly = app.synth();
+  const template = Template.fromJSON(assembly.getStackArtifact(stack.artifactId).template as Record<string, unknown>);
+  return { template, resources: template.toJSON()['Resources'] as Resources, assemblyFiles: readdirSync(assembly.directory) };
+};
+
+const ofType = (resources: Resources, type: string): Array<[string, Resource]> =>
+  Object.entries(resources).filter(([, resource]) => resource.Type === type);
+
+const only = <T>(items: T[], what: string): T => {
+  if (items.length !== 1) throw new Error(`expected exactly one ${what}, found ${items.length}`);
+  return items[0] as T;
+};
+
+/** The logical ids the assertions refer to, found by role rather than by generated name. */
+const ids = (resources: Resources) => {
+  const functions = ofType(resources, 'AWS::Lambda::Function');
+  const receiver = only(functions.filter(([, f]) => f.Properties?.['Environment']?.Variables?.HANDOFF_QUEUE_URL !== undefined), 'receiver');
+  const forwarder = functions.find(([, f]) => f.Properties?.['Environment']?.Variables?.FORWARD_URL !== undefined);
+  const queues = ofType(resources, 'AWS::SQS::Queue');
+  const logGroupOf = (fn: Resource | undefined) => fn?.Properties?.['LoggingConfig']?.LogGroup?.Ref as string | undefined;
+  const roleOf = (fn: Resource | undefined) => fn?.Properties?.['Role']?.['Fn::GetAtt']?.[0] as string | undefined;
+  return {
+    receiver: receiver[0],
+    receiverRole: roleOf(receiver[1]) as string,
+    receiverLogs: logGroupOf(receiver[1]) as string,
+    forwarder: forwarder?.[0],
+    forwarderRole: roleOf(forwarder?.[1]),
+    forwarderLogs: logGroupOf(forwarder?.[1]),
+    table: only(ofType(resources, 'AWS::DynamoDB::Table'), 'table')[0],
+    secret: only(ofType(resources, 'AWS::SecretsManager::Secret'), 'secret')[0],
+    queue: only(queues.filter(([, q]) => q.Properties?.['RedrivePolicy'] !== undefined), 'hand-off queue')[0],
+    deadLetterQueue: only(queues.filter(([, q]) => q.Properties?.['RedrivePolicy'] === undefined), 'dead-letter queue')[0],
+  };
+};
+
+const asArray = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+
+/** A resource reference as a short readable string: `Table.Arn`, `ref:Secret`, or the literal. */
+const describeResource = (resource: unknown): string => {
+  if (typeof resource === 'string') return resource;
+  const ref = resource as { Ref?: string; 'Fn::GetAtt'?: [string, string] };
+  if (ref.Ref) return `ref:${ref.Ref}`;
+  if (ref['Fn::GetAtt']) return `${ref['Fn::GetAtt'][0]}.${ref['Fn::GetAtt'][1]}`;
+  return JSON.stringify(resource);
+};
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: unknown;
+}
+
+/** Every identity-policy statement in the template (IAM::Policy resources and roles' inline policies). */
+const allStatements = (resources: Resources): Array<{ roles: string[]; statement: Statement }> => [
+  ...ofType(resources, 'AWS::IAM::Policy').flatMap(([, policy]) =>
+    asArray<Statement>(policy.Properties?.['PolicyDocument']?.Statement).map((statement) => ({
+      roles: asArray<{ Ref: string }>(policy.Properties?.['Roles']).map((role) => role.Ref),
+      statement,
+    })),
+  ),
+  ...ofType(resources, 'AWS::IAM::Role').flatMap(([id, role]) =>
+    asArray<{ PolicyDocument: { Statement: Statement[] } }>(role.Properties?.['Policies']).flatMap((policy) =>
+      policy.PolicyDocument.Statement.map((statement) => ({ roles: [id], statement })),
+    ),
+  ),
+];
+
+/**
+ * What a role may do, as sorted "action on resource" pairs: merged and split statements
+ * (minimizePolicies) read the same, and any extra action or resource shows up in the diff.
+ */
+const permissionsOf = (resources: Resources, roleId: string): string[] =>
+  allStatements(resources)
+    .filter(({ roles }) => roles.includes(roleId))
+    .flatMap(({ statement }) => {
+      if (statement.Effect !== 'Allow' || statement.Condition !== undefined) throw new Error(`unexpected statement ${JSON.stringify(statement)}`);
+      return asArray(statement.Action).flatMap((action) => asArray(statement.Resource).map((r) => `${action} on ${describeResource(r)}`));
+    })
+    .sort();
+
+const pairs = (actions: string[], resource: string): string[] => actions.map((action) => `${action} on ${resource}`);
+
+let base: Synth;
+let full: Synth;
+let baseSeconds: number;
+
+beforeAll(() => {
+  const validation = process.env['CDK_VALIDATION'];
+  process.env['CDK_VALIDATION'] = 'false';
+  try {
+    const started = Date.now();
+    base = synth();
+    baseSeconds = (Date.now() - started) / 1000;
+    full = synth({ forwardUrl: FORWARD_URL, alarmEmail: ALARM_EMAIL });
+  } finally {
+    if (validation === undefined) delete process.env['CDK_VALIDATION'];
+    else process.env['CDK_VALIDATION'] = validation;
+  }
+});
+
+describe('synthesis in tests', () => {
+  it('skips bundling: no asset is staged, so esbuild did not run', () => {
+    expect(base.assemblyFiles.filter((name) => name.startsWith('asset.'))).toEqual([]);
+    expect(full.assemblyFiles.filter((name) => name.startsWith('asset.'))).toEqual([]);
+    // Bundling the receiver takes seconds; a synth without it, well under that (module loading included).
+    expect(baseSeconds).toBeLessThan(10);
+  });
+});
+
+describe('receiver function', () => {
+  it('runs Node.js 22 on arm64 with 512 MB, and gives up before the platform does (15 s)', () => {
+    const { receiver } = ids(base.resources);
+    const props = base.resources[receiver]?.Properties ?? {};
+    expect(props['Runtime']).toBe('nodejs22.x');
+    expect(props['Architectures']).toEqual(['arm64']);
+    expect(props['MemorySize']).toBe(512);
+    expect(props['Timeout']).toBeLessThan(15);
+    expect(props['Timeout']).toBeGreaterThanOrEqual(10);
+    expect(props['Handler']).toBe('index.handler');
+  });
+
+  it('is told exactly where its secret, table and queue are', () => {
+    const { receiver, secret, table, queue } = ids(base.resources);
+    expect(base.resources[receiver]?.Properties?.['Environment']).toEqual({
+      Variables: {
+        ECOLOGIC_SECRETS_ARN: { Ref: secret },
+        DEDUPE_TABLE: { Ref: table },
+        HANDOFF_QUEUE_URL: { Ref: queue },
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+    });
+  });
+
+  it('logs to its own log group with a retention (no log-retention custom resource)', () => {
+    const { receiverLogs } = ids(base.resources);
+    expect(base.resources[receiverLogs]).toMatchObject({ Type: 'AWS::Logs::LogGroup', Properties: { RetentionInDays: 30 } });
+  });
+
+  it('is reachable through a public, buffered Function URL, and only through it', () => {
+    const { receiver } = ids(base.resources);
+    base.template.resourceCountIs('AWS::Lambda::Url', 1);
+    base.template.hasResourceProperties('AWS::Lambda::Url', {
+      AuthType: 'NONE',
+      InvokeMode: 'BUFFERED',
+      TargetFunctionArn: { 'Fn::GetAtt': [receiver, 'Arn'] },
+    });
+    // Anyone may call the URL; the public lambda:InvokeFunction must be limited to calls through
+    // it, or anyone could invoke the function directly with any event through the Lambda API.
+    const permissions = ofType(base.resources, 'AWS::Lambda::Permission').map(([, p]) => p.Properties ?? {});
+    expect(permissions.length).toBeGreaterThan(0);
+    for (const permission of permissions) {
+      expect(permission['FunctionName']).toEqual({ 'Fn::GetAtt': [receiver, 'Arn'] });
+      if (permission['Action'] === 'lambda:InvokeFunctionUrl') expect(permission['FunctionUrlAuthType']).toBe('NONE');
+      else expect(permission).toMatchObject({ Action: 'lambda:InvokeFunction', InvokedViaFunctionUrl: true });
+    }
+  });
+
+  it('the secret starts with a placeholder the receiver refuses to use', () => {
+    const { secret } = ids(base.resources);
+    expect(base.resources[secret]?.Properties).toMatchObject({ SecretString: SECRET_PLACEHOLDER });
+    expect(base.resources[secret]?.Properties?.['GenerateSecretString']).toBeUndefined();
+    // Unconfigured means 503 + the Unavailable alarm, never a delivery accepted under a bogus key.
+    expect(() => parseSecrets(SECRET_PLACEHOLDER)).toThrow(/not a whsec_ secret/);
+  });
+});
+
+describe('de-duplication table', () => {
+  it('is keyed by event_id, on demand, expires items, has PITR and AWS-managed encryption, and is retained', () => {
+    const { table } = ids(base.resources);
+    expect(base.resources[table]).toMatchObject({
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: {
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [{ AttributeName: 'event_id', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'event_id', AttributeType: 'S' }],
+        TimeToLiveSpecification: { AttributeName: 'expires_at', Enabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        // SSEEnabled without a key id: the AWS-managed aws/dynamodb key (absent would be AWS-owned).
+        SSESpecification: { SSEEnabled: true },
+      },
+    });
+    expect(base.resources[table]?.Properties?.['SSESpecification']?.KMSMasterKeyId).toBeUndefined();
+  });
+});
+
+describe('hand-off queue and dead-letter queue', () => {
+  it('keep messages 14 days, SQS-encrypted, and move a message to the DLQ after the forwarder\'s last attempt', () => {
+    expect(FORWARDER_ATTEMPTS).toBe(FORWARD_SCHEDULE.maxAttempts);
+    const { queue, deadLetterQueue } = ids(base.resources);
+    const fourteenDays = 14 * 24 * 60 * 60;
+    expect(base.resources[queue]?.Properties).toMatchObject({
+      MessageRetentionPeriod: fourteenDays,
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [deadLetterQueue, 'Arn'] }, maxReceiveCount: FORWARD_SCHEDULE.maxAttempts },
+    });
+    expect(base.resources[deadLetterQueue]?.Properties).toMatchObject({ MessageRetentionPeriod: fourteenDays, SqsManagedSseEnabled: true });
+  });
+
+  it('refuse requests without TLS', () => {
+    const { queue, deadLetterQueue } = ids(base.resources);
+    for (const target of [queue, deadLetterQueue]) {
+      base.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: target }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } }, Resource: { 'Fn::GetAtt': [target, 'Arn'] } }),
+          ]),
+        },
+      });
+    }
+  });
+
+  it('hide a message in flight for at least six forwarder timeouts plus the batching window', () => {
+    const { queue, forwarder } = ids(full.resources);
+    const forwarderTimeout = full.resources[forwarder as string]?.Properties?.['Timeout'] as number;
+    const [, mapping] = only(ofType(full.resources, 'AWS::Lambda::EventSourceMapping'), 'event source mapping');
+    const window = mapping.Properties?.['MaximumBatchingWindowInSeconds'] as number;
+    expect(full.resources[queue]?.Properties?.['VisibilityTimeout']).toBeGreaterThanOrEqual(6 * forwarderTimeout + window);
+    // The same queue without a forwarder: a partner's own consumer gets the same margin.
+    expect(base.resources[ids(base.resources).queue]?.Properties?.['VisibilityTimeout']).toBe(full.resources[queue]?.Properties?.['VisibilityTimeout']);
+  });
+});
+
+describe('least privilege', () => {
+  it('the receiver may write its logs, claim/complete/release/look up events, send to the queue and read the secret: nothing else', () => {
+    for (const { resources } of [base, full]) {
+      const { receiverRole, receiverLogs, table, queue, secret } = ids(resources);
+      expect(permissionsOf(resources, receiverRole)).toEqual(
+        [
+          ...pairs(['logs:CreateLogStream', 'logs:PutLogEvents'], `${receiverLogs}.Arn`),
+          ...pairs(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], `${table}.Arn`),
+          ...pairs(['sqs:SendMessage'], `${queue}.Arn`),
+          ...pairs(['secretsmanager:GetSecretValue'], `ref:${secret}`),
+        ].sort(),
+      );
+    }
+  });
+
+  it('the forwarder may consume the hand-off queue (with backoff) and dead-letter items: nothing else', () => {
+    const { forwarderRole, forwarderLogs, queue, deadLetterQueue } = ids(full.resources);
+    expect(permissionsOf(full.resources, forwarderRole as string)).toEqual(
+      [
+        ...pairs(['logs:CreateLogStream', 'logs:PutLogEvents'], `${forwarderLogs}.Arn`),
+        // The event source's grant (receive, delete, attributes, url) plus the backoff's visibility change.
+        ...pairs(
+          ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'],
+          `${queue}.Arn`,
+        ),
+        ...pairs(['sqs:SendMessage'], `${deadLetterQueue}.Arn`),
+      ].sort(),
+    );
+  });
+
+  it('no role has a wildcard action or resource, a managed policy, or another trust than Lambda', () => {
+    for (const { resources } of [base, full]) {
+      const statements = allStatements(resources);
+      expect(statements.length).toBeGreaterThan(0);
+      for (const { statement } of statements) {
+        for (const action of asArray(statement.Action)) expect(action).not.toContain('*');
+        for (const resource of asArray(statement.Resource)) expect(resource).not.toBe('*');
+      }
+      for (const [, role] of ofType(resources, 'AWS::IAM::Role')) {
+        expect(role.Properties?.['ManagedPolicyArns']).toBeUndefined();
+        expect(role.Properties?.['AssumeRolePolicyDocument']?.Statement).toEqual([
+          { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
+        ]);
+      }
+    }
+  });
+});
+
+describe('alarms', () => {
+  it('count rejected signatures and unavailability from the receiver log with the exact patterns', () => {
+    const { receiverLogs } = ids(base.resources);
+    const filters = ofType(base.resources, 'AWS::Logs::MetricFilter').map(([, f]) => f.Properties);
+    expect(filters).toHaveLength(2);
+    for (const [pattern, metricName] of [
+      ['{ $.outcome = "rejected_signature" }', 'RejectedSignatures'],
+      ['{ $.outcome = "unavailable" }', 'Unavailable'],
+    ] as const) {
+      expect(filters).toContainEqual({
+        FilterPattern: pattern,
+        LogGroupName: { Ref: receiverLogs },
+        MetricTransformations: [{ MetricNamespace: 'Ecologic/Receiver', MetricName: metricName, MetricValue: '1', DefaultValue: 0 }],
+      });
+    }
+  });
+
+  it('fire on a dead-lettered item, 10 rejected signatures or 5 unavailable answers in 5 minutes, and receiver errors', () => {
+    const { deadLetterQueue, receiver } = ids(base.resources);
+    const common = { ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 1, TreatMissingData: 'notBreaching' };
+    base.template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    base.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ...common,
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [deadLetterQueue, 'QueueName'] } }],
+      Threshold: 1,
+    });
+    base.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ...common,
+      Namespace: 'Ecologic/Receiver',
+      MetricName: 'RejectedSignatures',
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 10,
+    });
+    base.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ...common,
+      Namespace: 'Ecologic/Receiver',
+      MetricName: 'Unavailable',
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 5,
+    });
+    base.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ...common,
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: receiver } }],
+      Threshold: 1,
+    });
+  });
+
+  it('notify nobody without alarmEmail', () => {
+    base.template.resourceCountIs('AWS::SNS::Topic', 0);
+    for (const [, alarm] of ofType(base.resources, 'AWS::CloudWatch::Alarm')) expect(alarm.Properties?.['AlarmActions']).toBeUndefined();
+  });
+
+  it('with alarmEmail, every alarm notifies an SNS topic with that email subscribed', () => {
+    const [topic] = only(ofType(full.resources, 'AWS::SNS::Topic'), 'topic');
+    full.template.resourceCountIs('AWS::SNS::Subscription', 1);
+    full.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: ALARM_EMAIL, TopicArn: { Ref: topic } });
+    const alarms = ofType(full.resources, 'AWS::CloudWatch::Alarm');
+    expect(alarms).toHaveLength(5); // the four above and the forwarder's errors
+    for (const [, alarm] of alarms) {
+      expect(alarm.Properties?.['AlarmActions']).toEqual([{ Ref: topic }]);
+      expect(alarm.Properties?.['OKActions']).toEqual([{ Ref: topic }]);
+    }
+    full.template.hasOutput('AlarmTopicArn', { Value: { Ref: topic } });
+  });
+});
+
+describe('without forwardUrl', () => {
+  it('deploys the receiver alone: one function, no event source, no custom resources', () => {
+    base.template.resourceCountIs('AWS::Lambda::Function', 1);
+    base.template.resourceCountIs('AWS::Lambda::EventSourceMapping', 0);
+    const types = Object.values(base.resources).map((r) => r.Type);
+    // e.g. CDK's LogRetention or AwsCustomResource providers would add Lambda functions of their own.
+    expect(types.filter((type) => type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource')).toEqual([]);
+  });
+});
+
+describe('with forwardUrl', () => {
+  it('deploys a forwarder told where to post and where to dead-letter', () => {
+    const { forwarder, deadLetterQueue } = ids(full.resources);
+    full.template.resourceCountIs('AWS::Lambda::Function', 2);
+    expect(full.resources[forwarder as string]?.Properties).toMatchObject({
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Timeout: 30,
+      Handler: 'index.handler',
+      Environment: {
+        Variables: { FORWARD_URL: FORWARD_URL, DEAD_LETTER_QUEUE_URL: { Ref: deadLetterQueue }, NODE_OPTIONS: '--enable-source-maps' },
+      },
+    });
+  });
+
+  it('feeds it from the hand-off queue in batches of 10, reporting failures per item', () => {
+    const { forwarder, queue } = ids(full.resources);
+    const [, mapping] = only(ofType(full.resources, 'AWS::Lambda::EventSourceMapping'), 'event source mapping');
+    expect(mapping.Properties).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': [queue, 'Arn'] },
+      FunctionName: { Ref: forwarder },
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    expect(mapping.Properties?.['MaximumBatchingWindowInSeconds']).toBeGreaterThanOrEqual(1);
+    expect(mapping.Properties?.['MaximumBatchingWindowInSeconds']).toBeLessThanOrEqual(10);
+  });
+
+  it('refuses a forwardUrl that is not https, without repeating the URL (it may carry a token)', () => {
+    const attempt = (forwardUrl: string) => () => newStack(newApp(), { forwardUrl });
+    expect(attempt('http://crm.example/hook?token=s3cr3t')).toThrow(/forwardUrl must be an https:\/\/ URL \(got a http: URL\)/);
+    expect(attempt('http://crm.example/hook?token=s3cr3t')).not.toThrow(/s3cr3t/);
+    expect(attempt('crm.example/hook')).toThrow(/forwardUrl is not a valid URL/);
+    expect(attempt('ftp://crm.example/hook')).toThrow(/https/);
+  });
+
+  it('refuses an alarmEmail that is not an address', () => {
+    expect(() => newStack(newApp(), { alarmEmail: 'ops' })).toThrow(/alarmEmail is not an email address/);
+  });
+});
+
+describe('outputs', () => {
+  it('name the URL to subscribe, the secret to fill in, the table and both queues', () => {
+    const { secret, table, queue, deadLetterQueue } = ids(base.resources);
+    const [url] = only(ofType(base.resources, 'AWS::Lambda::Url'), 'function URL');
+    base.template.hasOutput('FunctionUrl', { Value: { 'Fn::GetAtt': [url, 'FunctionUrl'] } });
+    base.template.hasOutput('SecretArn', { Value: { Ref: secret } });
+    base.template.hasOutput('SecretName', { Value: Match.anyValue() });
+    base.template.hasOutput('TableName', { Value: { Ref: table } });
+    base.template.hasOutput('QueueUrl', { Value: { Ref: queue } });
+    base.template.hasOutput('DeadLetterQueueUrl', { Value: { Ref: deadLetterQueue } });
+  });
+});
+
+describe('app wiring', () => {
+  it('reads forwardUrl, alarmEmail and stackName from context, an empty value counting as absent', () => {
+    const app = new App({ context: { forwardUrl: '', alarmEmail: ' ops@partner.example ', stackName: 'PartnerReceiver' } });
+    expect(readReceiverContext(app.node)).toEqual({ alarmEmail: 'ops@partner.example', stackName: 'PartnerReceiver' });
+    expect(() => readReceiverContext(new App({ context: { forwardUrl: 42 } }).node)).toThrow(/forwardUrl must be a string/);
+  });
+
+  it('defaults to the real Lambda entries, which exist and export handler', () => {
+    expect(relative(REPO_ROOT, DEFAULT_RECEIVER_ENTRY)).toBe(join('src', 'receiver', 'aws', 'receiver-lambda.ts'));
+    expect(relative(REPO_ROOT, DEFAULT_FORWARDER_ENTRY)).toBe(join('src', 'receiver', 'aws', 'forwarder-lambda.ts'));
+    for (const entry of [DEFAULT_RECEIVER_ENTRY, DEFAULT_FORWARDER_ENTRY]) {
+      expect(existsSync(entry)).toBe(true);
+      expect(readFileSync(entry, 'utf8')).toMatch(/export (const|async function|function) handler\b/);
+    }
+  });
+});
