@@ -1,0 +1,274 @@
+/**
+ * The de-duplication store on one machine: a SQLite file (node:sqlite, built into Node 22), shared
+ * safely by any number of processes on that machine.
+ *
+ * Table `events` (one row per event id, readable with the sqlite3 shell):
+ *   event_id    TEXT PRIMARY KEY  the item's `id`, as sent (e.g. `evt_01JD…`)
+ *   event       TEXT              the event name (e.g. `RequestQuote:Create`)
+ *   state       TEXT              'in_progress' | 'handed_off'
+ *   token       TEXT              the claim's random token (only its holder may complete/release)
+ *   since       TEXT              ISO-8601: when claimed, or when handed off
+ *   lease_until INTEGER           epoch MILLISECONDS: end of the claim's lease (NULL once handed off)
+ *   expires_at  INTEGER           epoch MILLISECONDS: when the row stops counting (the lease end
+ *                                 while in progress, the end of the retention once handed off)
+ * A row counts ("is live") while (handed_off and now < expires_at) or (in_progress and
+ * now < lease_until); a row that no longer counts is as good as absent, and is pruned later.
+ *
+ * A claim is ONE upsert that only overwrites a row that is not live, so two connections (or two
+ * processes) on one file can never both win: SQLite serialises writers and the WHERE is evaluated
+ * under the write lock. WAL with synchronous=NORMAL keeps claims fast (~25k/s) and durable across a
+ * process crash (a power loss may forget the last claims, which only means a retried delivery is
+ * handed off again, at least once).
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+
+import {
+  type ClaimOutcome,
+  DEFAULT_STORE_OPTIONS,
+  type DedupeStore,
+  type StoredEvent,
+  type StoreOptions,
+  StoreUnavailableError,
+} from '../store';
+
+export interface SqliteStoreOptions extends StoreOptions {
+  /**
+   * How long a statement waits for another connection's write lock before failing (SQLITE_BUSY →
+   * StoreUnavailableError → 503). Default 5 s: well below the platform's 15 s answer timeout.
+   */
+  readonly busyTimeoutMs?: number;
+}
+
+export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
+
+/** Pruning runs at most this often (by the callers' clock) and deletes at most PRUNE_BATCH rows. */
+const PRUNE_EVERY_MS = 60_000;
+const PRUNE_BATCH = 500;
+/** A claim whose race we lost but whose row vanished before we read it is retried this often. */
+const CLAIM_ATTEMPTS = 3;
+
+interface EventRow {
+  event_id: string;
+  event: string;
+  state: 'in_progress' | 'handed_off';
+  token: string | null;
+  since: string;
+  lease_until: number | null;
+  expires_at: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS events (
+  event_id    TEXT PRIMARY KEY,
+  event       TEXT NOT NULL,
+  state       TEXT NOT NULL,
+  token       TEXT,
+  since       TEXT NOT NULL,
+  lease_until INTEGER,
+  expires_at  INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_expires_at ON events (expires_at);
+`;
+
+/** The live-record rule, for a row named `r` at time :now (ms). */
+const LIVE = `((r.state = 'handed_off' AND :now < r.expires_at) OR (r.state = 'in_progress' AND :now < r.lease_until))`;
+
+const SQL = {
+  // Inserts, or takes over a row that is no longer live; `changes` says whether we won.
+  claim: `
+    INSERT INTO events AS r (event_id, event, state, token, since, lease_until, expires_at)
+    VALUES (:id, :event, 'in_progress', :token, :since, :leaseUntil, :leaseUntil)
+    ON CONFLICT (event_id) DO UPDATE SET
+      event = excluded.event, state = excluded.state, token = excluded.token, since = excluded.since,
+      lease_until = excluded.lease_until, expires_at = excluded.expires_at
+    WHERE NOT ${LIVE}`,
+  read: `SELECT * FROM events AS r WHERE r.event_id = :id`,
+  complete: `
+    UPDATE events SET state = 'handed_off', since = :since, lease_until = NULL, expires_at = :expiresAt
+    WHERE event_id = :id AND token = :token`,
+  // Only a claim still in progress is forgotten: a handed-off event must stay remembered.
+  release: `DELETE FROM events WHERE event_id = :id AND token = :token AND state = 'in_progress'`,
+  // Bounded: one index range scan of at most PRUNE_BATCH rows.
+  prune: `DELETE FROM events WHERE event_id IN (SELECT event_id FROM events WHERE expires_at <= :before LIMIT ${PRUNE_BATCH})`,
+} as const;
+
+/** SQLite primary result codes (https://sqlite.org/rescode.html) worth naming in a 503's log. */
+const SQLITE_KINDS: Record<number, string> = {
+  5: 'busy',
+  6: 'locked',
+  7: 'out of memory',
+  8: 'read-only',
+  10: 'I/O error',
+  11: 'corrupt',
+  13: 'disk full',
+  14: 'cannot open',
+  15: 'lock protocol',
+  26: 'not a database',
+};
+
+/** Opens (creating the folder, the file and the table as needed) a store on a SQLite file. */
+export function openSqliteStore(file: string, options: SqliteStoreOptions = {}): DedupeStore {
+  return SqliteStore.open(file, options);
+}
+
+class SqliteStore implements DedupeStore {
+  readonly description: string;
+  private readonly statements: { [K in keyof typeof SQL]: StatementSync };
+  private closed = false;
+  private lastPruneMs = Number.NEGATIVE_INFINITY;
+
+  private constructor(
+    private readonly db: DatabaseSync,
+    description: string,
+    private readonly retentionMs: number,
+    private readonly leaseMs: number,
+  ) {
+    this.description = description;
+    this.statements = {
+      claim: db.prepare(SQL.claim),
+      read: db.prepare(SQL.read),
+      complete: db.prepare(SQL.complete),
+      release: db.prepare(SQL.release),
+      prune: db.prepare(SQL.prune),
+    };
+  }
+
+  static open(file: string, options: SqliteStoreOptions): SqliteStore {
+    const resolved = path.resolve(file);
+    const description = `sqlite:${resolved}`;
+    let db: DatabaseSync | undefined;
+    try {
+      mkdirSync(path.dirname(resolved), { recursive: true });
+      db = new DatabaseSync(resolved);
+      // busy_timeout first: the statements after it may wait for another process's lock.
+      db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS))}`);
+      db.exec('PRAGMA journal_mode = WAL');
+      db.exec('PRAGMA synchronous = NORMAL');
+      db.exec(SCHEMA);
+      return new SqliteStore(
+        db,
+        description,
+        (options.retentionSeconds ?? DEFAULT_STORE_OPTIONS.retentionSeconds) * 1000,
+        options.leaseMs ?? DEFAULT_STORE_OPTIONS.leaseMs,
+      );
+    } catch (error) {
+      try {
+        db?.close();
+      } catch {
+        // already failing: the first error is the one to report
+      }
+      throw unavailable(description, error);
+    }
+  }
+
+  claim(eventId: string, event: string, now: Date): Promise<ClaimOutcome> {
+    return this.run(() => {
+      const nowMs = now.getTime();
+      this.pruneNowAndThen(nowMs);
+      for (let attempt = 1; ; attempt++) {
+        const token = randomUUID();
+        const won = this.statements.claim.run({
+          id: eventId,
+          event,
+          token,
+          since: now.toISOString(),
+          leaseUntil: nowMs + this.leaseMs,
+          now: nowMs,
+        });
+        if (won.changes > 0) return { kind: 'claimed', token };
+        // Lost to a live row. Read it to say which kind; it may have been released (or pruned)
+        // between the two statements, in which case the claim is tried again.
+        const row = this.readLive(eventId, nowMs);
+        if (row?.state === 'handed_off') return { kind: 'duplicate' };
+        if (row?.state === 'in_progress') return { kind: 'in_progress', retryAfterMs: retryAfter(row.lease_until, nowMs, this.leaseMs) };
+        if (attempt >= CLAIM_ATTEMPTS) return { kind: 'in_progress', retryAfterMs: 1 };
+      }
+    });
+  }
+
+  complete(eventId: string, token: string, now: Date): Promise<boolean> {
+    return this.run(() => {
+      const nowMs = now.getTime();
+      const done = this.statements.complete.run({ id: eventId, token, since: now.toISOString(), expiresAt: nowMs + this.retentionMs });
+      return done.changes > 0;
+    });
+  }
+
+  release(eventId: string, token: string): Promise<void> {
+    return this.run(() => {
+      this.statements.release.run({ id: eventId, token });
+    });
+  }
+
+  lookup(eventId: string, now: Date): Promise<StoredEvent | undefined> {
+    return this.run(() => {
+      const row = this.readLive(eventId, now.getTime());
+      if (row === undefined) return undefined;
+      const until = row.state === 'in_progress' ? (row.lease_until ?? row.expires_at) : row.expires_at;
+      return { eventId: row.event_id, event: row.event, state: row.state, since: row.since, until: new Date(until).toISOString() };
+    });
+  }
+
+  close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      try {
+        this.db.close();
+      } catch {
+        // closing twice, or a file already gone: nothing left to release
+      }
+    }
+    return Promise.resolve();
+  }
+
+  private readLive(eventId: string, nowMs: number): EventRow | undefined {
+    const row = this.statements.read.get({ id: eventId }) as EventRow | undefined;
+    if (row === undefined) return undefined;
+    const live = row.state === 'handed_off' ? nowMs < row.expires_at : row.lease_until !== null && nowMs < row.lease_until;
+    return live ? row : undefined;
+  }
+
+  /**
+   * Deletes rows that stopped counting at least one lease ago (so a slow holder's complete() still
+   * finds its lapsed claim), at most once a minute and PRUNE_BATCH rows at a time: bounded work on
+   * the claim path, and the table stays about one retention's worth of events.
+   */
+  private pruneNowAndThen(nowMs: number): void {
+    if (nowMs - this.lastPruneMs < PRUNE_EVERY_MS) return;
+    this.lastPruneMs = nowMs;
+    this.statements.prune.run({ before: nowMs - this.leaseMs });
+  }
+
+  private run<T>(operation: () => T): Promise<T> {
+    if (this.closed) return Promise.reject(new StoreUnavailableError(`${this.description} unavailable: the store is closed`));
+    try {
+      return Promise.resolve(operation());
+    } catch (error) {
+      return Promise.reject(unavailable(this.description, error));
+    }
+  }
+}
+
+function retryAfter(leaseUntil: number | null, nowMs: number, leaseMs: number): number {
+  // Whole milliseconds left of the holder's lease, at least 1 and never more than one lease.
+  return Math.min(leaseMs, Math.max(1, Math.ceil((leaseUntil ?? nowMs) - nowMs)));
+}
+
+/**
+ * Names the backend and the kind of failure only: SQLite's generic text for the result code (the
+ * error's own message could quote SQL or values) or the JS error's name.
+ */
+function unavailable(description: string, error: unknown): StoreUnavailableError {
+  const e = error as { errcode?: unknown; errstr?: unknown; code?: unknown; name?: unknown };
+  if (typeof e?.errcode === 'number') {
+    const primary = e.errcode & 0xff;
+    const kind = SQLITE_KINDS[primary] ?? 'error';
+    const text = typeof e.errstr === 'string' ? `: ${e.errstr}` : '';
+    return new StoreUnavailableError(`${description} unavailable (${kind}, SQLite code ${e.errcode})${text}`);
+  }
+  const code = typeof e?.code === 'string' ? e.code : typeof e?.name === 'string' ? e.name : 'unknown error';
+  return new StoreUnavailableError(`${description} unavailable (${code})`);
+}

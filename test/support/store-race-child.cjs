@@ -1,0 +1,27 @@
+// One racer of the cross-process exactly-once test (test/e2e/receiver-store.test.ts): opens the
+// SQLite store from an esbuild bundle of src/receiver/stores/sqlite.ts, says "ready", waits for
+// "go" on stdin (so all racers start together), claims every id once and prints the outcomes.
+// argv: <bundle.cjs> <db file> <id count> <now ms>
+'use strict';
+const [bundle, file, count, nowMs] = process.argv.slice(2);
+const { openSqliteStore } = require(bundle);
+
+const store = openSqliteStore(file);
+const now = new Date(Number(nowMs));
+process.stdout.write('ready\n');
+process.stdin.once('data', async () => {
+  const outcomes = { claimed: [], duplicate: 0, in_progress: 0, failed: 0 };
+  for (let i = 0; i < Number(count); i++) {
+    const id = `evt_race_${i}`;
+    try {
+      const outcome = await store.claim(id, 'RequestQuote:Create', now);
+      if (outcome.kind === 'claimed') outcomes.claimed.push(id);
+      else outcomes[outcome.kind] += 1;
+    } catch {
+      outcomes.failed += 1;
+    }
+  }
+  await store.close();
+  process.stdout.write(`${JSON.stringify(outcomes)}\n`);
+  process.stdin.destroy();
+});
