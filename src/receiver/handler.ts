@@ -31,6 +31,24 @@ export const UNAVAILABLE_RETRY_AFTER_SECONDS = 10;
 /** Claims made at once for a batch delivery. */
 const CONCURRENT_CLAIMS = 8;
 
+/**
+ * Waits before retrying a completion or a release the store did not take: a blip of the store must
+ * not leave a handed-off event looking unfinished (once its lease lapsed, a retry would hand it off
+ * again) nor block a released one for the whole lease. 1.3 s at most, well inside the 15 s answer.
+ */
+const STORE_RETRY_DELAYS_MS = [100, 300, 900];
+
+const withRetries = async <T>(attempt: () => Promise<T>): Promise<T> => {
+  for (const delay of STORE_RETRY_DELAYS_MS) {
+    try {
+      return await attempt();
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+  return attempt();
+};
+
 export interface ReceiverRequest {
   readonly method: string;
   /** Header names in any case (payload v2 and node both give lower case). */
@@ -113,7 +131,7 @@ export const createReceiver = (deps: ReceiverDeps): ReceiverHandler => {
   const releaseAll = async (claims: readonly Claimed[]) => {
     await Promise.all(
       claims.map(({ entry, token }) =>
-        store.release(entry.item.id, token).catch((error: unknown) =>
+        withRetries(() => store.release(entry.item.id, token)).catch((error: unknown) =>
           // The claim lapses after its lease anyway; the retry waits at most that long.
           log.warn('claim not released', { event_id: entry.item.id, reason: error instanceof Error ? error.message : 'unknown' }),
         ),
@@ -204,7 +222,7 @@ export const createReceiver = (deps: ReceiverDeps): ReceiverHandler => {
           }
           handedOff += 1;
           try {
-            if (!(await store.complete(claim.entry.item.id, claim.token, now()))) {
+            if (!(await withRetries(() => store.complete(claim.entry.item.id, claim.token, now())))) {
               log.warn('claim lapsed before completion', { event_id: claim.entry.item.id });
             }
           } catch (error) {

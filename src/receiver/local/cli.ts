@@ -1,0 +1,86 @@
+/**
+ * `npm run receiver`: the receiver on one machine, nothing else to install. Handed-off items are
+ * JSON lines on standard output (pipe them into anything); logs are JSON lines on standard error,
+ * the first of which says the URL it listens on. Configuration: see ../config.ts.
+ */
+import { join } from 'node:path';
+import { ConfigError, readConfig, type ReceiverConfig } from '../config';
+import { forwardTarget } from '../forward';
+import { createReceiver } from '../handler';
+import { jsonLog, type ReceiverLog } from '../log';
+import type { DedupeStore } from '../store';
+import { openSqliteStore } from '../stores/sqlite';
+import { startLocalForwarder } from './forwarder';
+import { openSqliteOutbox } from './outbox';
+import { startReceiverServer } from './server';
+
+/** The receiver's database under DATA_DIR: the de-duplication store and the outbox, one file. */
+export const databaseFile = (dataDir: string): string => join(dataDir, 'receiver.db');
+
+const openStore = async (config: ReceiverConfig, log: ReceiverLog): Promise<DedupeStore> => {
+  if (config.store.kind === 'sqlite') return openSqliteStore(databaseFile(config.dataDir), { leaseMs: config.leaseMs });
+  // Loaded only when asked for: the default receiver needs no AWS SDK.
+  const { DynamoDBClient } = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
+  const { DynamoDbStore, createDedupeTable } = require('../stores/dynamodb') as typeof import('../stores/dynamodb');
+  const { table, endpoint, region } = config.store;
+  const client = new DynamoDBClient({
+    region,
+    // Bounded, so a store that does not answer is a 503 (the platform retries) well inside its 15 s.
+    maxAttempts: 2,
+    requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000, throwOnRequestTimeout: true },
+    ...(endpoint ? { endpoint, credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'local', secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'local' } } : {}),
+  });
+  if (endpoint) {
+    // A local DynamoDB (dynalite, DynamoDB Local) starts empty; on AWS the CDK stack owns the table.
+    await createDedupeTable(client, table);
+    log.info('store table ready', { table });
+  }
+  return new DynamoDbStore({ client, tableName: table, leaseMs: config.leaseMs });
+};
+
+export const main = async (env: NodeJS.ProcessEnv = process.env): Promise<void> => {
+  const log = jsonLog();
+  let config: ReceiverConfig;
+  try {
+    config = readConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`The receiver cannot start: ${error.message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const target = config.forwardUrl === undefined ? undefined : forwardTarget(config.forwardUrl);
+  const store = await openStore(config, log);
+  const outbox = openSqliteOutbox(databaseFile(config.dataDir), { lines: process.stdout, forwarding: target !== undefined });
+  const forwarder = target === undefined ? undefined : startLocalForwarder(outbox, { target, log });
+  const handler = createReceiver({ secrets: () => config.secrets, store, handOff: outbox, log });
+  const server = await startReceiverServer(handler, { host: config.host, port: config.port, log });
+  log.info(`listening on ${server.url}`, {
+    url: server.url,
+    store: store.description,
+    hand_off: outbox.description,
+    forwarding_to: target?.origin ?? null,
+    secrets: config.secrets.length,
+  });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('stopping', { signal });
+    await server.close();
+    await forwarder?.stop();
+    await outbox.close();
+    await store.close();
+    log.info('stopped');
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+};
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`The receiver stopped: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,92 @@
+/**
+ * The receiver as a plain Node HTTP server: the same handler the Lambda runs, behind node:http.
+ * Bodies are read up to the handler's limit (a larger declared length is refused unread), and a
+ * request that stalls is cut off before the platform's own 15 s timeout would count it as lost.
+ */
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { MAX_BODY_BYTES, type ReceiverHandler } from '../handler';
+import type { ReceiverLog } from '../log';
+
+export interface ReceiverServer {
+  /** e.g. http://127.0.0.1:8787/ */
+  readonly url: string;
+  readonly server: http.Server;
+  close(): Promise<void>;
+}
+
+const send = (res: http.ServerResponse, status: number, headers: Record<string, string>, body: string) => {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+};
+
+const readBody = (req: http.IncomingMessage): Promise<Buffer | 'too_large'> =>
+  new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        resolve('too_large');
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+
+export const startReceiverServer = async (
+  handler: ReceiverHandler,
+  options: { host: string; port: number; log: ReceiverLog },
+): Promise<ReceiverServer> => {
+  const { log } = options;
+  const server = http.createServer(async (req, res) => {
+    try {
+      const path = (req.url ?? '/').split('?')[0];
+      if (req.method === 'GET' && path === '/health') {
+        send(res, 200, { 'content-type': 'application/json' }, '{"status":"ok"}');
+        return;
+      }
+      const declared = Number(req.headers['content-length']);
+      if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) {
+        log.warn('delivery refused', { outcome: 'too_large', bytes: declared });
+        res.setHeader('connection', 'close');
+        send(res, 413, { 'content-type': 'application/json' }, JSON.stringify({ error: 'too_large', message: `A delivery body may be at most ${MAX_BODY_BYTES} bytes.` }));
+        return;
+      }
+      const body = await readBody(req);
+      if (body === 'too_large') return;
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(req.headers)) {
+        if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+      }
+      const response = await handler({ method: req.method ?? 'GET', headers, body });
+      send(res, response.status, response.headers, response.body);
+    } catch (error) {
+      // A bug, not a verdict on the delivery: 500, so the platform retries once it is fixed.
+      log.error('delivery failed inside the receiver', { outcome: 'error', reason: error instanceof Error ? error.name : 'unknown' });
+      send(res, 500, { 'content-type': 'application/json' }, '{"error":"internal","message":"The receiver failed; retry later."}');
+    }
+  });
+  // Under the platform's 15 s: a stalled upload is cut off, not left to hold a socket.
+  server.requestTimeout = 14_000;
+  server.headersTimeout = 10_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${host}:${address.port}/`,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+};
