@@ -1,0 +1,178 @@
+/**
+ * The receiver end to end, with every part real: the sandbox subscribes it (the `subscribe`
+ * command's code) and delivers signed events over HTTP on 127.0.0.1 with its retry schedule; the
+ * receiver runs as its own process (`npm run receiver`, or the same CLI bundled); handed-off items
+ * are read from its standard output.
+ */
+import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Webhook } from 'standardwebhooks';
+import { PLATFORM_EVENTS } from '../../src/core/events';
+import { subscribe } from '../../src/receiver/subscribe';
+import { DEMO_API_KEY, startSandbox, type SandboxServer } from '../../src/sandbox/server';
+import { startFaultBalancer, type FaultBalancer } from '../support/fault-balancer';
+import { startDynalite, type LocalDynamo } from '../support/dynalite';
+import { bundleReceiverCli, startReceiverProcess, type ReceiverProcess } from '../support/receiver-process';
+import { startTcpOutage, type TcpOutage } from '../support/tcp-outage';
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+
+const countBy = (values: readonly string[]) => values.reduce((map, value) => map.set(value, (map.get(value) ?? 0) + 1), new Map<string, number>());
+
+describe('npm run receiver, fed by the sandbox', () => {
+  let sandbox: SandboxServer;
+  let receiver: ReceiverProcess | undefined;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    sandbox = await startSandbox({ delivery: { baseDelayMs: 10, capDelayMs: 200, maxAttempts: 15, timeoutMs: 2000 }, seedSamplesPerEvent: 0 });
+    dataDir = mkdtempSync(join(tmpdir(), 'receiver-e2e-'));
+  });
+
+  afterAll(async () => {
+    await receiver?.stop();
+    await sandbox.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('starts from a clean clone, takes every signed delivery once, and keeps it across a restart', async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}/ecologic`;
+    const subscriptions = await subscribe({ apiBaseUrl: sandbox.apiBaseUrl, apiKey: DEMO_API_KEY, receiverUrl: url, events: PLATFORM_EVENTS });
+    expect(subscriptions.map((s) => s.event)).toEqual([...PLATFORM_EVENTS]);
+    const secrets = subscriptions.map((s) => s.secret!);
+    const env = { ECOLOGIC_WEBHOOK_SECRETS: secrets.join(' '), PORT: String(port), DATA_DIR: dataDir };
+
+    // The real command, build step included: what an operator runs.
+    receiver = await startReceiverProcess({ npm: true }, env, 120_000);
+    expect(receiver.url).toBe(`http://127.0.0.1:${port}/`);
+
+    const fired = PLATFORM_EVENTS.flatMap((event) => sandbox.fire(event, { count: 3 }).event_ids);
+    await sandbox.settled(30_000);
+    expect(sandbox.stats().gaveUp).toBe(0);
+    expect(receiver.items.map((item) => item.id).sort()).toEqual([...fired].sort());
+    for (const item of receiver.items) expect(PLATFORM_EVENTS).toContain(item.event);
+
+    expect(await receiver.stop()).toBe(0);
+    receiver = undefined;
+
+    // Restarted on the same DATA_DIR, it still knows what it handed off: a replayed delivery is a duplicate.
+    const again = await startReceiverProcess({ file: bundleReceiverCli() }, env);
+    receiver = again;
+    const raw = JSON.stringify({ event_id: fired[0], event: 'Audit:Create', occurred_at: new Date().toISOString() });
+    const now = new Date();
+    const response = await fetch(again.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'webhook-id': 'msg_replayed',
+        'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+        'webhook-signature': new Webhook(secrets[0]!).sign('msg_replayed', now, raw),
+      },
+      body: raw,
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ outcome: 'duplicate' });
+    expect(again.items).toHaveLength(0);
+  }, 150_000);
+
+  it('refuses to start without signing secrets, and says what to do', async () => {
+    await expect(startReceiverProcess({ file: bundleReceiverCli() }, { ECOLOGIC_WEBHOOK_SECRETS: '', PORT: '0', DATA_DIR: dataDir }, 10_000)).rejects.toThrow(
+      /ECOLOGIC_WEBHOOK_SECRETS is not set.*npm run subscribe/s,
+    );
+  });
+});
+
+describe('two receiver processes sharing one DynamoDB-compatible store, ~20% of deliveries failing', () => {
+  const EVENTS_PER_TYPE = 25;
+  let dynamo: LocalDynamo;
+  let outage: TcpOutage;
+  let balancer: FaultBalancer;
+  let sandbox: SandboxServer;
+  const receivers: ReceiverProcess[] = [];
+  const dirs: string[] = [];
+  let fired: string[] = [];
+  let outageTimer: NodeJS.Timeout | undefined;
+
+  beforeAll(async () => {
+    dynamo = await startDynalite();
+    outage = await startTcpOutage(Number(new URL(dynamo.endpoint).port));
+    balancer = await startFaultBalancer({ rate: 0.2, modes: { server_error: 1, drop: 1, timeout: 1, ack_lost: 1 }, holdMs: 1500, seed: 20261128 });
+    // Retries span well over a claim lease, as the production schedule's 24 hours do over 30 s.
+    sandbox = await startSandbox({ delivery: { baseDelayMs: 20, capDelayMs: 500, maxAttempts: 40, timeoutMs: 1000 }, seedSamplesPerEvent: 0 });
+
+    // Every event is delivered twice (two subscriptions), each through the faults, to either process.
+    const subscribed = [
+      ...(await subscribe({ apiBaseUrl: sandbox.apiBaseUrl, apiKey: DEMO_API_KEY, receiverUrl: `${balancer.url}a`, events: PLATFORM_EVENTS })),
+      ...(await subscribe({ apiBaseUrl: sandbox.apiBaseUrl, apiKey: DEMO_API_KEY, receiverUrl: `${balancer.url}b`, events: PLATFORM_EVENTS })),
+    ];
+    const cli = bundleReceiverCli();
+    for (const name of ['one', 'two']) {
+      const dataDir = mkdtempSync(join(tmpdir(), `receiver-${name}-`));
+      dirs.push(dataDir);
+      receivers.push(
+        await startReceiverProcess(
+          { file: cli },
+          {
+            ECOLOGIC_WEBHOOK_SECRETS: subscribed.map((s) => s.secret).join(' '),
+            PORT: '0',
+            DATA_DIR: dataDir,
+            DEDUPE_STORE: 'dynamodb',
+            DEDUPE_TABLE: 'ecologic-receiver-events',
+            DYNAMODB_ENDPOINT: outage.endpoint,
+            AWS_REGION: 'local',
+            CLAIM_LEASE_MS: '2000',
+          },
+        ),
+      );
+    }
+    balancer.setUpstreams(receivers.map((r) => r.url));
+
+    // The store goes away for 300 ms every 1.5 s while the deliveries run.
+    outageTimer = setInterval(() => outage.outage(300), 1500);
+    fired = PLATFORM_EVENTS.flatMap((event) => sandbox.fire(event, { count: EVENTS_PER_TYPE }).event_ids);
+    await sandbox.settled(90_000);
+    clearInterval(outageTimer);
+  }, 150_000);
+
+  afterAll(async () => {
+    clearInterval(outageTimer);
+    await Promise.all(receivers.map((r) => r.stop()));
+    await sandbox?.close();
+    await balancer?.close();
+    await outage?.close();
+    await dynamo?.close();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('hands off exactly one item per event: none lost, none duplicated', () => {
+    const handedOff = receivers.flatMap((r) => r.items.map((item) => String(item.id)));
+    const counts = countBy(handedOff);
+    expect(fired).toHaveLength(EVENTS_PER_TYPE * PLATFORM_EVENTS.length);
+    expect([...counts.entries()].filter(([, n]) => n > 1)).toEqual([]);
+    expect(fired.filter((id) => !counts.has(id))).toEqual([]);
+    expect(handedOff).toHaveLength(fired.length);
+    expect(sandbox.stats().gaveUp).toBe(0);
+  });
+
+  it('was a real fault run: every fault kind happened, both processes took items, and the store outages were answered 503', () => {
+    for (const kind of ['server_error', 'drop', 'timeout', 'ack_lost'] as const) expect(balancer.counts[kind]).toBeGreaterThan(0);
+    const faulted = balancer.counts.server_error + balancer.counts.drop + balancer.counts.timeout + balancer.counts.ack_lost;
+    expect(faulted / balancer.counts.requests).toBeGreaterThan(0.1);
+    expect(outage.outages).toBeGreaterThan(0);
+    for (const r of receivers) expect(r.items.length).toBeGreaterThan(0);
+    const outcomes = receivers.flatMap((r) => r.logs.map((line) => line.outcome));
+    expect(outcomes).toContain('unavailable');
+    expect(outcomes).toContain('duplicate');
+  });
+});

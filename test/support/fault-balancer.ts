@@ -1,0 +1,108 @@
+/**
+ * What stands between the platform and a fleet of receivers, made unreliable on purpose: it spreads
+ * deliveries over several receiver processes (as a Function URL spreads them over Lambda
+ * instances) and fails about `rate` of them: a 5xx without forwarding, a connection dropped before
+ * forwarding, a delivery forwarded but answered only after the sender gave up (timeout), or one
+ * forwarded and processed whose answer is lost (the platform must retry what was in fact taken).
+ */
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type BalancerFault = 'server_error' | 'drop' | 'timeout' | 'ack_lost';
+
+export interface FaultBalancer {
+  readonly url: string;
+  setUpstreams(urls: readonly string[]): void;
+  readonly counts: Record<BalancerFault | 'forwarded' | 'requests', number>;
+  close(): Promise<void>;
+}
+
+const rng = (seed: number) => () => {
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+};
+
+export const startFaultBalancer = async (options: {
+  rate: number;
+  modes: Partial<Record<BalancerFault, number>>;
+  /** How long a `timeout` holds the answer: longer than the sender's timeout. */
+  holdMs: number;
+  seed: number;
+}): Promise<FaultBalancer> => {
+  const random = rng(options.seed);
+  const weights = Object.entries(options.modes).filter(([, w]) => (w ?? 0) > 0) as Array<[BalancerFault, number]>;
+  const total = weights.reduce((sum, [, w]) => sum + w, 0);
+  const counts = { server_error: 0, drop: 0, timeout: 0, ack_lost: 0, forwarded: 0, requests: 0 };
+  let upstreams: string[] = [];
+  let next = 0;
+  const held = new Set<NodeJS.Timeout>();
+
+  const pickFault = (): BalancerFault | undefined => {
+    if (random() >= options.rate) return undefined;
+    let r = random() * total;
+    for (const [mode, w] of weights) if ((r -= w) < 0) return mode;
+    return weights[weights.length - 1]?.[0];
+  };
+
+  const forward = (req: http.IncomingMessage, body: Buffer): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> => {
+    const target = new URL(req.url ?? '/', upstreams[next++ % upstreams.length]);
+    counts.forwarded += 1;
+    return new Promise((resolve, reject) => {
+      const upstream = http.request(target, { method: req.method, headers: { ...req.headers, host: target.host }, agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      });
+      upstream.on('error', reject);
+      upstream.end(body);
+    });
+  };
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', async () => {
+      counts.requests += 1;
+      const body = Buffer.concat(chunks);
+      const fault = pickFault();
+      if (fault) counts[fault] += 1;
+      if (fault === 'drop') return void req.socket.destroy();
+      if (fault === 'server_error') {
+        res.writeHead(502, { 'content-type': 'text/plain' }).end('bad gateway');
+        return;
+      }
+      try {
+        const answer = await forward(req, body);
+        if (fault === 'ack_lost') return void req.socket.destroy();
+        if (fault === 'timeout') {
+          const timer = setTimeout(() => {
+            held.delete(timer);
+            req.socket.destroy();
+          }, options.holdMs);
+          held.add(timer);
+          return;
+        }
+        res.writeHead(answer.status, { 'content-type': String(answer.headers['content-type'] ?? 'application/json'), ...(answer.headers['retry-after'] ? { 'retry-after': String(answer.headers['retry-after']) } : {}) });
+        res.end(answer.body);
+      } catch {
+        if (!res.headersSent) res.writeHead(502).end();
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    setUpstreams: (urls) => void (upstreams = [...urls]),
+    counts,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const timer of held) clearTimeout(timer);
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+};
