@@ -25,7 +25,7 @@ export interface ReceiverProcess {
   readonly items: Array<Record<string, unknown>>;
   /** Its log lines (JSON objects; anything else kept as `{ text }`). */
   readonly logs: Array<Record<string, unknown>>;
-  /** SIGTERM, then the exit code. */
+  /** SIGTERM, then the exit code (npm's, for `npm run receiver`: null when npm itself took the signal). */
   stop(): Promise<number | null>;
 }
 
@@ -49,7 +49,8 @@ export const startReceiverProcess = (
 ): Promise<ReceiverProcess> => {
   const child =
     'npm' in command
-      ? spawn('npm', ['run', '-s', 'receiver'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+      ? // Its own process group, so a stop reaches the node process npm starts, not only npm.
+        spawn('npm', ['run', '-s', 'receiver'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
       : spawn(process.execPath, ['--disable-warning=ExperimentalWarning', command.file, ...(command.args ?? [])], {
           cwd: root,
           env: { ...process.env, ...env },
@@ -84,7 +85,10 @@ export const startReceiverProcess = (
           items,
           logs,
           stop: async () => {
-            if (child.exitCode === null) child.kill('SIGTERM');
+            if (child.exitCode === null && child.signalCode === null) {
+              if ('npm' in command) process.kill(-child.pid!, 'SIGTERM');
+              else child.kill('SIGTERM');
+            }
             return exited;
           },
         });
