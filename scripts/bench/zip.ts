@@ -91,3 +91,53 @@ export const analyseZip = (root: string, zipPath: string): ZipComposition => {
     packageJsonFiles: entries.filter((entry) => entry.entryName.endsWith('package.json')).length,
   };
 };
+
+/** Receiver code, source or compiled (and CDK output): the Zapier bundle never holds any of it. */
+const RECEIVER_DIRS = ['src/receiver/', 'dist/src/receiver/', 'infra/', 'dist/infra/', 'cdk.out/'];
+
+/** Packages only the receiver uses, with their families: not one file of theirs, package.json included. */
+const RECEIVER_PACKAGES = [/^@aws-sdk\//, /^@smithy\//, /^@aws-crypto\//, /^@aws-cdk\//, /^aws-cdk(-lib)?$/, /^constructs$/, /^dynalite$/, /^autocannon$/, /^@?esbuild(\/|$)/];
+
+/** Every package folder along an entry's path, outermost first: `node_modules/a`, `node_modules/a/node_modules/@s/b`. */
+const packagesAlong = (entryName: string): { dir: string; name: string }[] => {
+  const parts = entryName.split('/');
+  const found: { dir: string; name: string }[] = [];
+  for (let i = 0; i < parts.length - 1; i += 1) {
+    if (parts[i] !== 'node_modules') continue;
+    const end = i + (parts[i + 1]!.startsWith('@') ? 3 : 2);
+    // A package folder holds the entry; `node_modules/x` alone would be a file, not a package.
+    if (end >= parts.length) break;
+    found.push({ dir: parts.slice(0, end).join('/'), name: parts.slice(i + 1, end).join('/') });
+    i = end - 1;
+  }
+  return found;
+};
+
+/**
+ * Entries the Zapier bundle must not hold, each with the reason: receiver code, receiver packages,
+ * any package package-lock.json marks dev-only (`devDirs`, see devPackageDirs; push does not install
+ * those), and files from outside the built folder (a zip rooted above it has `.tmp/...` entries).
+ */
+export const bundleViolations = (entryNames: readonly string[], devDirs: ReadonlySet<string>): string[] => {
+  const violations: string[] = [];
+  for (const name of entryNames) {
+    if (name.startsWith('.tmp/') || name.startsWith('../')) {
+      violations.push(`${name}: from outside the built folder`);
+      continue;
+    }
+    const dir = RECEIVER_DIRS.find((prefix) => name.startsWith(prefix));
+    if (dir) {
+      violations.push(`${name}: receiver code (${dir})`);
+      continue;
+    }
+    const packages = packagesAlong(name);
+    const receiver = packages.find((pkg) => RECEIVER_PACKAGES.some((pattern) => pattern.test(pkg.name)));
+    if (receiver) {
+      violations.push(`${name}: receiver package ${receiver.name}`);
+      continue;
+    }
+    const dev = packages.find((pkg) => devDirs.has(pkg.dir));
+    if (dev) violations.push(`${name}: dev-only package ${dev.dir}`);
+  }
+  return violations;
+};
