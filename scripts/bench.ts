@@ -1,11 +1,13 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { createBareApp, zapierBuild, type BuildResult } from './bench/build';
+import { createBareApp, devPackageDirs, stageApp, zapierBuild, type BuildResult } from './bench/build';
 import { checkVariant, measureColdLoad, measureFirstDelivery, profileLoad, type ColdVariant } from './bench/cold-load';
 import { fixtureBody, measureDelivery, measureNormaliser, QUOTE_TRIGGER, signedBundle } from './bench/delivery';
 import { BenchError, kib, msSince, round, table } from './bench/stats';
-import { analyseZip, extractZip, readZip, type ZipComposition } from './bench/zip';
+import { measureLambdaCold } from './bench/lambda-cold';
+import { measureReceiver } from './bench/receiver';
+import { analyseZip, bundleViolations, extractZip, readZip, type ZipComposition } from './bench/zip';
 
 // `npm run bench` (after `npm run build`): cold load, per-delivery cost and bundle size of the built
 // app, each against the floor measured in the same run. Prints tables, then one JSON line.
@@ -30,15 +32,18 @@ const verdict = (value: number, target: number) => (value <= target ? 'PASS' : '
 const coreVersion = (): string =>
   (JSON.parse(readFileSync(join(root, 'node_modules', 'zapier-platform-core', 'package.json'), 'utf8')) as { version: string }).version;
 
-/** Files the app's zip must not hold: anything from the scratch folders inside the project. */
+/**
+ * Files the app's zip must not hold: scratch folders of the project, receiver code, receiver or
+ * other dev-only packages (the same rules `npm run zapier:check` enforces).
+ */
 const assertCleanAppZip = (zipPath: string) => {
-  const foreign = readZip(root, zipPath)
-    .map((entry) => entry.entryName)
-    .filter((name) => name.startsWith('.tmp/') || name.startsWith('coverage/'));
+  const names = readZip(root, zipPath).map((entry) => entry.entryName);
+  const foreign = [
+    ...names.filter((name) => name.startsWith('coverage/')).map((name) => `${name}: scratch folder`),
+    ...bundleViolations(names, devPackageDirs(root)),
+  ];
   if (foreign.length > 0) {
-    throw new BenchError(
-      `the app's build.zip picked up ${foreign.length} file(s) from scratch folders (another build or bench running?), e.g. ${foreign.slice(0, 3).join(', ')}`,
-    );
+    throw new BenchError(`the app's build.zip holds ${foreign.length} file(s) it must not, e.g.\n${foreign.slice(0, 5).join('\n')}`);
   }
 };
 
@@ -57,22 +62,32 @@ const main = async () => {
   if (!existsSync(join(root, 'dist', 'index.js'))) throw new BenchError('dist/index.js is missing: run `npm run build` (npm run bench does)');
   rmSync(benchDir, { recursive: true, force: true });
 
-  // 1. Bundle size: both zips made by the same CLI command, from the same node_modules contents.
-  progress('building the app (zapier-platform build --skip-dep-install --skip-validation; re-runs tsc)…');
-  const appBuild: BuildResult = zapierBuild(root, root, tmpDir, join(benchDir, 'zips', 'app.zip'));
+  // 1. Bundle size: both zips made by the same CLI command, from the same production-only
+  // node_modules (what `zapier-platform push` installs), each in a staged folder.
+  const appDir = join(benchDir, 'app');
+  progress('staging the app (checkout files, dist/, production packages hard-linked)…');
+  const staged = stageApp(root, appDir);
+  progress(`  ${staged.linkedFiles} files linked, ${staged.copiedFiles} copied, ${staged.packages} packages, ${Math.round(staged.ms)} ms; building it (zapier-platform build --skip-dep-install --skip-validation)…`);
+  let appBuild: BuildResult;
+  try {
+    appBuild = zapierBuild(root, appDir, tmpDir, join(benchDir, 'zips', 'app.zip'));
+  } finally {
+    // A package.json-laden folder inside the project would be swept into a push of the project.
+    rmSync(appDir, { recursive: true, force: true });
+  }
   assertCleanAppZip(appBuild.zipPath);
   assertCoreInZip(appBuild.zipPath, 'the app');
   progress(`app build.zip: ${appBuild.bytes} bytes in ${Math.round(appBuild.ms)} ms`);
 
   const bareDir = join(benchDir, 'bare-app');
-  progress('creating the bare core-only app (hard-linked node_modules mirror)…');
+  progress('creating the bare core-only app (hard-linked production node_modules)…');
   const bare = createBareApp(root, bareDir, coreVersion());
   progress(`  ${bare.linkedFiles} files linked, ${bare.copiedFiles} copied, ${Math.round(bare.ms)} ms; building it…`);
   let bareBuild: BuildResult;
   try {
     bareBuild = zapierBuild(root, bareDir, tmpDir, join(benchDir, 'zips', 'bare.zip'));
   } finally {
-    // A package.json-laden folder inside the project would be swept into other builds of the app.
+    // As for the app: no package.json-laden folder left inside the project.
     rmSync(bareDir, { recursive: true, force: true });
   }
   assertCoreInZip(bareBuild.zipPath, 'the bare app');
@@ -140,13 +155,21 @@ const main = async () => {
   progress('normaliser throughput…');
   const normaliser = measureNormaliser(root, NORMALISER_MS);
 
+  // 4. The receiver (npm run receiver) under load against a floor server, and its Lambda's cold load.
+  progress('receiver under load (autocannon, signed deliveries of new events) against the floor server…');
+  const receiver = await measureReceiver(root, { progress: (message) => progress(`  ${message}`) });
+  progress('receiver Lambda bundle: cold module load against a bare handler…');
+  const lambdaCold = measureLambdaCold(root);
+
   const ratios = {
     cold_load_ratio: coldRatio,
     per_delivery_ratio: delivery.ratio,
     per_delivery_same_definition_ratio: delivery.sameDefinitionRatio,
     bundle_size_ratio: bundleRatio,
   };
-  const met = Object.fromEntries(Object.entries(TARGETS).map(([key, target]) => [key, ratios[key as keyof typeof ratios] <= target]));
+  const met: Record<string, boolean> = Object.fromEntries(Object.entries(TARGETS).map(([key, target]) => [key, ratios[key as keyof typeof ratios] <= target]));
+  // Higher is better for this one: the receiver's requests per second over the floor's.
+  met.receiver_throughput_ratio = receiver.verdict === 'PASS';
   const targetsMet = Object.values(met).every(Boolean);
 
   const out: string[] = [];
@@ -224,7 +247,7 @@ const main = async () => {
   out.push(`Normaliser throughput (normaliseDelivery on test/fixtures/<trigger>.json, ${NORMALISER_MS} ms per event)`);
   out.push(table(['trigger', 'event', 'events/s', 'µs/event'], normaliser.map((r) => [r.triggerKey, r.event, r.eventsPerSec, r.microsPerEvent])));
   out.push('');
-  out.push('Bundle (zapier-platform build --skip-dep-install --skip-validation, same node_modules for both)');
+  out.push('Bundle (zapier-platform build --skip-dep-install --skip-validation, same production-only node_modules for both)');
   out.push(
     table(
       ['zip', 'bytes', 'size', 'entries', 'unzipped', 'package.json-only packages'],
@@ -237,6 +260,25 @@ const main = async () => {
   out.push(`Without package.json-only packages: app ${netApp} bytes, bare ${netBare} bytes, ratio ${round(netApp / netBare)}`);
   out.push('What the app adds over the bare zip (≈ bytes, headers included):');
   out.push(table(['package / folder', 'extra bytes'], appOnly.slice(0, 10).map(([group, bytes]) => [group, bytes])));
+  out.push('');
+  out.push(
+    `Receiver (npm run receiver) against a floor server that reads the body, parses the JSON and answers 204: autocannon, ${receiver.settings.connections} connections, ${receiver.settings.rounds} × ${receiver.settings.durationSeconds} s each after ${receiver.settings.warmupSeconds} s warm-up; every request a signed delivery of a new event`,
+  );
+  out.push(receiver.table);
+  out.push(`receiver_throughput_ratio ${receiver.receiver_throughput_ratio} (target >= ${receiver.target}): ${receiver.verdict}; ${receiver.handedOff} items handed off, one per accepted delivery`);
+  out.push('');
+  out.push(`Receiver Lambda cold module load (esbuild bundle as the CDK stack builds it, ${lambdaCold.rounds} fresh processes each, interleaved)`);
+  out.push(
+    table(
+      ['module', 'require ms (median)', 'require ms (p90)', 'process wall ms (median)', 'bytes'],
+      [
+        ['receiver-lambda bundle', lambdaCold.bundle.requireMsMedian, lambdaCold.bundle.requireMsP90, lambdaCold.bundle.wallMsMedian, lambdaCold.bundleBytes],
+        ['bare handler', lambdaCold.bare.requireMsMedian, lambdaCold.bare.requireMsP90, lambdaCold.bare.wallMsMedian, '-'],
+        ['ratio bundle / bare', lambdaCold.require_ratio, '-', lambdaCold.wall_ratio, '-'],
+      ],
+    ),
+  );
+  out.push(`What the bundle's load pays for (bytes): ${lambdaCold.bundleByPackage.slice(0, 6).map(([name, bytes]) => `${name} ${bytes}`).join(', ')}`);
   out.push('');
   out.push(
     `Targets: ${Object.entries(met)
@@ -253,7 +295,7 @@ const main = async () => {
     zapier_platform_core: coreVersion(),
     ...ratios,
     cold_first_delivery_ratio: firstDeliveryRatio,
-    targets: TARGETS,
+    targets: { ...TARGETS, receiver_throughput_ratio: `>= ${receiver.target}` },
     targets_met: targetsMet,
     target_results: met,
     cold_load: {
@@ -309,11 +351,38 @@ const main = async () => {
       one_trigger_app_ms_p90: delivery.oneTriggerAppMs.p90,
       prepare_app_ms_per_call: delivery.prepareAppMs,
     },
+    receiver_throughput_ratio: receiver.receiver_throughput_ratio,
+    receiver: {
+      target: `>= ${receiver.target}`,
+      verdict: receiver.verdict,
+      receiver_rps: receiver.receiver.rps,
+      receiver_p50_ms: receiver.receiver.p50Ms,
+      receiver_p99_ms: receiver.receiver.p99Ms,
+      floor_rps: receiver.floor.rps,
+      floor_p50_ms: receiver.floor.p50Ms,
+      floor_p99_ms: receiver.floor.p99Ms,
+      handed_off: receiver.handedOff,
+      settings: receiver.settings,
+      check: receiver.check,
+      total_ms: receiver.totalMs,
+    },
+    receiver_lambda_cold_load: {
+      what: 'require() of the esbuild bundle of src/receiver/aws/receiver-lambda.ts (as the CDK stack bundles it) vs a bare handler, fresh processes',
+      bundle_require_ms_median: lambdaCold.bundle.requireMsMedian,
+      bare_require_ms_median: lambdaCold.bare.requireMsMedian,
+      require_ratio: lambdaCold.require_ratio,
+      bundle_wall_ms_median: lambdaCold.bundle.wallMsMedian,
+      bare_wall_ms_median: lambdaCold.bare.wallMsMedian,
+      wall_ratio: lambdaCold.wall_ratio,
+      bundle_bytes: lambdaCold.bundleBytes,
+      source_map_bytes: lambdaCold.sourceMapBytes,
+    },
     normaliser_events_per_sec: Object.fromEntries(normaliser.map((r) => [r.triggerKey, r.eventsPerSec])),
     normaliser: { ms_per_event_type: NORMALISER_MS, iterations: Object.fromEntries(normaliser.map((r) => [r.triggerKey, r.iterations])) },
     bundle: {
       command: 'zapier-platform build --skip-dep-install --skip-validation',
-      bare_app: 'index.js + package.json + .zapierapprc, node_modules = hard-linked mirror of the project node_modules',
+      app: 'staged: checkout files + dist/ + production packages of package-lock.json (what push installs), hard-linked',
+      bare_app: 'index.js + package.json + .zapierapprc, node_modules = the same production packages, hard-linked',
       app_zip_bytes: appBuild.bytes,
       bare_zip_bytes: bareBuild.bytes,
       app_zip_entries: appZip.entries,
