@@ -303,6 +303,21 @@ describe('the forwarder side', () => {
     expect(outbox.counts()).toEqual({ pending: 0, delivered: 1, dead: 1, kept: 0 });
   });
 
+  it('prunes delivered and kept rows past the retention, never dead or pending ones', async () => {
+    const outbox = openOutbox({ forwarding: true, retentionMs: 7 * 24 * 60 * 60 * 1000 });
+    await outbox.send([sample('quote_request_created', 'evt_done'), sample('audit_created', 'evt_dead'), sample('audit_assigned', 'evt_wait')]);
+    outbox.markDelivered('evt_done');
+    outbox.markDead('evt_dead', 'HTTP 400');
+    const kept = openOutbox({ forwarding: false });
+    await kept.send([sample('audit_simulated', 'evt_kept')]);
+
+    expect(outbox.prune(new Date(Date.now() + 6 * 24 * 60 * 60 * 1000))).toBe(0);
+    expect(outbox.prune(new Date(Date.now() + 8 * 24 * 60 * 60 * 1000))).toBe(2);
+    expect(outbox.find('evt_done')).toBeUndefined();
+    expect(outbox.find('evt_kept')).toBeUndefined();
+    expect(outbox.counts()).toEqual({ pending: 1, delivered: 0, dead: 1, kept: 0 });
+  });
+
   it('lists dead letters for an operator without the items', async () => {
     const outbox = openOutbox({ forwarding: true });
     await outbox.send([sample('quote_request_created', 'evt_1'), sample('audit_created', 'evt_2')]);

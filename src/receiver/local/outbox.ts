@@ -28,7 +28,19 @@ export interface OutboxOptions {
   readonly forwarding?: boolean;
   /** How long a write waits for another connection's lock before failing (default 5000 ms). */
   readonly busyTimeoutMs?: number;
+  /** How long delivered and kept rows stay (default OUTBOX_RETENTION_MS); dead and pending rows stay until handled. */
+  readonly retentionMs?: number;
 }
+
+/**
+ * A week: longer than the store remembers events (48 h), so the outbox's own unique event ids
+ * still stop a second line for an event while a platform could retry it, and long enough to look
+ * back at what was handed off. Without pruning a busy receiver's file would only grow.
+ */
+export const OUTBOX_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+/** Pruning runs at most this often from send(), a bounded number of rows at a time. */
+const PRUNE_EVERY_MS = 60_000;
+const PRUNE_BATCH = 1000;
 
 /** A row the forwarder is to post now. */
 export interface DueItem extends HandOffItem {
@@ -71,6 +83,8 @@ export interface SqliteOutbox extends HandOff {
   markDelivered(eventId: string): boolean;
   markRetry(eventId: string, nextAt: Date, error: string): boolean;
   markDead(eventId: string, error: string): boolean;
+  /** Deletes up to a batch of delivered and kept rows created before `now` minus the retention; returns how many. */
+  prune(now: Date): number;
   /** Dead letters back to pending, due now, with no attempts. One transaction. */
   replay(eventIds: readonly string[]): ReplayResult;
   dead(): DeadLetter[];
@@ -198,6 +212,12 @@ export function openSqliteOutbox(file: string, options: OutboxOptions = {}): Sql
     `SELECT event_id, event, item, state, attempts, last_error, created_at FROM outbox WHERE state = 'dead' ORDER BY seq`,
   );
   const countAll = db.prepare('SELECT state, COUNT(*) AS n FROM outbox GROUP BY state');
+  // Oldest first by seq (rows are inserted in time order), so the scan stops at the first young row.
+  const pruneOld = db.prepare(
+    `DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE state IN ('delivered', 'kept') AND created_at < ? ORDER BY seq LIMIT ${PRUNE_BATCH})`,
+  );
+  const retentionMs = options.retentionMs ?? OUTBOX_RETENTION_MS;
+  let prunedAt = 0;
 
   const listeners = new Set<() => void>();
   const notify = () => {
@@ -254,6 +274,14 @@ export function openSqliteOutbox(file: string, options: OutboxOptions = {}): Sql
     }
     writeLines(fresh);
     if (fresh !== '' && initialState === 'pending') notify();
+    if (Date.now() - prunedAt >= PRUNE_EVERY_MS) {
+      prunedAt = Date.now();
+      try {
+        outbox.prune(new Date(prunedAt));
+      } catch {
+        // Pruning is housekeeping: a locked database now is pruned next time.
+      }
+    }
     return items.map(() => ({ ok: true }));
   };
 
@@ -282,6 +310,7 @@ export function openSqliteOutbox(file: string, options: OutboxOptions = {}): Sql
     markDelivered: (eventId) => delivered.run(eventId).changes === 1,
     markRetry: (eventId, nextAt, error) => retry.run(nextAt.getTime(), error, eventId).changes === 1,
     markDead: (eventId, error) => dead.run(error, eventId).changes === 1,
+    prune: (now) => Number(pruneOld.run(new Date(now.getTime() - retentionMs).toISOString()).changes),
     replay(eventIds) {
       const result: ReplayResult = { replayed: [], notDead: [], unknown: [] };
       const now = Date.now();
