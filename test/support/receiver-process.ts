@@ -58,7 +58,9 @@ export const startReceiverProcess = (
         });
   const items: Array<Record<string, unknown>> = [];
   const logs: Array<Record<string, unknown>> = [];
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // 'close', not 'exit': the streams are drained by then, so the last log lines are in `logs`; with
+  // npm it also waits for the node process npm started, which holds the same pipes.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   lines(child.stdout!, (line) => items.push(JSON.parse(line) as Record<string, unknown>));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
