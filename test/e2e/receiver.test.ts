@@ -105,6 +105,7 @@ describe('two receiver processes sharing one DynamoDB-compatible store, ~20% of 
   const dirs: string[] = [];
   let fired: string[] = [];
   let outageTimer: NodeJS.Timeout | undefined;
+  let firstOutage: NodeJS.Timeout | undefined;
 
   beforeAll(async () => {
     dynamo = await startDynalite();
@@ -140,14 +141,17 @@ describe('two receiver processes sharing one DynamoDB-compatible store, ~20% of 
     }
     balancer.setUpstreams(receivers.map((r) => r.url));
 
-    // The store goes away for 300 ms every 1.5 s while the deliveries run.
-    outageTimer = setInterval(() => outage.outage(300), 1500);
+    // The store goes away for 300 ms every 1.5 s while the deliveries run, the first time at once,
+    // so even a fast machine meets an outage.
     fired = PLATFORM_EVENTS.flatMap((event) => sandbox.fire(event, { count: EVENTS_PER_TYPE }).event_ids);
+    firstOutage = setTimeout(() => outage.outage(300), 100);
+    outageTimer = setInterval(() => outage.outage(300), 1500);
     await sandbox.settled(90_000);
     clearInterval(outageTimer);
   }, 150_000);
 
   afterAll(async () => {
+    clearTimeout(firstOutage);
     clearInterval(outageTimer);
     await Promise.all(receivers.map((r) => r.stop()));
     await sandbox?.close();
