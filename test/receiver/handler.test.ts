@@ -118,6 +118,7 @@ describe('refused deliveries', () => {
     ['an empty array', '[]'],
     ['records naming no event', JSON.stringify({ event_id: 'evt_x', first_name: 'Ava' })],
     ['an event that is not one of the six', JSON.stringify({ event_id: 'evt_y', event: 'Audit:Delete' })],
+    ['a record naming two of the six (never guessed)', JSON.stringify({ id: 'evt_w', type: 'Audit:Create', data: { event: 'RequestQuote:Create' } })],
   ])('%s (signed): 400 not_events', async (_name, raw) => {
     const response = await receiver()(signed(raw));
     expect(response.status).toBe(400);
