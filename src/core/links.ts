@@ -15,6 +15,9 @@ export const ECOLOGIC_LINKS = {
   partnerGuide: 'https://getecologic.com/help/zapier',
 } as const;
 
+/** Ecologic's production API (contract section 2.1): the Zapier app's and `npm run subscribe`'s default. */
+export const ECOLOGIC_API_BASE_URL = 'https://api.getecologic.com/v1';
+
 /** A section of the partner guide; the anchors are the guide's headings (test/partner-copy.test.ts). */
 export const guideLink = (anchor: PartnerGuideAnchor): string => `${ECOLOGIC_LINKS.partnerGuide}#${anchor}`;
 

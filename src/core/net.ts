@@ -8,6 +8,13 @@ export const isLoopbackHost = (hostname: string): boolean => {
 };
 
 /**
+ * https, or plain http to a loopback host (a local sandbox): the only addresses an API key, a
+ * subscription or a customer's data may be sent to.
+ */
+export const isHttpsOrLoopback = (url: URL): boolean =>
+  url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname));
+
+/**
  * `Retry-After` as milliseconds from `nowMs`: delta-seconds (`120`) or an HTTP date. Unparseable or
  * absent values give undefined (negative or fractional seconds are not valid); past dates give 0.
  */

@@ -7,7 +7,7 @@
  * webhook URL often embeds its token (`https://crm.example/hooks/catch/123/abc?token=...`), and
  * reasons end up in logs.
  */
-import { isLoopbackHost, retryAfterMs } from '../core/net';
+import { isHttpsOrLoopback, retryAfterMs } from '../core/net';
 import type { HandOffItem } from './hand-off';
 
 export interface ForwardSchedule {
@@ -58,12 +58,12 @@ export function forwardTarget(url: string): URL {
   } catch {
     throw new Error('The forward URL is not a valid absolute URL (expected https://host/path).');
   }
-  if (parsed.protocol === 'http:') {
-    if (!isLoopbackHost(parsed.hostname)) {
-      throw new Error('The forward URL must use https; plain http is only allowed to a loopback host (localhost, 127.0.0.1, ::1).');
-    }
-  } else if (parsed.protocol !== 'https:') {
-    throw new Error('The forward URL must use https (or http to a loopback host).');
+  if (!isHttpsOrLoopback(parsed)) {
+    throw new Error(
+      parsed.protocol === 'http:'
+        ? 'The forward URL must use https; plain http is only allowed to a loopback host (localhost, 127.0.0.1, ::1).'
+        : 'The forward URL must use https (or http to a loopback host).',
+    );
   }
   // fetch refuses URLs with credentials, which would make every attempt fail: say so up front.
   if (parsed.username !== '' || parsed.password !== '') {

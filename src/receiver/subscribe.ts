@@ -7,12 +7,12 @@
  *   ECOLOGIC_API_BASE_URL  default https://api.getecologic.com/v1 (a loopback http sandbox is allowed)
  */
 import { parseArgs } from 'node:util';
-import { ECOLOGIC_LINKS } from '../core/links';
+import { ECOLOGIC_API_BASE_URL, ECOLOGIC_LINKS } from '../core/links';
 import { isPlatformEvent, PLATFORM_EVENTS, type PlatformEvent } from '../core/events';
-import { isLoopbackHost } from '../core/net';
+import { isHttpsOrLoopback } from '../core/net';
 
 const API_KEYS_URL = ECOLOGIC_LINKS.apiKeys;
-export const DEFAULT_API_BASE_URL = 'https://api.getecologic.com/v1';
+export const DEFAULT_API_BASE_URL = ECOLOGIC_API_BASE_URL;
 const REQUEST_TIMEOUT_MS = 15_000;
 
 export class SubscribeError extends Error {
@@ -34,7 +34,7 @@ export const secureUrl = (value: string, what: string): URL => {
   } catch {
     throw new SubscribeError(`${what} is not a valid URL`);
   }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+  if (!isHttpsOrLoopback(url)) {
     throw new SubscribeError(`${what} must use https:// (http:// only on 127.0.0.1 or localhost, for a sandbox)`);
   }
   return url;

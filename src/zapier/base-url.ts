@@ -1,7 +1,8 @@
-import { isLoopbackHost } from '../core/net';
+import { ECOLOGIC_API_BASE_URL } from '../core/links';
+import { isHttpsOrLoopback } from '../core/net';
 import { appError } from './errors';
 
-export const DEFAULT_API_BASE_URL = 'https://api.getecologic.com/v1';
+export const DEFAULT_API_BASE_URL = ECOLOGIC_API_BASE_URL;
 
 /**
  * Ecologic's API base URL: production unless `ECOLOGIC_API_BASE_URL` points at staging or a local
@@ -16,8 +17,7 @@ export const apiBaseUrl = (configured: string | undefined = process.env.ECOLOGIC
   } catch {
     throw appError('ECOLOGIC_API_BASE_URL is not a valid URL.', 'InvalidBaseUrl');
   }
-  const loopback = isLoopbackHost(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+  if (!isHttpsOrLoopback(url)) {
     throw appError(
       'ECOLOGIC_API_BASE_URL must use https:// (plain http:// is allowed only for a loopback sandbox such as 127.0.0.1).',
       'InvalidBaseUrl',
