@@ -10,7 +10,8 @@
  */
 import { FORWARD_SCHEDULE, forwardDelayMs, forwardItem, type ForwardOutcome, type ForwardSchedule } from '../forward';
 import type { ReceiverLog } from '../log';
-import { sqliteReason, type DueItem, type SqliteOutbox } from './outbox';
+import { sqliteReason } from '../sqlite-errors';
+import type { DueItem, SqliteOutbox } from './outbox';
 
 export interface LocalForwarderOptions {
   readonly target: URL;

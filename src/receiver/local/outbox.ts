@@ -17,6 +17,7 @@ import { DatabaseSync } from 'node:sqlite';
 import type { PlatformEvent } from '../../core/events';
 import type { ZapItem } from '../../core/normalise';
 import type { HandOff, HandOffItem, HandOffResult } from '../hand-off';
+import { sqliteReason } from '../sqlite-errors';
 
 export const OUTBOX_STATES = ['pending', 'delivered', 'dead', 'kept'] as const;
 export type OutboxState = (typeof OUTBOX_STATES)[number];
@@ -94,30 +95,6 @@ export interface SqliteOutbox extends HandOff {
   onPending(listener: () => void): () => void;
   close(): Promise<void>;
 }
-
-/** SQLite's primary result codes that a write can meet, by number (node:sqlite gives `errcode`). */
-const SQLITE_CODES: Record<number, string> = {
-  5: 'SQLITE_BUSY',
-  6: 'SQLITE_LOCKED',
-  7: 'SQLITE_NOMEM',
-  8: 'SQLITE_READONLY',
-  10: 'SQLITE_IOERR',
-  11: 'SQLITE_CORRUPT',
-  13: 'SQLITE_FULL',
-  14: 'SQLITE_CANTOPEN',
-  19: 'SQLITE_CONSTRAINT',
-  26: 'SQLITE_NOTADB',
-};
-
-/** The error's SQLite code and text (e.g. `SQLITE_BUSY: database is locked`), never values. */
-export const sqliteReason = (error: unknown): string => {
-  const { errcode, errstr } = (error ?? {}) as { errcode?: unknown; errstr?: unknown };
-  if (typeof errcode === 'number') {
-    const name = SQLITE_CODES[errcode & 0xff] ?? `SQLITE_ERROR ${errcode}`;
-    return typeof errstr === 'string' ? `${name}: ${errstr}` : name;
-  }
-  return error instanceof Error ? error.name : 'unknown error';
-};
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS outbox (

@@ -6,7 +6,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { openSqliteOutbox, sqliteReason, type SqliteOutbox } from './outbox';
+import { sqliteReason } from '../sqlite-errors';
+import { openSqliteOutbox, type SqliteOutbox } from './outbox';
 
 const USAGE = 'Name at least one event id to replay, e.g. `npm run replay -- evt_01JDX2E7V9X1Z3B5D7F9H1K3QC`.';
 

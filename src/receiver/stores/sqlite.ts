@@ -33,6 +33,7 @@ import {
   type StoreOptions,
   StoreUnavailableError,
 } from '../store';
+import { sqliteReason } from '../sqlite-errors';
 
 export interface SqliteStoreOptions extends StoreOptions {
   /**
@@ -95,19 +96,6 @@ const SQL = {
   prune: `DELETE FROM events WHERE event_id IN (SELECT event_id FROM events WHERE expires_at <= :before LIMIT ${PRUNE_BATCH})`,
 } as const;
 
-/** SQLite primary result codes (https://sqlite.org/rescode.html) worth naming in a 503's log. */
-const SQLITE_KINDS: Record<number, string> = {
-  5: 'busy',
-  6: 'locked',
-  7: 'out of memory',
-  8: 'read-only',
-  10: 'I/O error',
-  11: 'corrupt',
-  13: 'disk full',
-  14: 'cannot open',
-  15: 'lock protocol',
-  26: 'not a database',
-};
 
 /** Opens (creating the folder, the file and the table as needed) a store on a SQLite file. */
 export function openSqliteStore(file: string, options: SqliteStoreOptions = {}): DedupeStore {
@@ -259,16 +247,8 @@ function retryAfter(leaseUntil: number | null, nowMs: number, leaseMs: number): 
 
 /**
  * Names the backend and the kind of failure only: SQLite's generic text for the result code (the
- * error's own message could quote SQL or values) or the JS error's name.
+ * error's own message could quote SQL or values), a system error's code, or the JS error's name.
  */
 function unavailable(description: string, error: unknown): StoreUnavailableError {
-  const e = error as { errcode?: unknown; errstr?: unknown; code?: unknown; name?: unknown };
-  if (typeof e?.errcode === 'number') {
-    const primary = e.errcode & 0xff;
-    const kind = SQLITE_KINDS[primary] ?? 'error';
-    const text = typeof e.errstr === 'string' ? `: ${e.errstr}` : '';
-    return new StoreUnavailableError(`${description} unavailable (${kind}, SQLite code ${e.errcode})${text}`);
-  }
-  const code = typeof e?.code === 'string' ? e.code : typeof e?.name === 'string' ? e.name : 'unknown error';
-  return new StoreUnavailableError(`${description} unavailable (${code})`);
+  return new StoreUnavailableError(`${description} unavailable (${sqliteReason(error)})`);
 }
