@@ -1,25 +1,15 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import nock from 'nock';
-import { eventDefinition } from '../../src/core/event-registry';
-import { platformEventNamed } from '../../src/core/events';
-import { normaliseDelivery } from '../../src/core/normalise';
 import { forwardTarget, type ForwardSchedule } from '../../src/receiver/forward';
-import type { HandOffItem } from '../../src/receiver/hand-off';
 import { memoryLog } from '../../src/receiver/log';
 import { startLocalForwarder, type LocalForwarder } from '../../src/receiver/local/forwarder';
 import { openSqliteOutbox, type SqliteOutbox } from '../../src/receiver/local/outbox';
 import { replayLocal } from '../../src/receiver/local/replay';
+import { fixture, handOffItem } from '../support/receiver-kit';
 
-const fixture = (name: string) => JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', `${name}.json`), 'utf8'));
-const sample = (name: string, eventId: string): HandOffItem => {
-  const body = { ...fixture(name), event_id: eventId };
-  const definition = eventDefinition(platformEventNamed(body.event)!);
-  const [item] = normaliseDelivery(definition, body, { receivedAt: new Date('2026-11-27T02:08:40Z') }).items;
-  return { eventId: item!.id, event: definition.event, item: item! };
-};
 
 // The CRM's catch URL, token in the query.
 const TOKEN = 'crm-t0ken-5e6f7a8b';
@@ -78,11 +68,11 @@ it('delivers pending items, those already there at start and those sent after', 
       bodies.push(await request.json());
       return { ok: true };
     });
-  const a = sample('quote_request_created', 'evt_A1');
+  const a = handOffItem('quote_request_created', 'evt_A1');
   await outbox.send([a]);
   start();
-  const b = sample('audit_created', 'evt_B2');
-  const c = sample('audit_assigned', 'evt_C3');
+  const b = handOffItem('audit_created', 'evt_B2');
+  const c = handOffItem('audit_assigned', 'evt_C3');
   await outbox.send([b, c]);
   await settled();
 
@@ -100,7 +90,7 @@ it('delivers pending items, those already there at start and those sent after', 
 it('retries a 503 after a backoff and then delivers', async () => {
   crm().reply(503, 'maintenance');
   crm().reply(200);
-  await outbox.send([sample('quote_request_created', 'evt_A1')]);
+  await outbox.send([handOffItem('quote_request_created', 'evt_A1')]);
   start();
   await settled();
 
@@ -114,7 +104,7 @@ it('retries a 503 after a backoff and then delivers', async () => {
 it('waits as long as a 429 Retry-After asks, up to the cap', async () => {
   crm().reply(429, '', { 'Retry-After': '3600' });
   crm().reply(200);
-  await outbox.send([sample('audit_created', 'evt_B2')]);
+  await outbox.send([handOffItem('audit_created', 'evt_B2')]);
   const started = Date.now();
   start();
   await settled();
@@ -126,7 +116,7 @@ it('waits as long as a 429 Retry-After asks, up to the cap', async () => {
 it('makes a dead letter after maxAttempts retryable failures, and posts no more', async () => {
   const scope = crm().times(3).reply(503);
   const extra = crm().reply(200);
-  await outbox.send([sample('quote_request_created', 'evt_A1')]);
+  await outbox.send([handOffItem('quote_request_created', 'evt_A1')]);
   start();
   await settled();
 
@@ -142,7 +132,7 @@ it('makes a dead letter after maxAttempts retryable failures, and posts no more'
 it('makes a rejected item (400) a dead letter at once', async () => {
   const scope = crm().reply(400, { error: 'unknown field' });
   const extra = crm().reply(200);
-  await outbox.send([sample('audit_created', 'evt_B2')]);
+  await outbox.send([handOffItem('audit_created', 'evt_B2')]);
   start();
   await settled();
 
@@ -154,8 +144,8 @@ it('makes a rejected item (400) a dead letter at once', async () => {
 
 it('delivers a dead letter once replayed from another process (replayLocal)', async () => {
   crm().reply(404);
-  const a = sample('quote_request_created', 'evt_A1');
-  await outbox.send([a, sample('audit_created', 'evt_B2')]);
+  const a = handOffItem('quote_request_created', 'evt_A1');
+  await outbox.send([a, handOffItem('audit_created', 'evt_B2')]);
   crm().reply(200); // evt_B2
   start({ concurrency: 1 });
   await settled();
@@ -180,12 +170,12 @@ it('delivers a dead letter once replayed from another process (replayLocal)', as
   ]);
   await settled();
   expect(outbox.find(deadId)).toMatchObject({ state: 'delivered', attempts: 1 });
-  expect(replayedBody).toEqual(JSON.parse(JSON.stringify(deadId === 'evt_A1' ? a.item : sample('audit_created', 'evt_B2').item)));
+  expect(replayedBody).toEqual(JSON.parse(JSON.stringify(deadId === 'evt_A1' ? a.item : handOffItem('audit_created', 'evt_B2').item)));
 });
 
 describe('replayLocal', () => {
   it('exits 0 when every named id was replayed', async () => {
-    await outbox.send([sample('audit_created', 'evt_B2')]);
+    await outbox.send([handOffItem('audit_created', 'evt_B2')]);
     outbox.markDead('evt_B2', 'HTTP 410');
     const out: string[] = [];
     await expect(replayLocal(dir, [' evt_B2 ', 'evt_B2'], (line) => out.push(line))).resolves.toBe(0);
@@ -204,7 +194,7 @@ describe('replayLocal', () => {
   });
 
   it('exits 1 when the database cannot be written', async () => {
-    await outbox.send([sample('audit_created', 'evt_B2')]);
+    await outbox.send([handOffItem('audit_created', 'evt_B2')]);
     outbox.markDead('evt_B2', 'HTTP 410');
     const locker = new DatabaseSync(join(dir, 'receiver.db'));
     locker.exec('PRAGMA busy_timeout = 0');
@@ -233,7 +223,7 @@ it('keeps at most `concurrency` POSTs in flight', async () => {
       current -= 1;
       return [200, ''];
     });
-  await outbox.send(Array.from({ length: 6 }, (_, i) => sample('audit_created', `evt_${i}`)));
+  await outbox.send(Array.from({ length: 6 }, (_, i) => handOffItem('audit_created', `evt_${i}`)));
   start({ concurrency: 2 });
   await settled();
   expect(outbox.counts().delivered).toBe(6);
@@ -243,7 +233,7 @@ it('keeps at most `concurrency` POSTs in flight', async () => {
 it('stop() waits for the POST in flight and records its outcome', async () => {
   let timer: NodeJS.Timeout | undefined;
   crm().reply(() => new Promise((resolve) => (timer = setTimeout(() => resolve([200, '']), 150))));
-  await outbox.send([sample('audit_created', 'evt_B2')]);
+  await outbox.send([handOffItem('audit_created', 'evt_B2')]);
   start();
   // Until the POST has started.
   for (let i = 0; i < 200 && timer === undefined; i += 1) await new Promise((resolve) => setTimeout(resolve, 5));
@@ -259,7 +249,7 @@ it('logs ids, attempts and outcomes, never an item value or the URL token', asyn
   crm().replyWithError(Object.assign(new Error(`reset for jack.thompson@example.com.au ${TOKEN}`), { code: 'ECONNRESET' }));
   crm().reply(200);
   crm().reply(200);
-  await outbox.send([sample('quote_request_created', 'evt_Q1'), sample('quote_request_created', 'evt_Q2'), sample('audit_created', 'evt_A3')]);
+  await outbox.send([handOffItem('quote_request_created', 'evt_Q1'), handOffItem('quote_request_created', 'evt_Q2'), handOffItem('audit_created', 'evt_A3')]);
   start({ concurrency: 1 });
   await settled();
 

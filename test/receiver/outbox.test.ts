@@ -1,23 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { Writable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
-import { eventDefinition } from '../../src/core/event-registry';
-import { platformEventNamed } from '../../src/core/events';
-import { normaliseDelivery } from '../../src/core/normalise';
-import type { HandOffItem } from '../../src/receiver/hand-off';
 import { openSqliteOutbox, type SqliteOutbox } from '../../src/receiver/local/outbox';
-
-// Real items: a fixture body through the normalisation a Zap sees, with its own event id.
-const fixture = (name: string) => JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', `${name}.json`), 'utf8'));
-const sample = (name: string, eventId: string): HandOffItem => {
-  const body = { ...fixture(name), event_id: eventId };
-  const definition = eventDefinition(platformEventNamed(body.event)!);
-  const [item] = normaliseDelivery(definition, body, { receivedAt: new Date('2026-11-27T02:08:40Z') }).items;
-  return { eventId: item!.id, event: definition.event, item: item! };
-};
+import { handOffItem } from '../support/receiver-kit';
 
 /** A lines stream that keeps what was written. */
 const capture = () => {
@@ -54,9 +42,9 @@ describe('send', () => {
   it('stores each item and writes exactly its JSON line once, after the commit', async () => {
     const out = capture();
     const outbox = openOutbox({ lines: out.stream });
-    const a = sample('quote_request_created', 'evt_A1');
-    const b = sample('audit_created', 'evt_B2');
-    const c = sample('audit_label_applied', 'evt_C3');
+    const a = handOffItem('quote_request_created', 'evt_A1');
+    const b = handOffItem('audit_created', 'evt_B2');
+    const c = handOffItem('audit_label_applied', 'evt_C3');
 
     await expect(outbox.send([a, b])).resolves.toEqual([{ ok: true }, { ok: true }]);
     await expect(outbox.send([c])).resolves.toEqual([{ ok: true }]);
@@ -71,7 +59,7 @@ describe('send', () => {
 
   it('stores rows pending, due at once, when forwarding is on', async () => {
     const outbox = openOutbox({ forwarding: true });
-    const a = sample('quote_request_created', 'evt_A1');
+    const a = handOffItem('quote_request_created', 'evt_A1');
     await outbox.send([a]);
     expect(outbox.counts()).toMatchObject({ pending: 1, kept: 0 });
     expect(outbox.due(new Date(), 10)).toEqual([{ ...a, attempts: 0 }]);
@@ -80,13 +68,13 @@ describe('send', () => {
   it('keeps a repeated event id as it was: ok, no second row, no second line', async () => {
     const out = capture();
     const outbox = openOutbox({ lines: out.stream, forwarding: true });
-    const first = sample('quote_request_created', 'evt_SAME');
+    const first = handOffItem('quote_request_created', 'evt_SAME');
     const again = { ...first, item: { ...first.item, first_name: 'Changed' } };
 
     await outbox.send([first]);
     await expect(outbox.send([again])).resolves.toEqual([{ ok: true }]);
     // Also within one batch, beside a new item.
-    const other = sample('audit_created', 'evt_OTHER');
+    const other = handOffItem('audit_created', 'evt_OTHER');
     await expect(outbox.send([again, other])).resolves.toEqual([{ ok: true }, { ok: true }]);
 
     expect(out.lines()).toEqual([JSON.stringify(first.item), JSON.stringify(other.item)]);
@@ -103,7 +91,7 @@ describe('send', () => {
     try {
       const outbox = openSqliteOutbox(file);
       open.push(outbox);
-      const a = sample('audit_assigned', 'evt_STDOUT');
+      const a = handOffItem('audit_assigned', 'evt_STDOUT');
       await outbox.send([a]);
       expect(writes).toEqual([`${JSON.stringify(a.item)}\n`]);
     } finally {
@@ -114,10 +102,10 @@ describe('send', () => {
   it('fails every item of a batch whose transaction fails, and stores none of them', async () => {
     const out = capture();
     const outbox = openOutbox({ lines: out.stream });
-    const a = sample('quote_request_created', 'evt_A1');
+    const a = handOffItem('quote_request_created', 'evt_A1');
     // A NOT NULL violation on the second item: the first, already inserted, must roll back too.
-    const broken = { ...sample('audit_created', 'evt_B2'), eventId: null as unknown as string };
-    const results = await outbox.send([a, broken, sample('audit_simulated', 'evt_C3')]);
+    const broken = { ...handOffItem('audit_created', 'evt_B2'), eventId: null as unknown as string };
+    const results = await outbox.send([a, broken, handOffItem('audit_simulated', 'evt_C3')]);
 
     expect(results).toHaveLength(3);
     for (const result of results) {
@@ -136,8 +124,8 @@ describe('send', () => {
     const locker = new DatabaseSync(file);
     locker.exec('BEGIN EXCLUSIVE');
     try {
-      const batch = await outbox.send([sample('quote_request_created', 'evt_A1'), sample('audit_created', 'evt_B2')]);
-      const single = await outbox.send([sample('audit_simulated', 'evt_C3')]);
+      const batch = await outbox.send([handOffItem('quote_request_created', 'evt_A1'), handOffItem('audit_created', 'evt_B2')]);
+      const single = await outbox.send([handOffItem('audit_simulated', 'evt_C3')]);
       for (const result of [...batch, ...single]) {
         expect(result).toEqual({ ok: false, reason: 'outbox write failed: SQLITE_BUSY: database is locked' });
       }
@@ -147,7 +135,7 @@ describe('send', () => {
     }
     expect(out.text()).toBe('');
     expect(outbox.counts().kept).toBe(0);
-    await expect(outbox.send([sample('audit_simulated', 'evt_C3')])).resolves.toEqual([{ ok: true }]);
+    await expect(outbox.send([handOffItem('audit_simulated', 'evt_C3')])).resolves.toEqual([{ ok: true }]);
   });
 
   it('waits for a lock that another thread releases within the busy timeout', async () => {
@@ -165,7 +153,7 @@ describe('send', () => {
     try {
       await new Promise((resolve) => worker.once('message', resolve));
       const started = Date.now();
-      await expect(outbox.send([sample('quote_request_created', 'evt_A1'), sample('audit_created', 'evt_B2')])).resolves.toEqual([
+      await expect(outbox.send([handOffItem('quote_request_created', 'evt_A1'), handOffItem('audit_created', 'evt_B2')])).resolves.toEqual([
         { ok: true },
         { ok: true },
       ]);
@@ -178,12 +166,12 @@ describe('send', () => {
   it('answers not ok once closed', async () => {
     const outbox = openOutbox();
     await outbox.close();
-    await expect(outbox.send([sample('audit_created', 'evt_B2')])).resolves.toEqual([{ ok: false, reason: 'outbox is closed' }]);
+    await expect(outbox.send([handOffItem('audit_created', 'evt_B2')])).resolves.toEqual([{ ok: false, reason: 'outbox is closed' }]);
   });
 
   it('is fast enough for the receiver: 1000 single-item sends well under 5 s', async () => {
     const outbox = openOutbox({ forwarding: true });
-    const base = sample('quote_request_created', 'evt_X');
+    const base = handOffItem('quote_request_created', 'evt_X');
     const items = Array.from({ length: 1_000 }, (_, i) => ({ ...base, eventId: `evt_fast_${i}`, item: { ...base.item, id: `evt_fast_${i}` } }));
     const started = performance.now();
     for (const item of items) await outbox.send([item]);
@@ -195,8 +183,8 @@ describe('send', () => {
 describe('durability and sharing', () => {
   it('keeps its rows across close and reopen (and still de-duplicates them)', async () => {
     const first = openOutbox({ forwarding: true });
-    const a = sample('quote_request_created', 'evt_A1');
-    await first.send([a, sample('audit_created', 'evt_B2')]);
+    const a = handOffItem('quote_request_created', 'evt_A1');
+    await first.send([a, handOffItem('audit_created', 'evt_B2')]);
     first.markDead('evt_B2', 'HTTP 400');
     await first.close();
 
@@ -219,7 +207,7 @@ describe('durability and sharing', () => {
       const outbox = openOutbox({ forwarding: true });
       for (let i = 0; i < 20; i += 1) {
         claim.run(`evt_${i}`, 'in_progress');
-        await expect(outbox.send([sample('audit_created', `evt_${i}`)])).resolves.toEqual([{ ok: true }]);
+        await expect(outbox.send([handOffItem('audit_created', `evt_${i}`)])).resolves.toEqual([{ ok: true }]);
         claim.run(`evt_${i}`, 'handed_off');
       }
       expect(outbox.counts().pending).toBe(20);
@@ -247,7 +235,7 @@ describe('durability and sharing', () => {
     try {
       await new Promise((resolve) => worker.once('message', resolve));
       const outbox = openOutbox({ forwarding: true });
-      await expect(outbox.send([sample('audit_created', 'evt_B2')])).resolves.toEqual([{ ok: true }]);
+      await expect(outbox.send([handOffItem('audit_created', 'evt_B2')])).resolves.toEqual([{ ok: true }]);
     } finally {
       await worker.terminate();
     }
@@ -259,7 +247,7 @@ describe('the forwarder side', () => {
 
   it('claims due rows with a lease, oldest first, so a second poll does not take them too', async () => {
     const outbox = openOutbox({ forwarding: true });
-    await outbox.send([sample('quote_request_created', 'evt_1'), sample('audit_created', 'evt_2'), sample('audit_assigned', 'evt_3')]);
+    await outbox.send([handOffItem('quote_request_created', 'evt_1'), handOffItem('audit_created', 'evt_2'), handOffItem('audit_assigned', 'evt_3')]);
     const now = new Date(Date.now() + 1_000);
 
     expect(outbox.due(now, 2).map((row) => row.eventId)).toEqual(['evt_1', 'evt_2']);
@@ -273,7 +261,7 @@ describe('the forwarder side', () => {
 
   it('turns a row whose stored item is not JSON (edited by hand) into a dead letter instead of failing every poll', async () => {
     const outbox = openOutbox({ forwarding: true });
-    await outbox.send([sample('quote_request_created', 'evt_1'), sample('audit_created', 'evt_2')]);
+    await outbox.send([handOffItem('quote_request_created', 'evt_1'), handOffItem('audit_created', 'evt_2')]);
     const editor = new DatabaseSync(file);
     editor.exec("UPDATE outbox SET item = '{broken' WHERE event_id = 'evt_1'");
     editor.close();
@@ -283,7 +271,7 @@ describe('the forwarder side', () => {
 
   it('counts attempts and moves rows through retry, delivered and dead', async () => {
     const outbox = openOutbox({ forwarding: true });
-    await outbox.send([sample('quote_request_created', 'evt_1'), sample('audit_created', 'evt_2')]);
+    await outbox.send([handOffItem('quote_request_created', 'evt_1'), handOffItem('audit_created', 'evt_2')]);
 
     expect(outbox.markRetry('evt_1', at('2099-01-01T00:00:00Z'), 'HTTP 503')).toBe(true);
     expect(outbox.due(at('2098-12-31T23:59:59Z'), 10).map((row) => row.eventId)).toEqual(['evt_2']);
@@ -305,11 +293,11 @@ describe('the forwarder side', () => {
 
   it('prunes delivered and kept rows past the retention, never dead or pending ones', async () => {
     const outbox = openOutbox({ forwarding: true, retentionMs: 7 * 24 * 60 * 60 * 1000 });
-    await outbox.send([sample('quote_request_created', 'evt_done'), sample('audit_created', 'evt_dead'), sample('audit_assigned', 'evt_wait')]);
+    await outbox.send([handOffItem('quote_request_created', 'evt_done'), handOffItem('audit_created', 'evt_dead'), handOffItem('audit_assigned', 'evt_wait')]);
     outbox.markDelivered('evt_done');
     outbox.markDead('evt_dead', 'HTTP 400');
     const kept = openOutbox({ forwarding: false });
-    await kept.send([sample('audit_simulated', 'evt_kept')]);
+    await kept.send([handOffItem('audit_simulated', 'evt_kept')]);
 
     expect(outbox.prune(new Date(Date.now() + 6 * 24 * 60 * 60 * 1000))).toBe(0);
     expect(outbox.prune(new Date(Date.now() + 8 * 24 * 60 * 60 * 1000))).toBe(2);
@@ -320,7 +308,7 @@ describe('the forwarder side', () => {
 
   it('lists dead letters for an operator without the items', async () => {
     const outbox = openOutbox({ forwarding: true });
-    await outbox.send([sample('quote_request_created', 'evt_1'), sample('audit_created', 'evt_2')]);
+    await outbox.send([handOffItem('quote_request_created', 'evt_1'), handOffItem('audit_created', 'evt_2')]);
     outbox.markDead('evt_2', 'HTTP 404');
     const dead = outbox.dead();
     expect(dead).toEqual([{ eventId: 'evt_2', event: 'Audit:Create', attempts: 1, lastError: 'HTTP 404', createdAt: expect.any(String) }]);
@@ -329,7 +317,7 @@ describe('the forwarder side', () => {
 
   it('replays only dead letters, and says what the other ids are', async () => {
     const outbox = openOutbox({ forwarding: true });
-    await outbox.send([sample('quote_request_created', 'evt_dead'), sample('audit_created', 'evt_done'), sample('audit_assigned', 'evt_wait')]);
+    await outbox.send([handOffItem('quote_request_created', 'evt_dead'), handOffItem('audit_created', 'evt_done'), handOffItem('audit_assigned', 'evt_wait')]);
     outbox.markRetry('evt_dead', new Date(), 'HTTP 503');
     outbox.markDead('evt_dead', 'HTTP 503');
     outbox.markDelivered('evt_done');
@@ -350,17 +338,17 @@ describe('the forwarder side', () => {
     const forwarding = openOutbox({ forwarding: true });
     let woken = 0;
     const stop = forwarding.onPending(() => (woken += 1));
-    await forwarding.send([sample('audit_created', 'evt_1')]);
-    await forwarding.send([sample('audit_created', 'evt_1')]);
+    await forwarding.send([handOffItem('audit_created', 'evt_1')]);
+    await forwarding.send([handOffItem('audit_created', 'evt_1')]);
     expect(woken).toBe(1);
     stop();
-    await forwarding.send([sample('audit_created', 'evt_2')]);
+    await forwarding.send([handOffItem('audit_created', 'evt_2')]);
     expect(woken).toBe(1);
 
     const keeping = openOutbox();
     let keptWakes = 0;
     keeping.onPending(() => (keptWakes += 1));
-    await keeping.send([sample('audit_created', 'evt_3')]);
+    await keeping.send([handOffItem('audit_created', 'evt_3')]);
     expect(keptWakes).toBe(0);
   });
 });

@@ -7,6 +7,7 @@
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createRng } from '../../src/sandbox/fixtures';
 
 export type BalancerFault = 'server_error' | 'drop' | 'timeout' | 'ack_lost';
 
@@ -17,12 +18,6 @@ export interface FaultBalancer {
   close(): Promise<void>;
 }
 
-const rng = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
 
 export const startFaultBalancer = async (options: {
   rate: number;
@@ -31,7 +26,7 @@ export const startFaultBalancer = async (options: {
   holdMs: number;
   seed: number;
 }): Promise<FaultBalancer> => {
-  const random = rng(options.seed);
+  const random = createRng(options.seed);
   const weights = Object.entries(options.modes).filter(([, w]) => (w ?? 0) > 0) as Array<[BalancerFault, number]>;
   const total = weights.reduce((sum, [, w]) => sum + w, 0);
   const counts = { server_error: 0, drop: 0, timeout: 0, ack_lost: 0, forwarded: 0, requests: 0 };

@@ -6,6 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
+import { eventDefinition } from '../../src/core/event-registry';
+import { platformEventNamed } from '../../src/core/events';
+import { normaliseDelivery } from '../../src/core/normalise';
 import type { HandOff, HandOffItem, HandOffResult } from '../../src/receiver/hand-off';
 
 export const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -15,6 +18,14 @@ export const FIXTURES = ['quote_request_created', 'quote_request_label_applied',
 
 export const fixture = (name: (typeof FIXTURES)[number]): Record<string, unknown> =>
   JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', `${name}.json`), 'utf8')) as Record<string, unknown>;
+
+/** A real item to hand off: a fixture body, with its own event id, through the normalisation a Zap sees. */
+export const handOffItem = (name: (typeof FIXTURES)[number], eventId: string): HandOffItem => {
+  const body: Record<string, unknown> = { ...fixture(name), event_id: eventId };
+  const definition = eventDefinition(platformEventNamed(body.event as string)!);
+  const [item] = normaliseDelivery(definition, body, { receivedAt: new Date('2026-11-27T02:08:40Z') }).items;
+  return { eventId: item!.id, event: definition.event, item: item! };
+};
 
 export interface SignedRequest {
   method: string;
