@@ -60,7 +60,7 @@ export const UNAVAILABLE_PATTERN = '{ $.outcome = "unavailable" }';
  */
 export const SECRET_PLACEHOLDER = 'not-configured';
 
-/** Shared by both functions. */
+/** Bundling shared by both functions. */
 const BUNDLING: nodejs.BundlingOptions = {
   minify: true,
   sourceMap: true,
@@ -74,6 +74,19 @@ const BUNDLING: nodejs.BundlingOptions = {
   // (Smithy included) and most of the rest libphonenumber-js metadata.
   externalModules: [],
 };
+
+/** What both functions share: Node.js 22 on arm64, bundled from the repository's lock file. */
+const FUNCTION_BASE = {
+  handler: 'handler',
+  depsLockFilePath: LOCK_FILE_PATH,
+  projectRoot: REPO_ROOT,
+  runtime: lambda.Runtime.NODEJS_22_X,
+  architecture: lambda.Architecture.ARM_64,
+  bundling: BUNDLING,
+} satisfies Partial<nodejs.NodejsFunctionProps>;
+
+/** Stack traces through the bundles' source maps. */
+const SOURCE_MAPS = { NODE_OPTIONS: '--enable-source-maps' } as const;
 
 const assertHttpsUrl = (value: string): void => {
   let url: URL;
@@ -148,12 +161,8 @@ export class ReceiverStack extends Stack {
     const receiverLogs = new logs.LogGroup(this, 'ReceiverLogs', { retention: logs.RetentionDays.ONE_MONTH });
     this.receiver = new nodejs.NodejsFunction(this, 'Receiver', {
       description: 'Ecologic webhook receiver: verifies, de-duplicates and hands off deliveries',
+      ...FUNCTION_BASE,
       entry: props.receiverEntry ?? DEFAULT_RECEIVER_ENTRY,
-      handler: 'handler',
-      depsLockFilePath: LOCK_FILE_PATH,
-      projectRoot: REPO_ROOT,
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
       memorySize: 512,
       timeout: RECEIVER_TIMEOUT,
       role: functionRole(this, 'ReceiverRole', receiverLogs),
@@ -164,9 +173,8 @@ export class ReceiverStack extends Stack {
         ECOLOGIC_SECRETS_ARN: this.secret.secretArn,
         DEDUPE_TABLE: this.table.tableName,
         HANDOFF_QUEUE_URL: this.queue.queueUrl,
-        NODE_OPTIONS: '--enable-source-maps',
+        ...SOURCE_MAPS,
       },
-      bundling: BUNDLING,
     });
     // Exactly the calls the DynamoDB store makes: claim (conditional put/update), complete, release,
     // lookup. No Query/Scan: the receiver never lists events.
@@ -195,12 +203,8 @@ export class ReceiverStack extends Stack {
       const forwarderLogs = new logs.LogGroup(this, 'ForwarderLogs', { retention: logs.RetentionDays.ONE_MONTH });
       this.forwarder = new nodejs.NodejsFunction(this, 'Forwarder', {
         description: 'Ecologic forwarder: posts handed-off items to the CRM webhook',
+        ...FUNCTION_BASE,
         entry: props.forwarderEntry ?? DEFAULT_FORWARDER_ENTRY,
-        handler: 'handler',
-        depsLockFilePath: LOCK_FILE_PATH,
-        projectRoot: REPO_ROOT,
-        runtime: lambda.Runtime.NODEJS_22_X,
-        architecture: lambda.Architecture.ARM_64,
         memorySize: 256,
         timeout: FORWARDER_TIMEOUT,
         role: functionRole(this, 'ForwarderRole', forwarderLogs),
@@ -208,9 +212,8 @@ export class ReceiverStack extends Stack {
         environment: {
           FORWARD_URL: props.forwardUrl,
           DEAD_LETTER_QUEUE_URL: this.deadLetterQueue.queueUrl,
-          NODE_OPTIONS: '--enable-source-maps',
+          ...SOURCE_MAPS,
         },
-        bundling: BUNDLING,
       });
       // Grants receive/delete/visibility/attributes on the hand-off queue.
       this.forwarder.addEventSource(
