@@ -10,6 +10,9 @@
  *                             DYNAMODB_ENDPOINT (e.g. a local DynamoDB) and AWS_REGION
  *   CLAIM_LEASE_MS            how long an unfinished claim holds off other deliveries of its event
  *                             (default 30000; shorter only where the platform retries faster, as in tests)
+ *   STORE_TIMEOUT_MS          DynamoDB only: the most one store call may take, retries included
+ *                             (default 5000); keep a delivery's store calls well inside the
+ *                             platform's answer timeout (15 s)
  * Errors name the variable and the rule, never a secret's value.
  */
 import { resolve } from 'node:path';
@@ -27,10 +30,15 @@ export interface ReceiverConfig {
   readonly dataDir: string;
   readonly forwardUrl: string | undefined;
   readonly leaseMs: number;
+  /** The bound on one call to the DynamoDB store, the SDK's retries included. */
+  readonly storeTimeoutMs: number;
   readonly store: { readonly kind: 'sqlite' } | { readonly kind: 'dynamodb'; readonly table: string; readonly endpoint: string | undefined; readonly region: string };
 }
 
 export const DEFAULT_PORT = 8787;
+
+/** One store call, the SDK's retries included: a claim and a completion fit well inside 15 s. */
+export const DEFAULT_STORE_TIMEOUT_MS = 5_000;
 
 const ordinal = (n: number): string => `${n}${n % 10 === 1 && n % 100 !== 11 ? 'st' : n % 10 === 2 && n % 100 !== 12 ? 'nd' : n % 10 === 3 && n % 100 !== 13 ? 'rd' : 'th'}`;
 
@@ -65,6 +73,15 @@ const parseLease = (value: string | undefined): number => {
   return ms;
 };
 
+const parseStoreTimeout = (value: string | undefined): number => {
+  if (value === undefined || value.trim() === '') return DEFAULT_STORE_TIMEOUT_MS;
+  const ms = Number(value);
+  if (!/^\d+$/.test(value.trim()) || ms < 100 || ms > 10_000) {
+    throw new ConfigError(`STORE_TIMEOUT_MS must be a whole number of milliseconds from 100 to 10000, not "${value}"`);
+  }
+  return ms;
+};
+
 export const readConfig = (env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): ReceiverConfig => {
   const storeKind = (env.DEDUPE_STORE ?? 'sqlite').trim().toLowerCase();
   let store: ReceiverConfig['store'];
@@ -82,6 +99,7 @@ export const readConfig = (env: NodeJS.ProcessEnv = process.env, cwd: string = p
     dataDir: resolve(cwd, env.DATA_DIR?.trim() || '.receiver-data'),
     forwardUrl: env.FORWARD_URL?.trim() || undefined,
     leaseMs: parseLease(env.CLAIM_LEASE_MS),
+    storeTimeoutMs: parseStoreTimeout(env.STORE_TIMEOUT_MS),
     store,
   };
 };

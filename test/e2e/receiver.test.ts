@@ -29,13 +29,41 @@ const freePort = (): Promise<number> =>
 
 const countBy = (values: readonly string[]) => values.reduce((map, value) => map.set(value, (map.get(value) ?? 0) + 1), new Map<string, number>());
 
+/**
+ * The harness keeps production's proportions: the platform waits 15 s for an answer, far longer than
+ * a receiver may take. Here a receiver's store calls are bounded by STORE_TIMEOUT_MS; a delivery
+ * makes a claim and a completion with up to three retries (100 + 300 + 900 ms apart), so it takes
+ * at most 5 × STORE_TIMEOUT_MS + 1.3 s, and the sender waits longer than that. With a sender that
+ * gives up first, a busy machine tips into a cliff: every attempt times out, its retry starts at
+ * once beside the abandoned one, and nothing is answered in time again.
+ */
+const STORE_TIMEOUT_MS = 1_000;
+const RECEIVER_MAX_MS = 5 * STORE_TIMEOUT_MS + 1_300;
+const SENDER_TIMEOUT_MS = RECEIVER_MAX_MS + 2_000;
+
+/** Waits for the sandbox's deliveries to settle; on failure, says where every delivery stood. */
+const settleOrExplain = async (sandbox: SandboxServer, timeoutMs: number, parts: () => Record<string, unknown>): Promise<void> => {
+  try {
+    await sandbox.settled(timeoutMs);
+  } catch (error) {
+    const state = { sender: sandbox.stats(), ...parts() };
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\n${JSON.stringify(state, null, 2)}`);
+  }
+};
+
+/** A receiver's outcomes as counted from its log lines, and the items it wrote. */
+const receiverCounts = (receiver: ReceiverProcess) => ({
+  items: receiver.items.length,
+  outcomes: Object.fromEntries(countBy(receiver.logs.map((line) => String(line.outcome ?? line.message ?? line.text)))),
+});
+
 describe('npm run receiver, fed by the sandbox', () => {
   let sandbox: SandboxServer;
   let receiver: ReceiverProcess | undefined;
   let dataDir: string;
 
   beforeAll(async () => {
-    sandbox = await startSandbox({ delivery: { baseDelayMs: 10, capDelayMs: 200, maxAttempts: 15, timeoutMs: 2000 }, seedSamplesPerEvent: 0 });
+    sandbox = await startSandbox({ delivery: { baseDelayMs: 10, capDelayMs: 200, maxAttempts: 15, timeoutMs: SENDER_TIMEOUT_MS }, seedSamplesPerEvent: 0 });
     dataDir = mkdtempSync(join(tmpdir(), 'receiver-e2e-'));
   });
 
@@ -58,7 +86,7 @@ describe('npm run receiver, fed by the sandbox', () => {
     expect(receiver.url).toBe(`http://127.0.0.1:${port}/`);
 
     const fired = PLATFORM_EVENTS.flatMap((event) => sandbox.fire(event, { count: 3 }).event_ids);
-    await sandbox.settled(30_000);
+    await settleOrExplain(sandbox, 60_000, () => ({ receiver: receiverCounts(receiver!) }));
     expect(sandbox.stats().gaveUp).toBe(0);
     expect(receiver.items.map((item) => item.id).sort()).toEqual([...fired].sort());
     for (const item of receiver.items) expect(PLATFORM_EVENTS).toContain(item.event);
@@ -110,9 +138,14 @@ describe('two receiver processes sharing one DynamoDB-compatible store, ~20% of 
   beforeAll(async () => {
     dynamo = await startDynalite();
     outage = await startTcpOutage(Number(new URL(dynamo.endpoint).port));
-    balancer = await startFaultBalancer({ rate: 0.2, modes: { server_error: 1, drop: 1, timeout: 1, ack_lost: 1 }, holdMs: 1500, seed: 20261128 });
-    // Retries span well over a claim lease, as the production schedule's 24 hours do over 30 s.
-    sandbox = await startSandbox({ delivery: { baseDelayMs: 20, capDelayMs: 500, maxAttempts: 40, timeoutMs: 1000 }, seedSamplesPerEvent: 0 });
+    balancer = await startFaultBalancer({ rate: 0.2, modes: { server_error: 1, drop: 1, timeout: 1, ack_lost: 1 }, holdMs: SENDER_TIMEOUT_MS + 1_000, seed: 20261128 });
+    // Retries span well over a claim lease, as the production schedule's 24 hours do over 30 s. The
+    // platform sends many deliveries at once, so attempts held by the timeout fault do not hold up the rest.
+    sandbox = await startSandbox({
+      delivery: { baseDelayMs: 20, capDelayMs: 500, maxAttempts: 40, timeoutMs: SENDER_TIMEOUT_MS },
+      deliveryConcurrency: 32,
+      seedSamplesPerEvent: 0,
+    });
 
     // Every event is delivered twice (two subscriptions), each through the faults, to either process.
     const subscribed = [
@@ -135,6 +168,7 @@ describe('two receiver processes sharing one DynamoDB-compatible store, ~20% of 
             DYNAMODB_ENDPOINT: outage.endpoint,
             AWS_REGION: 'local',
             CLAIM_LEASE_MS: '2000',
+            STORE_TIMEOUT_MS: String(STORE_TIMEOUT_MS),
           },
         ),
       );
@@ -146,9 +180,13 @@ describe('two receiver processes sharing one DynamoDB-compatible store, ~20% of 
     fired = PLATFORM_EVENTS.flatMap((event) => sandbox.fire(event, { count: EVENTS_PER_TYPE }).event_ids);
     firstOutage = setTimeout(() => outage.outage(300), 100);
     outageTimer = setInterval(() => outage.outage(300), 1500);
-    await sandbox.settled(90_000);
+    await settleOrExplain(sandbox, 150_000, () => ({
+      balancer: balancer.counts,
+      store_outages: outage.outages,
+      receivers: receivers.map(receiverCounts),
+    }));
     clearInterval(outageTimer);
-  }, 150_000);
+  }, 240_000);
 
   afterAll(async () => {
     clearTimeout(firstOutage);

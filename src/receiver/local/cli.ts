@@ -23,11 +23,13 @@ const openStore = async (config: ReceiverConfig, log: ReceiverLog): Promise<Dedu
   const { DynamoDBClient } = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
   const { DynamoDbStore, createDedupeTable } = require('../stores/dynamodb') as typeof import('../stores/dynamodb');
   const { table, endpoint, region } = config.store;
+  // Bounded, so a store that does not answer is a 503 (the platform retries) well inside its 15 s:
+  // each attempt and the whole call (both attempts) within STORE_TIMEOUT_MS.
+  const callTimeoutMs = config.storeTimeoutMs;
   const client = new DynamoDBClient({
     region,
-    // Bounded, so a store that does not answer is a 503 (the platform retries) well inside its 15 s.
     maxAttempts: 2,
-    requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000, throwOnRequestTimeout: true },
+    requestHandler: { connectionTimeout: Math.min(1_000, callTimeoutMs), requestTimeout: Math.min(3_000, callTimeoutMs), throwOnRequestTimeout: true },
     ...(endpoint ? { endpoint, credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'local', secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'local' } } : {}),
   });
   if (endpoint) {
@@ -35,7 +37,7 @@ const openStore = async (config: ReceiverConfig, log: ReceiverLog): Promise<Dedu
     await createDedupeTable(client, table);
     log.info('store table ready', { table });
   }
-  return new DynamoDbStore({ client, tableName: table, leaseMs: config.leaseMs });
+  return new DynamoDbStore({ client, tableName: table, leaseMs: config.leaseMs, callTimeoutMs });
 };
 
 export const main = async (env: NodeJS.ProcessEnv = process.env): Promise<void> => {
