@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 
 /**
  * The repository root, found from a module's folder: the same code runs from `src/` under ts-jest
- * and from `dist/src/` when built, so a fixed number of `..` would be wrong in one of them.
+ * from `dist/src/` when built for Zapier, and bundled from `.tmp/run/` by the run commands, so a fixed number of `..` would be wrong in one of them.
  */
 export function findRepoRoot(from: string = __dirname): string | undefined {
   for (let dir = from; ; dir = dirname(dir)) {

@@ -2,8 +2,8 @@
  * `npm run sandbox`: keeps the Ecologic sandbox running on 127.0.0.1 until Ctrl-C and prints the
  * `.env` lines that point `zapier-platform invoke` at it.
  *
- *   node dist/src/sandbox/cli.js [serve] [--port N] [--api-key KEY] [--unsigned] [--fast-retries] [--quiet]
- *   node dist/src/sandbox/cli.js fire <Event:Name> --url http://127.0.0.1:PORT [--api-key KEY] [--count N] [--data JSON]
+ *   npm run -s sandbox -- [serve] [--port N] [--api-key KEY] [--unsigned] [--fast-retries] [--quiet]
+ *   npm run -s sandbox -- fire <Event:Name> --url http://127.0.0.1:PORT [--api-key KEY] [--count N] [--data JSON]
  *
  * Output carries ids, event names and counts only, never payload values, keys or secrets other
  * than the sandbox's own demo API key.
@@ -15,7 +15,7 @@ import { DEMO_API_KEY, startSandbox } from './server';
 const USAGE = `Usage:
   npm run sandbox [-- --port N] [--api-key KEY] [--unsigned] [--fast-retries] [--quiet]
       Runs the sandbox until Ctrl-C.
-  node dist/src/sandbox/cli.js fire <event> --url http://127.0.0.1:PORT [--api-key KEY] [--count N] [--data '{"action":"solar_pv"}']
+  npm run -s sandbox -- fire <event> --url http://127.0.0.1:PORT [--api-key KEY] [--count N] [--data '{"action":"solar_pv"}']
       Fires events on a running sandbox (POST /sandbox/events with the API key; default the demo key).
 Events: ${EVENT_NAMES.join(', ')}`;
 
@@ -78,7 +78,7 @@ async function serve(flags: CliArgs['flags']): Promise<void> {
   console.log(`  curl -s -X POST ${sandbox.url}/sandbox/events -H 'Authorization: Bearer ${sandbox.apiKey}' \\`);
   console.log(`       -H 'Content-Type: application/json' -d '{"event":"RequestQuote:Create","data":{"action":"solar_pv"},"count":1}'`);
   const keyFlag = sandbox.apiKey === DEMO_API_KEY ? '' : ` --api-key ${sandbox.apiKey}`;
-  console.log(`  node dist/src/sandbox/cli.js fire RequestQuote:Create --url ${sandbox.url}${keyFlag}`);
+  console.log(`  npm run -s sandbox -- fire RequestQuote:Create --url ${sandbox.url}${keyFlag}`);
   if (sandbox.readOnlyApiKey) console.log(`A read-only key (403 on subscribe/unsubscribe): ${sandbox.readOnlyApiKey}`);
   console.log('Ctrl-C stops it.');
   console.log('');
