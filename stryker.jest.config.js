@@ -6,4 +6,11 @@ const { displayName: _name, ...unit } = projects.find((project) => project.displ
 
 // It keeps the unit project's stand-in for zapier-platform-core's memory watchdog, which would
 // otherwise force-exit Stryker's long-lived process after 250 invocations.
-module.exports = { ...unit, testTimeout, rootDir: __dirname };
+// test/project-hygiene.test.ts reads the git work tree, and Stryker's sandbox copy is not one (it
+// sits in the ignored .stryker-tmp/); it checks no code, so no mutant depends on it.
+module.exports = {
+  ...unit,
+  testTimeout,
+  rootDir: __dirname,
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/project-hygiene\\.test\\.ts$'],
+};

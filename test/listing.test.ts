@@ -160,7 +160,7 @@ const BUILD_GUIDELINE_ID = /^BG-\d{2}$/;
 
 const STATUSES = ['Met', 'Needs Ecologic', 'Needs Zapier', 'Not applicable'];
 
-/** Files docs/publishing.md names that the partner-copy change of issue 11 adds. */
+/** Files docs/publishing.md names that the partner-copy change adds. */
 const ADDED_BY_PARTNER_COPY_CHANGE = new Set(['test/partner-copy.test.ts', 'docs/partner-guide.md']);
 
 // Words of selling rather than describing (requirement 6.2: "Focus less on selling"; branding

@@ -4,7 +4,7 @@
  * end-to-end tests (every response and delivery of the sandbox).
  *
  * Problems name where and what (`body/data/0/occurred_at must match format "date-time"`), never the
- * value that was wrong: the kit's output may be pasted into a ticket, and bodies hold personal data.
+ * value that was wrong: the kit's output may be shared with others, and bodies hold personal data.
  */
 import { readFileSync } from 'node:fs';
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
