@@ -26,6 +26,8 @@ const ENTRIES = {
   receiver: 'src/receiver/local/cli.ts',
   subscribe: 'src/receiver/subscribe.ts',
   replay: 'src/receiver/replay.ts',
+  // npm run zapier:check's offline build; two folders deep like dist/scripts/, so its root is the same.
+  'zapier-offline-build': 'scripts/zapier-offline-build.ts',
 };
 
 const [name, ...flags] = process.argv.slice(2);

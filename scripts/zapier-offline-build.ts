@@ -4,7 +4,7 @@ import { devPackageDirs, stageApp, zapierBuild } from './bench/build';
 import { BenchError, kib, msSince } from './bench/stats';
 import { analyseZip, bundleViolations, readZip } from './bench/zip';
 
-// `npm run zapier:check`, after `npm run build`: the offline `zapier-platform build`, made from the
+// `npm run zapier:check`, after `npm run build:app`: the offline `zapier-platform build`, made from the
 // folder `zapier-platform push` would build in (the project with production dependencies only; see
 // stageApp), then checked for receiver code and dev-only packages. The zip and source.zip are
 // copied to the project's build/, where the CLI used to leave them.

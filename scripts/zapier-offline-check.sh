@@ -10,8 +10,10 @@ export DISABLE_ZAPIER_ANALYTICS=1 NO_UPDATE_NOTIFIER=1
 # The CLI unpacks into the temp folder; keep it inside the project.
 export TMPDIR="$PWD/.tmp/zapier"
 mkdir -p "$TMPDIR"
-# tsc once (the `_zapier-build` hook's work): validate and the staged build both use this dist/.
-npm run -s build
+# tsc once, for the app alone (the `_zapier-build` hook's work): validate and the staged build both
+# use this dist/. `npm run typecheck` has checked everything else.
+npm run -s build:app
 npx --no-install zapier-platform validate --without-style --skip-build
-npx --no-install node dist/scripts/zapier-offline-build.js
+npx --no-install node scripts/bundle-entry.cjs zapier-offline-build
+npx --no-install node .tmp/run/zapier-offline-build.js
 ls -l build/build.zip
