@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Builds only what a run command runs: `npm start`, `npm run sandbox`, `receiver`, `subscribe`,
- * `replay` and `conformance` each bundle their own entry point with esbuild (the project's code in
+ * `replay`, `conformance` and `docs` each bundle their own entry point with esbuild (the project's code in
  * one file, packages left to node_modules) into .tmp/run/<name>.js, in well under a second. No
  * type-check here: `npm test` type-checks everything.
  *
@@ -26,7 +26,8 @@ const ENTRIES = {
   receiver: 'src/receiver/local/cli.ts',
   subscribe: 'src/receiver/subscribe.ts',
   replay: 'src/receiver/replay.ts',
-  // npm run zapier:check's offline build; two folders deep like dist/scripts/, so its root is the same.
+  // npm run docs and zapier:check; two folders deep like dist/scripts/, so their root is the same.
+  'generate-docs': 'scripts/generate-docs.ts',
   'zapier-offline-build': 'scripts/zapier-offline-build.ts',
 };
 
