@@ -1,6 +1,11 @@
 // Two projects, run one after the other by `npm test`: unit tests intercept HTTP with nock and
 // forbid real connections; end-to-end tests use real HTTP on 127.0.0.1. They never share a worker,
 // so nock's patching of node's http module cannot meet the real servers of the e2e suite.
+// Workers are set by the npm scripts: two for the unit project (CPU-bound, two cores), three for the
+// end-to-end project, whose suites mostly wait on timers and other processes. Each suite holds on a
+// busy machine on its own, so running them side by side only costs wall time when cores are short.
+// ts-jest transpiles only: tsconfig's isolatedModules makes it skip type information, and
+// `npm run typecheck` checks every file once.
 const shared = {
   testEnvironment: 'node',
   // tsc writes a copy of package.json into dist/; jest must not see two packages of one name.
