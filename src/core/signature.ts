@@ -8,7 +8,10 @@ import { Webhook } from 'standardwebhooks';
  */
 export const SIGNATURE_WINDOW = { pastSeconds: 60 * 60, futureSeconds: 5 * 60 } as const;
 
-export interface SignedDelivery {
+/** A body as text, or as the bytes received (signed as they are, whatever their encoding). */
+export type SignedBody = string | Uint8Array;
+
+export interface SignedDelivery<B extends SignedBody = string> {
   readonly webhookId: string | null | undefined;
   readonly webhookTimestamp: string | null | undefined;
   readonly webhookSignature: string | null | undefined;
@@ -16,11 +19,11 @@ export interface SignedDelivery {
    * The body as received, then further candidates (a re-serialisation); iterated lazily, so a
    * candidate is produced only when the ones before it did not match.
    */
-  readonly bodies: Iterable<string>;
+  readonly bodies: Iterable<B>;
 }
 
 /** On success, `body` is the candidate that verified: the only bytes a caller may read the delivery from. */
-export type Verification = { readonly ok: true; readonly body: string } | { readonly ok: false; readonly reason: string };
+export type Verification<B extends SignedBody = string> = { readonly ok: true; readonly body: B } | { readonly ok: false; readonly reason: string };
 
 const SECRET_PREFIX = 'whsec_';
 
@@ -54,7 +57,7 @@ const signingKey = (secret: string): Buffer | null => {
   return key;
 };
 
-const reject = (reason: string): Verification => ({ ok: false, reason });
+const reject = (reason: string): { readonly ok: false; readonly reason: string } => ({ ok: false, reason });
 
 /** The base64 part of every `v1,<base64>` entry; other versions are ignored. */
 const v1Signatures = (header: string): Buffer[] =>
@@ -68,12 +71,12 @@ const v1Signatures = (header: string): Buffer[] =>
  * subscription's secret, compared in constant time; any one matching `v1` entry accepts (rotation).
  * The reason for a rejection never includes the body, the secret or the signatures.
  */
-export const verifyDelivery = (
+export const verifyDelivery = <B extends SignedBody = string>(
   secret: string,
-  delivery: SignedDelivery,
+  delivery: SignedDelivery<B>,
   now: Date,
   window: { pastSeconds: number; futureSeconds: number } = SIGNATURE_WINDOW,
-): Verification => {
+): Verification<B> => {
   const { webhookId, webhookTimestamp, webhookSignature } = delivery;
   if (!webhookId) return reject('the webhook-id header is missing');
   if (!webhookTimestamp) return reject('the webhook-timestamp header is missing');
@@ -92,7 +95,8 @@ export const verifyDelivery = (
   if (!key) return reject('the subscription secret is not a valid whsec_ secret');
   for (const body of delivery.bodies) {
     // What Standard Webhooks signs: `{id}.{timestamp}.{body}`, HMAC-SHA256 (test/signature.test.ts
-    // checks a published vector and interoperability with the standardwebhooks package).
+    // checks a published vector and interoperability with the standardwebhooks package). Bytes are
+    // signed as received: decoding them first would change any that are not UTF-8.
     const expected = createHmac('sha256', key).update(`${webhookId}.${timestamp}.`).update(body).digest();
     if (provided.some((candidate) => candidate.length === expected.length && timingSafeEqual(candidate, expected))) {
       return { ok: true, body };

@@ -9,6 +9,7 @@
  *   429  another delivery of the event is being handed off right now (Retry-After)
  *   503  the store or the hand-off is unavailable (Retry-After): nothing was lost, the retry will do it
  */
+import { createHash } from 'node:crypto';
 import { webhookHeaders } from '../core/headers';
 import { normaliseEvents, PayloadError, type EventItem } from '../core/normalise';
 import { verifyDelivery, type Verification } from '../core/signature';
@@ -83,13 +84,28 @@ const bodyText = (body: string | Buffer): string => (typeof body === 'string' ? 
 const byteLength = (body: string | Buffer): number => (typeof body === 'string' ? Buffer.byteLength(body) : body.length);
 
 /** The first secret that verifies, else the reason the last one gave (the same for every secret but a mismatch). */
-const verifyWithAny = (secrets: readonly string[], headers: ReturnType<typeof webhookHeaders>, raw: string, now: Date): Verification => {
-  let verdict: Verification = { ok: false, reason: 'no signing secret is configured' };
+const verifyWithAny = (
+  secrets: readonly string[],
+  headers: ReturnType<typeof webhookHeaders>,
+  raw: string | Buffer,
+  now: Date,
+): Verification<string | Buffer> => {
+  let verdict: Verification<string | Buffer> = { ok: false, reason: 'no signing secret is configured' };
   for (const secret of secrets) {
     verdict = verifyDelivery(secret, { ...headers, bodies: [raw] }, now, RECEIVER_SIGNATURE_WINDOW);
     if (verdict.ok) return verdict;
   }
   return verdict;
+};
+
+/**
+ * What the log may say of a `webhook-id` header: an id-like value as it is; anything else (an
+ * unauthenticated request may send kilobytes, or personal data) only as its length and a hash.
+ */
+export const loggableWebhookId = (id: string | null | undefined): string | null => {
+  if (id === null || id === undefined) return null;
+  if (/^[\w.:-]{1,100}$/.test(id)) return id;
+  return `(${id.length} characters, sha256 ${createHash('sha256').update(id).digest('hex').slice(0, 16)})`;
 };
 
 /** What the log may say about a name a record gave itself: a short code-like name, else its kind. */
@@ -166,10 +182,10 @@ export const createReceiver = (deps: ReceiverDeps): ReceiverHandler => {
     } catch (error) {
       return unavailable(`the signing secrets could not be read: ${error instanceof Error ? error.message : 'unknown'}`, {});
     }
-    const raw = bodyText(request.body);
-    const verdict = verifyWithAny(secrets, headers, raw, at);
+    // The signature is over the bytes as received.
+    const verdict = verifyWithAny(secrets, headers, request.body, at);
     if (!verdict.ok) {
-      log.warn('delivery rejected', { outcome: 'rejected_signature', reason: verdict.reason, webhook_id: headers.webhookId ?? null });
+      log.warn('delivery rejected', { outcome: 'rejected_signature', reason: verdict.reason, webhook_id: loggableWebhookId(headers.webhookId) });
       return json(401, { error: 'invalid_signature', message: `Delivery rejected: ${verdict.reason}.` });
     }
 
@@ -177,7 +193,7 @@ export const createReceiver = (deps: ReceiverDeps): ReceiverHandler => {
     try {
       let body: unknown;
       try {
-        body = JSON.parse(verdict.body);
+        body = JSON.parse(bodyText(verdict.body));
       } catch {
         throw new PayloadError('the delivery body is not valid JSON');
       }
@@ -191,17 +207,17 @@ export const createReceiver = (deps: ReceiverDeps): ReceiverHandler => {
       }
     } catch (error) {
       if (!(error instanceof PayloadError)) throw error;
-      log.warn('delivery refused', { outcome: 'not_events', reason: error.message, webhook_id: headers.webhookId ?? null });
+      log.warn('delivery refused', { outcome: 'not_events', reason: error.message, webhook_id: loggableWebhookId(headers.webhookId) });
       return json(400, { error: 'not_events', message: `Not an Ecologic event delivery: ${error.message}.` });
     }
     for (const name of new Set(events.unrecognised)) {
-      log.warn('record skipped: not one of the six events', { named: loggableName(name), webhook_id: headers.webhookId ?? null });
+      log.warn('record skipped: not one of the six events', { named: loggableName(name), webhook_id: loggableWebhookId(headers.webhookId) });
     }
 
     const round = await claimAll(events.items, at);
     if (round.failure !== undefined) {
       await releaseAll(round.claimed);
-      return unavailable(round.failure, { webhook_id: headers.webhookId ?? '', stage: 'claim' });
+      return unavailable(round.failure, { webhook_id: loggableWebhookId(headers.webhookId) ?? '', stage: 'claim' });
     }
 
     let handedOff = 0;
@@ -235,7 +251,7 @@ export const createReceiver = (deps: ReceiverDeps): ReceiverHandler => {
     }
 
     const counts = {
-      webhook_id: headers.webhookId ?? '',
+      webhook_id: loggableWebhookId(headers.webhookId) ?? '',
       events: events.items.length,
       accepted: handedOff,
       duplicates: round.duplicates,

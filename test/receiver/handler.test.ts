@@ -3,6 +3,7 @@
  * it hands off the very items a Zap would get, and that nothing is lost or handed off twice when the
  * store or the hand-off fails, or when deliveries of one event race.
  */
+import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -131,6 +132,56 @@ describe('refused deliveries', () => {
     expect(response.status).toBe(200);
     expect(parsed(response)).toMatchObject({ accepted: 1, skipped: 1 });
     expect(log.lines).toContainEqual(expect.objectContaining({ named: 'Audit:Archive' }));
+  });
+
+  it('logs a forged delivery without its body, and a long or odd webhook-id only as its length and a hash', async () => {
+    const forged = { ...signed(body(), { secret: OTHER_SECRET }) };
+    const longId = `msg_${'A'.repeat(15_000)}`;
+    forged.headers = { ...forged.headers, 'webhook-id': longId };
+    expect((await receiver()(forged)).status).toBe(401);
+    const rejected = log.lines.find((line) => line.outcome === 'rejected_signature')!;
+    const written = JSON.stringify(rejected);
+    expect(written.length).toBeLessThan(400);
+    expect(written).not.toContain('AAAAAAAAAA');
+    expect(rejected.webhook_id).toMatch(/^\(15004 characters, sha256 [0-9a-f]{16}\)$/);
+    for (const value of [String(body().first_name), String(body().email), String(body().event_id)]) expect(written).not.toContain(value);
+    // An id-like header is logged as it is, so operators can find the delivery.
+    await receiver()(signed(body(), { secret: OTHER_SECRET, webhookId: 'msg_2kq9' }));
+    expect(log.lines.at(-1)).toMatchObject({ outcome: 'rejected_signature', webhook_id: 'msg_2kq9' });
+  });
+
+  it('never logs the raw event name a record gave itself, only a code-like one', async () => {
+    const personal = 'Ava Nguyen ava@example.com';
+    await receiver()(signed([fixture('audit_created'), { event_id: 'evt_p', event: personal }]));
+    const written = JSON.stringify(log.lines);
+    expect(written).not.toContain('Ava Nguyen');
+    expect(log.lines).toContainEqual(expect.objectContaining({ named: '(unreadable name)' }));
+  });
+
+  it('verifies the signature over the bytes received, also when they are not UTF-8', async () => {
+    // Latin-1 "é" (0xE9) in a comment: decoding it as UTF-8 before the HMAC would change the bytes.
+    const event = fixture('quote_request_created');
+    const bytes = Buffer.concat([Buffer.from(`${JSON.stringify(event).slice(0, -1)},"site_note":"caf`), Buffer.from([0xe9]), Buffer.from('"}')]);
+    const at = new Date();
+    const id = 'msg_latin1';
+    const key = Buffer.from(SECRET.slice('whsec_'.length), 'base64');
+    const signature = createHmac('sha256', key).update(`${id}.${Math.floor(at.getTime() / 1000)}.`).update(bytes).digest('base64');
+    const response = await receiver()({
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': `v1,${signature}` },
+      body: bytes,
+    });
+    expect(response.status).toBe(200);
+    expect(handOff.sent).toHaveLength(1);
+    // The same bytes with one changed still fail.
+    const changed = Buffer.from(bytes);
+    changed[changed.length - 3] = 0xe8;
+    const again = await receiver()({
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': `v1,${signature}` },
+      body: changed,
+    });
+    expect(again.status).toBe(401);
   });
 
   it('answers 405 to anything but POST and 413 to a body over the limit, before reading it as an event', async () => {
