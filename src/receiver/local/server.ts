@@ -21,19 +21,24 @@ const send = (res: http.ServerResponse, status: number, headers: Record<string, 
   res.end(body);
 };
 
+/** The body, or 'too_large' as soon as it passes the limit (a chunked body declares no length). */
 const readBody = (req: http.IncomingMessage): Promise<Buffer | 'too_large'> =>
   new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
+        // Stop reading and keep nothing; the 413 is sent on this connection, then it closes.
+        req.off('data', onData);
+        req.pause();
+        chunks.length = 0;
         resolve('too_large');
-        req.destroy();
         return;
       }
       chunks.push(chunk);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
     req.on('error', reject);
   });
@@ -50,15 +55,16 @@ export const startReceiverServer = async (
         send(res, 200, { 'content-type': 'application/json' }, '{"status":"ok"}');
         return;
       }
-      const declared = Number(req.headers['content-length']);
-      if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) {
-        log.warn('delivery refused', { outcome: 'too_large', bytes: declared });
+      const tooLarge = (bytes: number | string) => {
+        log.warn('delivery refused', { outcome: 'too_large', bytes });
         res.setHeader('connection', 'close');
         send(res, 413, { 'content-type': 'application/json' }, JSON.stringify({ error: 'too_large', message: `A delivery body may be at most ${MAX_BODY_BYTES} bytes.` }));
-        return;
-      }
+      };
+      const declared = Number(req.headers['content-length']);
+      if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) return tooLarge(declared);
       const body = await readBody(req);
-      if (body === 'too_large') return;
+      // Chunked, so only known once read past the limit.
+      if (body === 'too_large') return tooLarge(`more than ${MAX_BODY_BYTES}`);
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(req.headers)) {
         if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
