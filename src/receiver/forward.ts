@@ -90,7 +90,30 @@ const networkReason = (error: unknown): string => {
   return `network error (${typeof name === 'string' && /^\w{1,40}$/.test(name) ? name : 'unknown'})`;
 };
 
-/** Reads and drops the body; undefined when it arrived in full, else why not. */
+/**
+ * How much of a target's answer is read: enough for any webhook endpoint's acknowledgement. The rest
+ * of a larger answer is not read at all (a misbehaving endpoint could send gigabytes).
+ */
+export const MAX_ANSWER_BYTES = 8 * 1024;
+
+/** Reads up to MAX_ANSWER_BYTES of the answer and keeps none of it. */
+const readAnswer = async (response: Response): Promise<void> => {
+  const reader = response.body?.getReader();
+  if (reader === undefined) return;
+  let read = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    read += value.byteLength;
+    if (read > MAX_ANSWER_BYTES) {
+      // The status has arrived and the answer went on past anything an acknowledgement needs.
+      await reader.cancel().catch(() => undefined);
+      return;
+    }
+  }
+};
+
+/** Reads and drops the answer (up to MAX_ANSWER_BYTES); undefined when that went well, else why not. */
 const drain = async (response: Response, signal: AbortSignal): Promise<string | undefined> => {
   if (signal.aborted) return 'timeout';
   let onAbort: () => void = () => undefined;
@@ -99,7 +122,7 @@ const drain = async (response: Response, signal: AbortSignal): Promise<string | 
     onAbort = () => resolve('timeout');
     signal.addEventListener('abort', onAbort, { once: true });
   });
-  const read = response.arrayBuffer().then(
+  const read = readAnswer(response).then(
     () => undefined,
     (error: unknown) => (signal.aborted ? 'timeout' : `${networkReason(error)} while reading the answer`),
   );
@@ -142,7 +165,7 @@ export async function forwardItem(target: URL, item: HandOffItem, options: { tim
     const reason = networkReason(error);
     return { kind: 'retry', reason: reason === 'timeout' ? `timeout after ${timeoutMs} ms` : reason };
   }
-  // Read the answer to the end (frees the connection for reuse) and ignore it: it is the target's
+  // Read the answer (to its end, or its first MAX_ANSWER_BYTES) and ignore it: it is the target's
   // business, and may echo the payload. The timeout covers the whole exchange: an answer that stalls
   // or breaks off is retried (the Idempotency-Key lets the target drop a repeat) rather than taken
   // for a delivery that may not have happened.
