@@ -21,6 +21,35 @@ import type { DedupeStore } from './store';
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 /**
+ * An event's id may be this long at most, in UTF-8 bytes: real ids are tens of characters, and
+ * every store must take it as (part of) a key (DynamoDB's partition key holds 2,048 bytes).
+ */
+export const MAX_EVENT_ID_BYTES = 1024;
+
+/**
+ * Objects and arrays nest this deep at most: real events nest three or four levels, and a body
+ * nested thousands deep overflows the stack when it is serialised for the hand-off.
+ */
+export const MAX_NESTING_DEPTH = 64;
+
+/** Whether JSON text opens more than `max` objects or arrays inside each other (strings skipped). */
+export const nestsDeeperThan = (text: string, max: number): boolean => {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+};
+
+/**
  * The receiver checks signatures as deliveries arrive (unlike a Zap, which may run minutes later),
  * so the Standard Webhooks default of five minutes either way applies; a retry is signed afresh.
  */
@@ -192,12 +221,18 @@ export const createReceiver = (deps: ReceiverDeps): ReceiverHandler => {
     let events: ReturnType<typeof normaliseEvents>;
     try {
       let body: unknown;
+      const text = bodyText(verdict.body);
+      // Refused, not retried: a body no retry can make acceptable is a 400, never a 503.
+      if (nestsDeeperThan(text, MAX_NESTING_DEPTH)) throw new PayloadError(`the delivery nests objects or arrays more than ${MAX_NESTING_DEPTH} deep`);
       try {
-        body = JSON.parse(bodyText(verdict.body));
+        body = JSON.parse(text);
       } catch {
         throw new PayloadError('the delivery body is not valid JSON');
       }
       events = normaliseEvents(body, { webhookId: headers.webhookId, webhookTimestamp: headers.webhookTimestamp, receivedAt: at });
+      if (events.items.some((entry) => Buffer.byteLength(entry.item.id) > MAX_EVENT_ID_BYTES)) {
+        throw new PayloadError(`an event id is longer than ${MAX_EVENT_ID_BYTES} bytes`);
+      }
       if (events.items.length === 0) {
         throw new PayloadError(
           events.unrecognised.length === 0

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventDefinition } from '../../src/core/event-registry';
 import { normaliseDelivery } from '../../src/core/normalise';
-import { createReceiver, MAX_BODY_BYTES, type ReceiverDeps } from '../../src/receiver/handler';
+import { createReceiver, MAX_BODY_BYTES, MAX_EVENT_ID_BYTES, MAX_NESTING_DEPTH, nestsDeeperThan, type ReceiverDeps } from '../../src/receiver/handler';
 import { memoryLog } from '../../src/receiver/log';
 import { StoreUnavailableError, type DedupeStore } from '../../src/receiver/store';
 import { openSqliteStore } from '../../src/receiver/stores/sqlite';
@@ -125,6 +125,37 @@ describe('refused deliveries', () => {
     expect(response.status).toBe(400);
     expect(parsed(response).error).toBe('not_events');
     expect(handOff.sent).toHaveLength(0);
+  });
+
+  it('refuses with 400, never 503, a delivery no retry can fix: an event id over the limit, or nesting past the limit', async () => {
+    const longId = { ...fixture('audit_created'), event_id: `evt_${'x'.repeat(MAX_EVENT_ID_BYTES)}` };
+    const withFresh = [fixture('audit_simulated'), longId];
+    // As text: 5,000 levels overflow JSON.stringify's stack here too.
+    const deep = `${JSON.stringify({ ...fixture('audit_created'), event_id: 'evt_deep' }).slice(0, -1)},"extra":${'['.repeat(5_000)}"deep"${']'.repeat(5_000)}}`;
+    for (const [body, reason] of [
+      [withFresh, /event id is longer than 1024 bytes/],
+      [deep, /nests objects or arrays more than 64 deep/],
+    ] as const) {
+      const response = await receiver()(signed(body));
+      expect({ status: response.status, error: parsed(response).error }).toEqual({ status: 400, error: 'not_events' });
+      expect(parsed(response).message).toMatch(reason);
+    }
+    expect(handOff.sent).toHaveLength(0);
+    expect(await store.lookup(String(fixture('audit_simulated').event_id), new Date())).toBeUndefined();
+    // At the limits, both are taken.
+    let atLimit: unknown = 'ok';
+    for (let i = 0; i < MAX_NESTING_DEPTH - 2; i++) atLimit = [atLimit];
+    const fits = { ...fixture('audit_created'), event_id: `e${'x'.repeat(MAX_EVENT_ID_BYTES - 1)}`, extra: atLimit };
+    expect((await receiver()(signed(fits))).status).toBe(200);
+  });
+
+  it('counts nesting outside strings only', () => {
+    expect(nestsDeeperThan('{"a":"[[[[[[{{{{"}', 2)).toBe(false);
+    expect(nestsDeeperThan('{"a":"\\"}', 1)).toBe(false);
+    expect(nestsDeeperThan('{"a":"\\\"[[["}', 1)).toBe(false);
+    expect(nestsDeeperThan('[[[]]]', 3)).toBe(false);
+    expect(nestsDeeperThan('[[[[]]]]', 3)).toBe(true);
+    expect(nestsDeeperThan('[[],[],[[]]]', 2)).toBe(true);
   });
 
   it('skips a record that is not one of the six events but takes the others', async () => {
