@@ -71,25 +71,39 @@ const v1Signatures = (header: string): Buffer[] =>
  * subscription's secret, compared in constant time; any one matching `v1` entry accepts (rotation).
  * The reason for a rejection never includes the body, the secret or the signatures.
  */
+/**
+ * What the headers alone can tell: why a delivery can never verify (a header missing, a time
+ * outside the window, no v1 signature), else undefined. Checked before any body is read.
+ */
+export const headerRejection = (
+  delivery: Omit<SignedDelivery<SignedBody>, 'bodies'>,
+  now: Date,
+  window: { pastSeconds: number; futureSeconds: number } = SIGNATURE_WINDOW,
+): string | undefined => {
+  const { webhookId, webhookTimestamp, webhookSignature } = delivery;
+  if (!webhookId) return 'the webhook-id header is missing';
+  if (!webhookTimestamp) return 'the webhook-timestamp header is missing';
+  if (!webhookSignature) return 'the webhook-signature header is missing';
+  if (!/^\d{1,12}$/.test(webhookTimestamp.trim())) return 'the webhook-timestamp header is not a Unix time';
+
+  const age = Math.floor(now.getTime() / 1000) - Number(webhookTimestamp.trim());
+  if (age > window.pastSeconds) return `the delivery was signed ${age} s ago, outside the ${window.pastSeconds} s window`;
+  if (-age > window.futureSeconds) return `the delivery timestamp is ${-age} s in the future`;
+  if (v1Signatures(webhookSignature).length === 0) return 'the webhook-signature header has no v1 signature';
+  return undefined;
+};
+
 export const verifyDelivery = <B extends SignedBody = string>(
   secret: string,
   delivery: SignedDelivery<B>,
   now: Date,
   window: { pastSeconds: number; futureSeconds: number } = SIGNATURE_WINDOW,
 ): Verification<B> => {
-  const { webhookId, webhookTimestamp, webhookSignature } = delivery;
-  if (!webhookId) return reject('the webhook-id header is missing');
-  if (!webhookTimestamp) return reject('the webhook-timestamp header is missing');
-  if (!webhookSignature) return reject('the webhook-signature header is missing');
-  if (!/^\d{1,12}$/.test(webhookTimestamp.trim())) return reject('the webhook-timestamp header is not a Unix time');
-
+  const refused = headerRejection(delivery, now, window);
+  if (refused !== undefined) return reject(refused);
+  const { webhookId, webhookTimestamp, webhookSignature } = delivery as { webhookId: string; webhookTimestamp: string; webhookSignature: string };
   const timestamp = Number(webhookTimestamp.trim());
-  const age = Math.floor(now.getTime() / 1000) - timestamp;
-  if (age > window.pastSeconds) return reject(`the delivery was signed ${age} s ago, outside the ${window.pastSeconds} s window`);
-  if (-age > window.futureSeconds) return reject(`the delivery timestamp is ${-age} s in the future`);
-
   const provided = v1Signatures(webhookSignature);
-  if (provided.length === 0) return reject('the webhook-signature header has no v1 signature');
 
   const key = signingKey(secret);
   if (!key) return reject('the subscription secret is not a valid whsec_ secret');

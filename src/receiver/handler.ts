@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { webhookHeaders } from '../core/headers';
 import { normaliseEvents, PayloadError, type EventItem } from '../core/normalise';
-import { verifyDelivery, type Verification } from '../core/signature';
+import { headerRejection, verifyDelivery, type Verification } from '../core/signature';
 import type { HandOff, HandOffItem } from './hand-off';
 import type { ReceiverLog } from './log';
 import type { DedupeStore } from './store';
@@ -101,7 +101,13 @@ export interface ReceiverDeps {
   readonly now?: () => Date;
 }
 
-export type ReceiverHandler = (request: ReceiverRequest) => Promise<ReceiverResponse>;
+export type ReceiverHandler = ((request: ReceiverRequest) => Promise<ReceiverResponse>) & {
+  /**
+   * The answer the method and headers alone decide (405, or 401 for headers that can never verify),
+   * else undefined: a server asks before it reads a body, so unsigned uploads cost no memory.
+   */
+  readonly refuseEarly?: (request: Omit<ReceiverRequest, 'body'>) => ReceiverResponse | undefined;
+};
 
 const json = (status: number, body: Record<string, unknown>, headers: Record<string, string> = {}): ReceiverResponse => ({
   status,
@@ -193,11 +199,24 @@ export const createReceiver = (deps: ReceiverDeps): ReceiverHandler => {
     );
   };
 
-  return async (request) => {
-    const started = Date.now();
+  const rejected = (reason: string, webhookId: string | undefined) => {
+    log.warn('delivery rejected', { outcome: 'rejected_signature', reason, webhook_id: loggableWebhookId(webhookId) });
+    return json(401, { error: 'invalid_signature', message: `Delivery rejected: ${reason}.` });
+  };
+
+  const refuseEarly = (request: Omit<ReceiverRequest, 'body'>): ReceiverResponse | undefined => {
     if (request.method.toUpperCase() !== 'POST') {
       return json(405, { error: 'method_not_allowed', message: 'Deliveries are POSTed.' }, { allow: 'POST' });
     }
+    const headers = webhookHeaders(request.headers);
+    const reason = headerRejection(headers, now(), RECEIVER_SIGNATURE_WINDOW);
+    return reason === undefined ? undefined : rejected(reason, headers.webhookId);
+  };
+
+  const handle = async (request: ReceiverRequest): Promise<ReceiverResponse> => {
+    const started = Date.now();
+    const early = refuseEarly(request);
+    if (early) return early;
     if (byteLength(request.body) > MAX_BODY_BYTES) {
       log.warn('delivery refused', { outcome: 'too_large', bytes: byteLength(request.body) });
       return json(413, { error: 'too_large', message: `A delivery body may be at most ${MAX_BODY_BYTES} bytes.` });
@@ -213,10 +232,7 @@ export const createReceiver = (deps: ReceiverDeps): ReceiverHandler => {
     }
     // The signature is over the bytes as received.
     const verdict = verifyWithAny(secrets, headers, request.body, at);
-    if (!verdict.ok) {
-      log.warn('delivery rejected', { outcome: 'rejected_signature', reason: verdict.reason, webhook_id: loggableWebhookId(headers.webhookId) });
-      return json(401, { error: 'invalid_signature', message: `Delivery rejected: ${verdict.reason}.` });
-    }
+    if (!verdict.ok) return rejected(verdict.reason, headers.webhookId);
 
     let events: ReturnType<typeof normaliseEvents>;
     try {
@@ -308,4 +324,5 @@ export const createReceiver = (deps: ReceiverDeps): ReceiverHandler => {
     log.info('delivery taken', { outcome, ...counts });
     return json(200, { outcome, accepted: handedOff, duplicates: round.duplicates, skipped: events.unrecognised.length + events.repeated });
   };
+  return Object.assign(handle, { refuseEarly });
 };

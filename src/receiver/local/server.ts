@@ -22,7 +22,7 @@ const send = (res: http.ServerResponse, status: number, headers: Record<string, 
 };
 
 /** The body, or 'too_large' as soon as it passes the limit (a chunked body declares no length). */
-const readBody = (req: http.IncomingMessage): Promise<Buffer | 'too_large'> =>
+const readBody = (req: http.IncomingMessage): Promise<Buffer | 'too_large' | 'aborted'> =>
   new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -39,20 +39,52 @@ const readBody = (req: http.IncomingMessage): Promise<Buffer | 'too_large'> =>
       chunks.push(chunk);
     };
     req.on('data', onData);
+    // The sender went away, or the request timeout cut a stalled upload: its slot is freed at once.
+    req.on('close', () => {
+      if (!req.complete) resolve('aborted');
+    });
     req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
     req.on('error', reject);
   });
 
+/**
+ * Bodies read at once, at most: each may hold up to 1 MiB in memory until it is verified, so this
+ * bounds what uploads can take (64 MiB) however many connections send them. A delivery past it is
+ * answered 503 with Retry-After unread, and the platform retries it.
+ */
+export const MAX_BODIES_IN_FLIGHT = 64;
+
+/** Open connections at most; the platform sends a few at a time, so more is someone else. */
+export const MAX_CONNECTIONS = 1_024;
+
+const headersOf = (req: http.IncomingMessage): Record<string, string> => {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return headers;
+};
+
 export const startReceiverServer = async (
   handler: ReceiverHandler,
-  options: { host: string; port: number; log: ReceiverLog },
+  options: { host: string; port: number; log: ReceiverLog; maxBodiesInFlight?: number; maxConnections?: number },
 ): Promise<ReceiverServer> => {
   const { log } = options;
+  const maxBodies = options.maxBodiesInFlight ?? MAX_BODIES_IN_FLIGHT;
+  let bodiesInFlight = 0;
   const server = http.createServer(async (req, res) => {
     try {
       const path = (req.url ?? '/').split('?')[0];
       if (req.method === 'GET' && path === '/health') {
         send(res, 200, { 'content-type': 'application/json' }, '{"status":"ok"}');
+        return;
+      }
+      const headers = headersOf(req);
+      // What the headers decide (wrong method, a signature that can never verify) costs no body read.
+      const early = handler.refuseEarly?.({ method: req.method ?? 'GET', headers });
+      if (early) {
+        res.setHeader('connection', 'close');
+        send(res, early.status, early.headers, early.body);
         return;
       }
       const tooLarge = (bytes: number | string) => {
@@ -62,12 +94,24 @@ export const startReceiverServer = async (
       };
       const declared = Number(req.headers['content-length']);
       if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) return tooLarge(declared);
-      const body = await readBody(req);
+      if (bodiesInFlight >= maxBodies) {
+        log.warn('delivery deferred: too many bodies being read', { outcome: 'busy', bodies_in_flight: bodiesInFlight });
+        res.setHeader('connection', 'close');
+        send(res, 503, { 'content-type': 'application/json', 'retry-after': '1' }, '{"error":"busy","message":"The receiver is reading many deliveries; retry shortly."}');
+        return;
+      }
+      bodiesInFlight += 1;
+      let body: Buffer | 'too_large' | 'aborted';
+      try {
+        body = await readBody(req);
+      } finally {
+        bodiesInFlight -= 1;
+      }
       // Chunked, so only known once read past the limit.
       if (body === 'too_large') return tooLarge(`more than ${MAX_BODY_BYTES}`);
-      const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(req.headers)) {
-        if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+      if (body === 'aborted') {
+        log.info('delivery abandoned before its body arrived', { outcome: 'aborted' });
+        return;
       }
       const response = await handler({ method: req.method ?? 'GET', headers, body });
       send(res, response.status, response.headers, response.body);
@@ -79,6 +123,7 @@ export const startReceiverServer = async (
   });
   // Under the platform's 15 s: a stalled upload is cut off, not left to hold a socket.
   server.requestTimeout = 14_000;
+  server.maxConnections = options.maxConnections ?? MAX_CONNECTIONS;
   server.headersTimeout = 10_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
