@@ -276,6 +276,61 @@ describe('nothing is lost when a part is down', () => {
     expect(handOff.sent).toHaveLength(0);
   });
 
+  /** The real store, with chosen calls failing: `claim` of some ids, or the first `complete`s. */
+  const failing = (options: { claimOf?: readonly string[]; completeFailures?: number }): DedupeStore & { completeCalls: number } => {
+    let completeFailures = options.completeFailures ?? 0;
+    const wrapped = {
+      description: 'flaky sqlite',
+      completeCalls: 0,
+      claim: (id: string, event: string, at: Date) =>
+        options.claimOf?.includes(id) ? Promise.reject(new StoreUnavailableError('sqlite: database is locked')) : store.claim(id, event, at),
+      complete: (id: string, token: string, at: Date) => {
+        wrapped.completeCalls += 1;
+        if (completeFailures > 0) {
+          completeFailures -= 1;
+          return Promise.reject(new StoreUnavailableError('sqlite: database is locked'));
+        }
+        return store.complete(id, token, at);
+      },
+      release: (id: string, token: string) => store.release(id, token),
+      lookup: (id: string, at: Date) => store.lookup(id, at),
+      close: async () => undefined,
+    };
+    return wrapped;
+  };
+
+  it('releases the claims it made when a later claim of the same delivery fails, so the retry is not held off', async () => {
+    const first = fixture('audit_created');
+    const second = fixture('audit_simulated');
+    const response = await receiver({ store: failing({ claimOf: [String(second.event_id)] }) })(signed([first, second], { webhookId: 'msg_pair' }));
+    expect(response.status).toBe(503);
+    // Nothing of the delivery is left claimed: the platform's retry goes through at once, not after a lease.
+    expect(await store.lookup(String(first.event_id), new Date())).toBeUndefined();
+    const retry = await receiver()(signed([first, second], { webhookId: 'msg_pair' }));
+    expect(retry.status).toBe(200);
+    expect(parsed(retry)).toMatchObject({ accepted: 2 });
+  });
+
+  it('answers 429 to a batch holding an event another delivery has, after handing off the fresh one', async () => {
+    const held = fixture('audit_created');
+    const fresh = fixture('audit_assigned');
+    await store.claim(String(held.event_id), 'Audit:Create', new Date());
+    const response = await receiver()(signed([held, fresh]));
+    expect(response.status).toBe(429);
+    expect(Number(response.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(handOff.sent.map((entry) => entry.eventId)).toEqual([String(fresh.event_id)]);
+  });
+
+  it('retries a completion the store missed once, so the event is recorded as handed off', async () => {
+    const body = fixture('quote_request_created');
+    const flaky = failing({ completeFailures: 1 });
+    const response = await receiver({ store: flaky })(signed(body));
+    expect(response.status).toBe(200);
+    expect(flaky.completeCalls).toBe(2);
+    expect(await store.lookup(String(body.event_id), new Date())).toMatchObject({ state: 'handed_off' });
+    expect(log.lines.map((line) => line.message)).not.toContain('hand-off not recorded');
+  });
+
   it('hands off one item when 20 deliveries of one event arrive at once', async () => {
     const handle = receiver();
     const body = fixture('quote_request_created');
