@@ -37,7 +37,19 @@ export interface ReceiverStackProps extends StackProps {
   readonly forwarderEntry?: string;
   /** The de-duplication table survives `cdk destroy` unless this says otherwise. */
   readonly tableRemovalPolicy?: RemovalPolicy;
+  /**
+   * Concurrent executions reserved for the receiver, and its ceiling (default 20; 'none': no
+   * reservation). The Function URL is public: without a ceiling, a flood of unsigned requests could
+   * take the account's whole concurrency and its cost. AWS keeps 10 unreserved per account, so an
+   * account whose limit is 10 (new accounts) needs 'none' until the limit is raised.
+   */
+  readonly receiverConcurrency?: number | 'none';
+  /** Forwarder instances the hand-off queue may run at once (default 5, from 2 to 1000): a CRM is not flooded. */
+  readonly forwarderConcurrency?: number;
 }
+
+export const DEFAULT_RECEIVER_CONCURRENCY = 20;
+export const DEFAULT_FORWARDER_CONCURRENCY = 5;
 
 /** The platform gives up on an answer after 15 s: the receiver must answer (or fail) before that. */
 export const RECEIVER_TIMEOUT = Duration.seconds(PRODUCTION_SCHEDULE.timeoutMs / 1000 - 1);
@@ -120,6 +132,15 @@ export class ReceiverStack extends Stack {
     // Validate before creating anything, so a bad value fails `cdk synth` with this message.
     if (props.forwardUrl !== undefined) assertHttpsUrl(props.forwardUrl);
     if (props.alarmEmail !== undefined) assertEmail(props.alarmEmail);
+    const receiverConcurrency = props.receiverConcurrency ?? DEFAULT_RECEIVER_CONCURRENCY;
+    if (receiverConcurrency !== 'none' && !(Number.isInteger(receiverConcurrency) && receiverConcurrency >= 1)) {
+      throw new Error(`receiverConcurrency must be a whole number of at least 1, or none (got ${String(receiverConcurrency)})`);
+    }
+    const forwarderConcurrency = props.forwarderConcurrency ?? DEFAULT_FORWARDER_CONCURRENCY;
+    // SQS event sources take a maximum concurrency from 2 to 1000.
+    if (!(Number.isInteger(forwarderConcurrency) && forwarderConcurrency >= 2 && forwarderConcurrency <= 1000)) {
+      throw new Error(`forwarderConcurrency must be a whole number from 2 to 1000 (got ${String(forwarderConcurrency)})`);
+    }
     super(scope, id, props);
 
     // No fixed name: a deleted secret keeps its name for its recovery window, which would block
@@ -165,6 +186,7 @@ export class ReceiverStack extends Stack {
       entry: props.receiverEntry ?? DEFAULT_RECEIVER_ENTRY,
       memorySize: 512,
       timeout: RECEIVER_TIMEOUT,
+      ...(receiverConcurrency === 'none' ? {} : { reservedConcurrentExecutions: receiverConcurrency }),
       role: functionRole(this, 'ReceiverRole', receiverLogs),
       // The receiver writes raw JSON lines to stderr (src/receiver/log.ts), which the default text
       // log format keeps as they are: the metric filters below parse them.
@@ -220,6 +242,8 @@ export class ReceiverStack extends Stack {
         new SqsEventSource(this.queue, {
           batchSize: 10,
           maxBatchingWindow: FORWARDER_BATCHING_WINDOW,
+          // A ceiling on forwarders at once, so a backlog does not fan out against the CRM.
+          maxConcurrency: forwarderConcurrency,
           // One failed item is retried alone, not with the nine that went through.
           reportBatchItemFailures: true,
         }),

@@ -11,7 +11,14 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { readReceiverContext } from '../../infra/config';
 import { DEFAULT_FORWARDER_ENTRY, DEFAULT_RECEIVER_ENTRY, REPO_ROOT } from '../../infra/paths';
-import { FORWARDER_ATTEMPTS, ReceiverStack, SECRET_PLACEHOLDER, type ReceiverStackProps } from '../../infra/receiver-stack';
+import {
+  DEFAULT_FORWARDER_CONCURRENCY,
+  DEFAULT_RECEIVER_CONCURRENCY,
+  FORWARDER_ATTEMPTS,
+  ReceiverStack,
+  SECRET_PLACEHOLDER,
+  type ReceiverStackProps,
+} from '../../infra/receiver-stack';
 import { FORWARD_SCHEDULE } from '../../src/receiver/forward';
 import { parseSecrets } from '../../src/receiver/config';
 
@@ -444,6 +451,45 @@ describe('outputs', () => {
     base.template.hasOutput('TableName', { Value: { Ref: table } });
     base.template.hasOutput('QueueUrl', { Value: { Ref: queue } });
     base.template.hasOutput('DeadLetterQueueUrl', { Value: { Ref: deadLetterQueue } });
+  });
+});
+
+describe('concurrency', () => {
+  it('reserves 20 executions for the receiver by default, a ceiling a flood of unsigned requests cannot pass', () => {
+    const { receiver } = ids(base.resources);
+    expect(base.resources[receiver as string]?.Properties?.['ReservedConcurrentExecutions']).toBe(DEFAULT_RECEIVER_CONCURRENCY);
+    expect(DEFAULT_RECEIVER_CONCURRENCY).toBe(20);
+  });
+
+  it('caps the forwarders the hand-off queue runs at once (5 by default), so a backlog does not flood the CRM', () => {
+    const [, mapping] = only(ofType(full.resources, 'AWS::Lambda::EventSourceMapping'), 'event source mapping');
+    expect(mapping.Properties?.['ScalingConfig']).toEqual({ MaximumConcurrency: DEFAULT_FORWARDER_CONCURRENCY });
+    expect(DEFAULT_FORWARDER_CONCURRENCY).toBe(5);
+  });
+
+  it('takes other values, or no reservation for an account whose limit leaves none to reserve', () => {
+    const custom = synth({ forwardUrl: FORWARD_URL, receiverConcurrency: 100, forwarderConcurrency: 2 });
+    const { receiver } = ids(custom.resources);
+    expect(custom.resources[receiver as string]?.Properties?.['ReservedConcurrentExecutions']).toBe(100);
+    const [, mapping] = only(ofType(custom.resources, 'AWS::Lambda::EventSourceMapping'), 'event source mapping');
+    expect(mapping.Properties?.['ScalingConfig']).toEqual({ MaximumConcurrency: 2 });
+    const none = synth({ receiverConcurrency: 'none' });
+    expect(none.resources[ids(none.resources).receiver as string]?.Properties).not.toHaveProperty('ReservedConcurrentExecutions');
+  });
+
+  it.each([
+    [{ receiverConcurrency: 0 }, /receiverConcurrency must be a whole number of at least 1, or none/],
+    [{ receiverConcurrency: 2.5 }, /receiverConcurrency must be/],
+    [{ forwarderConcurrency: 1 }, /forwarderConcurrency must be a whole number from 2 to 1000/],
+    [{ forwarderConcurrency: 1001 }, /forwarderConcurrency must be/],
+  ] as Array<[ReceiverStackProps, RegExp]>)('refuses %o at synth', (props, message) => {
+    expect(() => newStack(newApp(), props)).toThrow(message);
+  });
+
+  it('reads both from context: a number, or none for the receiver', () => {
+    expect(readReceiverContext(new App({ context: { receiverConcurrency: '50', forwarderConcurrency: 3 } }).node)).toEqual({ receiverConcurrency: 50, forwarderConcurrency: 3 });
+    expect(readReceiverContext(new App({ context: { receiverConcurrency: 'none' } }).node)).toEqual({ receiverConcurrency: 'none' });
+    expect(() => readReceiverContext(new App({ context: { forwarderConcurrency: 'lots' } }).node)).toThrow(/forwarderConcurrency must be a whole number/);
   });
 });
 
