@@ -77,7 +77,7 @@ it('delivers pending items, those already there at start and those sent after', 
   await settled();
 
   expect(scope.isDone()).toBe(true);
-  expect(outbox.counts()).toEqual({ pending: 0, delivered: 3, dead: 0, kept: 0 });
+  expect(outbox.counts()).toEqual({ pending: 0, delivered: 3, dead: 0, kept: 0, unsent: 0 });
   expect(bodies).toEqual(expect.arrayContaining([a.item, b.item, c.item].map((item) => JSON.parse(JSON.stringify(item)))));
   expect(logged('forwarded').map((line) => [line.event_id, line.attempt, line.outcome, line.status]).sort()).toEqual([
     ['evt_A1', 1, 'delivered', 200],

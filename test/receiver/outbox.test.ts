@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { Writable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
-import { openSqliteOutbox, type SqliteOutbox } from '../../src/receiver/local/outbox';
+import { LINES_BEHIND, LINES_CLOSED, openSqliteOutbox, type SqliteOutbox } from '../../src/receiver/local/outbox';
 import { handOffItem } from '../support/receiver-kit';
 
 /** A lines stream that keeps what was written. */
@@ -51,7 +51,7 @@ describe('send', () => {
 
     expect(out.text()).toBe(`${JSON.stringify(a.item)}\n${JSON.stringify(b.item)}\n${JSON.stringify(c.item)}\n`);
     expect(outbox.description).toBe(`outbox:${file}`);
-    expect(outbox.counts()).toEqual({ pending: 0, delivered: 0, dead: 0, kept: 3 });
+    expect(outbox.counts()).toEqual({ pending: 0, delivered: 0, dead: 0, kept: 3, unsent: 0 });
     expect(outbox.find('evt_B2')).toMatchObject({ eventId: 'evt_B2', event: 'Audit:Create', state: 'kept', attempts: 0 });
     // Kept rows are a record, not work for a forwarder.
     expect(outbox.due(new Date(Date.now() + 60_000), 10)).toEqual([]);
@@ -84,16 +84,18 @@ describe('send', () => {
 
   it('writes its lines to standard output by default', async () => {
     const writes: string[] = [];
-    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation(((chunk: string | Uint8Array, done?: (error?: Error | null) => void) => {
       writes.push(String(chunk));
+      done?.();
       return true;
-    });
+    }) as typeof process.stdout.write);
     try {
       const outbox = openSqliteOutbox(file);
       open.push(outbox);
       const a = handOffItem('audit_assigned', 'evt_STDOUT');
-      await outbox.send([a]);
+      await expect(outbox.send([a])).resolves.toEqual([{ ok: true }]);
       expect(writes).toEqual([`${JSON.stringify(a.item)}\n`]);
+      expect(outbox.find('evt_STDOUT')?.state).toBe('kept');
     } finally {
       spy.mockRestore();
     }
@@ -112,7 +114,7 @@ describe('send', () => {
       expect(result.ok).toBe(false);
       expect((result as { reason: string }).reason).toMatch(/^outbox write failed: SQLITE_CONSTRAINT/);
     }
-    expect(outbox.counts()).toEqual({ pending: 0, delivered: 0, dead: 0, kept: 0 });
+    expect(outbox.counts()).toEqual({ pending: 0, delivered: 0, dead: 0, kept: 0, unsent: 0 });
     expect(out.text()).toBe('');
     // The connection is usable afterwards (the transaction was rolled back, not left open).
     await expect(outbox.send([a])).resolves.toEqual([{ ok: true }]);
@@ -180,6 +182,120 @@ describe('send', () => {
   });
 });
 
+/** A lines stream whose writes complete only when released, or fail as a pipe whose reader left. */
+const controlled = () => {
+  const held: Array<(error?: Error | null) => void> = [];
+  const written: string[] = [];
+  const stream = new Writable({
+    highWaterMark: 16,
+    write(chunk: Buffer | string, _encoding, done) {
+      held.push((error) => {
+        if (!error) written.push(chunk.toString());
+        done(error);
+      });
+    },
+  });
+  return {
+    stream,
+    written,
+    held,
+    release: () => held.splice(0).forEach((done) => done()),
+    fail: (code: string) => held.splice(0).forEach((done) => done(Object.assign(new Error(`write ${code}`), { code }))),
+  };
+};
+
+const settles = async (promise: Promise<unknown>, ms = 50): Promise<boolean> => {
+  let done = false;
+  void promise.then(() => (done = true));
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return done;
+};
+
+describe('standard output as the hand-off (no forwarder)', () => {
+  it('counts an item handed off only once its line was written out', async () => {
+    const out = controlled();
+    const outbox = openOutbox({ lines: out.stream });
+    const item = handOffItem('quote_request_created', 'evt_L1');
+    const sent = outbox.send([item]);
+    expect(await settles(sent)).toBe(false);
+    expect(outbox.find('evt_L1')?.state).toBe('unsent');
+    out.release();
+    await expect(sent).resolves.toEqual([{ ok: true }]);
+    expect(out.written).toEqual([`${JSON.stringify(item.item)}\n`]);
+    expect(outbox.find('evt_L1')?.state).toBe('kept');
+  });
+
+  it('when the reader goes away (EPIPE): refuses the items, keeps them unsent, refuses more, and writes them at the next start', async () => {
+    const out = controlled();
+    const closed: string[] = [];
+    const outbox = openOutbox({ lines: out.stream, onLinesClosed: (reason) => closed.push(reason) });
+    const lost = handOffItem('audit_created', 'evt_P1');
+    const sent = outbox.send([lost]);
+    await new Promise((resolve) => setImmediate(resolve));
+    out.fail('EPIPE');
+    await expect(sent).resolves.toEqual([{ ok: false, reason: LINES_CLOSED }]);
+    expect(closed).toEqual(['EPIPE']);
+    expect(outbox.find('evt_P1')?.state).toBe('unsent');
+    // Refused at once, nothing stored: the platform retries it later.
+    await expect(outbox.send([handOffItem('audit_assigned', 'evt_P2')])).resolves.toEqual([{ ok: false, reason: LINES_CLOSED }]);
+    expect(outbox.find('evt_P2')).toBeUndefined();
+    await outbox.close();
+
+    // The next start, with a reader: the line the first reader never got comes out, once.
+    const next = capture();
+    const restarted = openOutbox({ lines: next.stream });
+    await expect(restarted.resendUnsent()).resolves.toBe(1);
+    expect(next.lines()).toEqual([JSON.stringify(lost.item)]);
+    expect(restarted.find('evt_P1')?.state).toBe('kept');
+    await expect(restarted.resendUnsent()).resolves.toBe(0);
+    // The platform's retry of it is now a repeat: no second line.
+    await expect(restarted.send([lost])).resolves.toEqual([{ ok: true }]);
+    expect(next.lines()).toHaveLength(1);
+  });
+
+  it('a retry writes an unsent line again when the first write timed out', async () => {
+    const out = controlled();
+    const outbox = openOutbox({ lines: out.stream, lineFlushTimeoutMs: 30 });
+    const item = handOffItem('audit_simulated', 'evt_T1');
+    await expect(outbox.send([item])).resolves.toEqual([{ ok: false, reason: LINES_BEHIND }]);
+    expect(outbox.find('evt_T1')?.state).toBe('unsent');
+    const retry = outbox.send([item]);
+    out.release();
+    await new Promise((resolve) => setImmediate(resolve));
+    out.release();
+    await expect(retry).resolves.toEqual([{ ok: true }]);
+    expect(outbox.find('evt_T1')?.state).toBe('kept');
+    // At least once, never none: the reader got the line (twice here), and tells repeats apart by id.
+    expect(out.written.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(out.written)).toEqual(new Set([`${JSON.stringify(item.item)}\n`]));
+  });
+
+  it('pauses intake while the reader is behind: refused unstored, not buffered without bound', async () => {
+    const out = controlled();
+    const outbox = openOutbox({ lines: out.stream, maxUnwrittenBytes: 64, lineFlushTimeoutMs: 60_000 });
+    const first = outbox.send([handOffItem('quote_request_created', 'evt_B1')]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(out.stream.writableLength).toBeGreaterThan(64);
+    await expect(outbox.send([handOffItem('audit_created', 'evt_B2')])).resolves.toEqual([{ ok: false, reason: LINES_BEHIND }]);
+    expect(outbox.find('evt_B2')).toBeUndefined();
+    out.release();
+    await expect(first).resolves.toEqual([{ ok: true }]);
+    // Caught up: taken again.
+    const again = outbox.send([handOffItem('audit_created', 'evt_B2')]);
+    await new Promise((resolve) => setImmediate(resolve));
+    out.release();
+    await expect(again).resolves.toEqual([{ ok: true }]);
+  });
+
+  it('with a forwarder, the row is the hand-off: a reader that went away changes nothing', async () => {
+    const out = controlled();
+    const outbox = openOutbox({ lines: out.stream, forwarding: true });
+    out.stream.destroy();
+    await expect(outbox.send([handOffItem('audit_created', 'evt_F1')])).resolves.toEqual([{ ok: true }]);
+    expect(outbox.find('evt_F1')?.state).toBe('pending');
+  });
+});
+
 describe('durability and sharing', () => {
   it('keeps its rows across close and reopen (and still de-duplicates them)', async () => {
     const first = openOutbox({ forwarding: true });
@@ -190,7 +306,7 @@ describe('durability and sharing', () => {
 
     const out = capture();
     const reopened = openOutbox({ forwarding: true, lines: out.stream });
-    expect(reopened.counts()).toEqual({ pending: 1, delivered: 0, dead: 1, kept: 0 });
+    expect(reopened.counts()).toEqual({ pending: 1, delivered: 0, dead: 1, kept: 0, unsent: 0 });
     expect(reopened.due(new Date(), 10)).toEqual([{ ...a, attempts: 0 }]);
     await expect(reopened.send([a])).resolves.toEqual([{ ok: true }]);
     expect(out.text()).toBe('');
@@ -288,7 +404,7 @@ describe('the forwarder side', () => {
     expect(outbox.markDead('evt_1', 'late')).toBe(false);
     expect(outbox.markDelivered('evt_2')).toBe(false);
     expect(outbox.markDelivered('evt_nope')).toBe(false);
-    expect(outbox.counts()).toEqual({ pending: 0, delivered: 1, dead: 1, kept: 0 });
+    expect(outbox.counts()).toEqual({ pending: 0, delivered: 1, dead: 1, kept: 0, unsent: 0 });
   });
 
   it('prunes delivered and kept rows past the retention, never dead or pending ones', async () => {
@@ -303,7 +419,7 @@ describe('the forwarder side', () => {
     expect(outbox.prune(new Date(Date.now() + 8 * 24 * 60 * 60 * 1000))).toBe(2);
     expect(outbox.find('evt_done')).toBeUndefined();
     expect(outbox.find('evt_kept')).toBeUndefined();
-    expect(outbox.counts()).toEqual({ pending: 1, delivered: 0, dead: 1, kept: 0 });
+    expect(outbox.counts()).toEqual({ pending: 1, delivered: 0, dead: 1, kept: 0, unsent: 0 });
   });
 
   it('lists dead letters for an operator without the items', async () => {

@@ -53,7 +53,16 @@ export const main = async (env: NodeJS.ProcessEnv = process.env): Promise<void> 
   }
   const target = config.forwardUrl === undefined ? undefined : forwardTarget(config.forwardUrl);
   const store = await openStore(config, log);
-  const outbox = openSqliteOutbox(databaseFile(config.dataDir), { lines: process.stdout, forwarding: target !== undefined });
+  // Set once the reader of standard output went away: then nothing more can be handed off here.
+  let onLinesClosed: (reason: string) => void = () => undefined;
+  const outbox = openSqliteOutbox(databaseFile(config.dataDir), {
+    lines: process.stdout,
+    forwarding: target !== undefined,
+    onLinesClosed: (reason) => onLinesClosed(reason),
+  });
+  // Lines an earlier reader never got (it stopped, or the receiver was stopped mid-write) go first.
+  const resent = await outbox.resendUnsent();
+  if (resent > 0) log.info('items written again: an earlier reader did not get them', { items: resent });
   const forwarder = target === undefined ? undefined : startLocalForwarder(outbox, { target, log });
   const handler = createReceiver({ secrets: () => config.secrets, store, handOff: outbox, log });
   const server = await startReceiverServer(handler, { host: config.host, port: config.port, log });
@@ -78,6 +87,14 @@ export const main = async (env: NodeJS.ProcessEnv = process.env): Promise<void> 
   };
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
+  // The reader went away (EPIPE): deliveries are answered 503 from now on, and the receiver stops
+  // cleanly so whatever runs the pipeline can start it again; unsent items are written at that start.
+  onLinesClosed = (reason) => {
+    if (target !== undefined) return; // forwarding: the lines were a courtesy
+    log.error('standard output closed: no more items can be handed off; stopping', { outcome: 'unavailable', reason, stage: 'hand-off' });
+    process.exitCode = 3;
+    void stop('standard output closed');
+  };
 };
 
 if (require.main === module) {

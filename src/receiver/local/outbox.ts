@@ -2,10 +2,14 @@
  * The local receiver's hand-off (`npm run receiver`): a durable SQLite outbox, plus one JSON line
  * per new item on standard output for whoever pipes the receiver into something else.
  *
- * An item counts as handed off once its row is committed. With forwarding on, rows start `pending`
+ * With forwarding on, an item counts as handed off once its row is committed: rows start `pending`
  * and the local forwarder (forwarder.ts) moves them to `delivered` or, after its retries, `dead`
- * (a dead letter an operator replays with replay.ts). Without forwarding, rows are `kept`: the
- * record of what went to standard output.
+ * (a dead letter an operator replays with replay.ts). Without forwarding, standard output is the
+ * hand-off: a row starts `unsent` and becomes `kept` only once its line was written out, so a
+ * reader that stops or goes away loses nothing: the delivery is answered 503 and retried, and
+ * `unsent` rows are written again when the receiver next starts (a reader may see a line twice,
+ * never none; each line's `id` tells repeats apart). A reader that falls behind pauses intake
+ * (503 with Retry-After) instead of the receiver buffering without bound.
  *
  * The file may be shared with the de-duplication store (src/receiver/stores/sqlite.ts keeps its
  * `events` table in it, through its own connection): both use WAL and a busy timeout, and this
@@ -19,7 +23,7 @@ import type { ZapItem } from '../../core/normalise';
 import type { HandOff, HandOffItem, HandOffResult } from '../hand-off';
 import { sqliteReason } from '../sqlite-errors';
 
-export const OUTBOX_STATES = ['pending', 'delivered', 'dead', 'kept'] as const;
+export const OUTBOX_STATES = ['pending', 'delivered', 'dead', 'kept', 'unsent'] as const;
 export type OutboxState = (typeof OUTBOX_STATES)[number];
 
 export interface OutboxOptions {
@@ -31,7 +35,20 @@ export interface OutboxOptions {
   readonly busyTimeoutMs?: number;
   /** How long delivered and kept rows stay (default OUTBOX_RETENTION_MS); dead and pending rows stay until handled. */
   readonly retentionMs?: number;
+  /** How long a line may take to be written out before the items count as not handed off (default 5 s). */
+  readonly lineFlushTimeoutMs?: number;
+  /** Bytes waiting to be written out above which new items are refused (default 1 MiB): the reader is behind. */
+  readonly maxUnwrittenBytes?: number;
+  /** Called once when the lines stream fails or closes (EPIPE: the reader went away). */
+  readonly onLinesClosed?: (reason: string) => void;
 }
+
+export const LINE_FLUSH_TIMEOUT_MS = 5_000;
+export const MAX_UNWRITTEN_BYTES = 1024 * 1024;
+
+/** Standard output cannot take items now; the platform's retry will, once a reader does. */
+export const LINES_CLOSED = 'standard output is closed (the reader went away)';
+export const LINES_BEHIND = 'standard output is not being read fast enough';
 
 /**
  * A week: longer than the store remembers events (48 h), so the outbox's own unique event ids
@@ -93,6 +110,11 @@ export interface SqliteOutbox extends HandOff {
   counts(): Record<OutboxState, number>;
   /** Called (synchronously) after rows became pending in this process: the forwarder's wake-up. */
   onPending(listener: () => void): () => void;
+  /**
+   * Writes the lines of every `unsent` row (oldest first) and marks them `kept` once written out:
+   * at start, so what an earlier reader never got reaches the new one. Returns how many.
+   */
+  resendUnsent(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -133,7 +155,11 @@ const toRow = (raw: RawRow): OutboxRow => ({
 
 export function openSqliteOutbox(file: string, options: OutboxOptions = {}): SqliteOutbox {
   const lines = options.lines === undefined ? process.stdout : options.lines;
-  const initialState: OutboxState = options.forwarding ? 'pending' : 'kept';
+  // Without a forwarder and with a reader, the line is the hand-off: the row waits for it.
+  const linesAreHandOff = !options.forwarding && lines !== null;
+  const initialState: OutboxState = options.forwarding ? 'pending' : linesAreHandOff ? 'unsent' : 'kept';
+  const flushTimeoutMs = options.lineFlushTimeoutMs ?? LINE_FLUSH_TIMEOUT_MS;
+  const maxUnwritten = options.maxUnwrittenBytes ?? MAX_UNWRITTEN_BYTES;
   const busyTimeoutMs = options.busyTimeoutMs ?? 5_000;
 
   const path = resolve(file);
@@ -189,6 +215,9 @@ export function openSqliteOutbox(file: string, options: OutboxOptions = {}): Sql
     `SELECT event_id, event, item, state, attempts, last_error, created_at FROM outbox WHERE state = 'dead' ORDER BY seq`,
   );
   const countAll = db.prepare('SELECT state, COUNT(*) AS n FROM outbox GROUP BY state');
+  const unsentOne = db.prepare(`SELECT item FROM outbox WHERE event_id = ? AND state = 'unsent'`);
+  const unsentAll = db.prepare(`SELECT event_id, item FROM outbox WHERE state = 'unsent' ORDER BY seq`);
+  const markKept = db.prepare(`UPDATE outbox SET state = 'kept' WHERE event_id = ? AND state = 'unsent'`);
   // Oldest first by seq (rows are inserted in time order), so the scan stops at the first young row.
   const pruneOld = db.prepare(
     `DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE state IN ('delivered', 'kept') AND created_at < ? ORDER BY seq LIMIT ${PRUNE_BATCH})`,
@@ -219,28 +248,79 @@ export function openSqliteOutbox(file: string, options: OutboxOptions = {}): Sql
     }
   };
 
-  const writeLines = (text: string) => {
-    if (lines === null || text === '') return;
-    try {
-      lines.write(text);
-    } catch {
-      // The row is committed: a closed standard output must not turn the hand-off into a failure
-      // (the platform would retry, and the duplicate would be dropped anyway).
-    }
+  // A reader that goes away shows up as an error on the stream (EPIPE), once; unhandled, it
+  // would end the process. From then on items are refused, never written into nothing.
+  let linesClosed = false;
+  const closeLines = (reason: string) => {
+    if (linesClosed) return;
+    linesClosed = true;
+    if (!closed) options.onLinesClosed?.(reason);
+  };
+  const onLinesError = (error: Error) => closeLines((error as NodeJS.ErrnoException).code ?? error.name);
+  const onLinesClose = () => closeLines('closed');
+  if (lines !== null) {
+    lines.on('error', onLinesError);
+    lines.on('close', onLinesClose);
+  }
+  const writable = lines as (NodeJS.WritableStream & { writableLength?: number; destroyed?: boolean; writableEnded?: boolean }) | null;
+  const linesUnusable = (): string | undefined => {
+    if (writable === null) return undefined;
+    if (linesClosed || writable.destroyed === true || writable.writableEnded === true) return LINES_CLOSED;
+    if ((writable.writableLength ?? 0) > maxUnwritten) return LINES_BEHIND;
+    return undefined;
+  };
+
+  /** Writes `text` and resolves once it was written out; rejects on an error, a closed stream or the timeout. */
+  const writeOut = (text: string): Promise<void> =>
+    new Promise((resolveWrite, rejectWrite) => {
+      if (lines === null || text === '') return resolveWrite();
+      const timer = setTimeout(() => rejectWrite(new Error(LINES_BEHIND)), flushTimeoutMs);
+      try {
+        lines.write(text, (error?: Error | null) => {
+          clearTimeout(timer);
+          if (!error) return resolveWrite();
+          // The stream reports it as an 'error' event too, later: the first report closes the lines.
+          closeLines((error as NodeJS.ErrnoException).code ?? error.name);
+          rejectWrite(new Error(LINES_CLOSED));
+        });
+      } catch {
+        clearTimeout(timer);
+        rejectWrite(new Error(LINES_CLOSED));
+      }
+    });
+
+  const markAllKept = (eventIds: readonly string[]) => {
+    if (eventIds.length === 1) markKept.run(eventIds[0]!);
+    else if (eventIds.length > 1) transaction(() => eventIds.forEach((id) => markKept.run(id)));
   };
 
   const send = async (items: readonly HandOffItem[]): Promise<HandOffResult[]> => {
     if (items.length === 0) return [];
     if (closed) return items.map(() => ({ ok: false, reason: 'outbox is closed' }));
+    if (linesAreHandOff) {
+      const unusable = linesUnusable();
+      if (unusable !== undefined) return items.map(() => ({ ok: false, reason: unusable }));
+    }
     const createdAt = new Date().toISOString();
     const dueAt = initialState === 'pending' ? Date.now() : null;
     let fresh = '';
+    /** Rows whose line this call writes: new ones, and `unsent` ones an earlier reader never got. */
+    const toWrite: string[] = [];
     try {
       const store = (item: HandOffItem) => {
         const json = JSON.stringify(item.item);
-        // changes 0: the event is already in the outbox (a lapsed claim handed it off twice). It
-        // stays as it was, and its line was written the first time.
-        if (insert.run(item.eventId, item.event, json, createdAt, initialState, dueAt).changes === 1) fresh += `${json}\n`;
+        if (insert.run(item.eventId, item.event, json, createdAt, initialState, dueAt).changes === 1) {
+          fresh += `${json}\n`;
+          toWrite.push(item.eventId);
+          return;
+        }
+        // Already in the outbox (a retry after a failed write, or a lapsed claim handing it off
+        // twice): written again only if its line never went out.
+        const unsent = linesAreHandOff ? (unsentOne.get(item.eventId) as { item: string } | undefined) : undefined;
+        if (unsent !== undefined) {
+          fresh += `${unsent.item}\n`;
+          toWrite.push(item.eventId);
+        }
       };
       // One statement is its own transaction: no BEGIN/COMMIT round for the common single item.
       if (items.length === 1) store(items[0]!);
@@ -249,7 +329,19 @@ export function openSqliteOutbox(file: string, options: OutboxOptions = {}): Sql
       const reason = `outbox write failed: ${sqliteReason(error)}`;
       return items.map(() => ({ ok: false, reason }));
     }
-    writeLines(fresh);
+    if (linesAreHandOff) {
+      try {
+        await writeOut(fresh);
+        markAllKept(toWrite);
+      } catch (error) {
+        // The rows stay `unsent`: the retry (or the next start) writes them again.
+        const reason = error instanceof Error ? error.message : LINES_CLOSED;
+        return items.map(() => ({ ok: false, reason }));
+      }
+    } else if (lines !== null && fresh !== '' && linesUnusable() !== LINES_CLOSED) {
+      // Forwarding: the row is the hand-off and the line a courtesy; a closed or slow reader changes nothing.
+      lines.write(fresh, () => undefined);
+    }
     if (fresh !== '' && initialState === 'pending') notify();
     if (Date.now() - prunedAt >= PRUNE_EVERY_MS) {
       prunedAt = Date.now();
@@ -319,10 +411,19 @@ export function openSqliteOutbox(file: string, options: OutboxOptions = {}): Sql
       listeners.add(listener);
       return () => void listeners.delete(listener);
     },
+    async resendUnsent() {
+      if (!linesAreHandOff) return 0;
+      const rows = unsentAll.all() as unknown as Array<{ event_id: string; item: string }>;
+      if (rows.length === 0) return 0;
+      await writeOut(rows.map((row) => `${row.item}\n`).join(''));
+      markAllKept(rows.map((row) => row.event_id));
+      return rows.length;
+    },
     async close() {
       if (closed) return;
       closed = true;
       listeners.clear();
+      // The stream's listeners stay: an EPIPE reported after this must still not end the process.
       db.close();
     },
   };

@@ -62,6 +62,7 @@ const STATE_WORDS: Record<string, string> = {
   pending: 'pending: still being delivered',
   delivered: 'delivered',
   kept: 'kept: written to standard output, not forwarded',
+  unsent: 'unsent: its line has not reached standard output yet; the receiver writes it again when it next starts',
   dead: 'dead',
 };
 
