@@ -53,7 +53,12 @@ export interface FaultOptions {
   rate: number;
   /** Which faults, with weights (default: server_error, timeout and drop equally). */
   modes?: Partial<Record<FaultMode, number>>;
-  /** How long a `timeout` fault holds the request before dropping it (default 1000 ms). */
+  /**
+   * A `timeout` fault holds the request, unanswered, until the sender gives up and closes the
+   * connection; `holdMs` is the longest it holds before dropping it (default: no limit but the
+   * intake's close). Keep it well above the sender's timeout (derive it from that timeout), or the
+   * fault is a late dropped connection rather than a timeout.
+   */
   holdMs?: number;
   /** Retry-After sent with `rate_limited` (default "0"). */
   retryAfter?: string;
@@ -482,11 +487,18 @@ export class ZapierIntake {
       case 'ack_lost':
         return; // handled by the caller: accepted first
       case 'timeout': {
+        // Held until the sender gives up (it closes the connection), or holdMs at most.
+        const holdMs = this.faults?.holdMs;
+        if (holdMs === undefined) return; // the sender's close, or close(), ends it
         const t = setTimeout(() => {
           this.holds.delete(t);
           res.socket?.destroy();
-        }, this.faults?.holdMs ?? 1000);
+        }, holdMs);
         this.holds.add(t);
+        res.once('close', () => {
+          clearTimeout(t);
+          this.holds.delete(t);
+        });
         return;
       }
     }

@@ -1,15 +1,29 @@
 /**
  * At-least-once delivery through a flaky intake: about a fifth of the deliveries fail at Zapier's
- * side (5xx, 429, 3xx, a hold past the sender's timeout, a dropped connection) and are retried.
- * Every event must end as exactly one Zap item in every matching Zap: none lost, none duplicated.
+ * side (5xx, 429, 3xx, a dropped connection, an answer lost on the way back, and a few holds past
+ * the sender's timeout) and are retried. Every event must end as exactly one Zap item in every
+ * matching Zap: none lost, none duplicated.
  */
 import { EVENT_NAMES, type EventName } from '../../src/sandbox/events';
 import type { ZapState } from '../../src/sandbox/intake';
 import { matchesFilters } from '../../src/sandbox/server';
-import { itemIds, type Loop, startLoop, zapFor } from './loop';
+import { FAST_SCHEDULE, itemIds, type Loop, startLoop, zapFor } from './loop';
 
 const EVENTS_PER_TYPE = 90; // 540 events in all
-const DELIVERY = { baseDelayMs: 10, capDelayMs: 200, maxAttempts: 15, timeoutMs: 1000 };
+// The sender's timeout must be far above what the intake takes to answer (see loop.ts), here with
+// 16 deliveries in flight and the runs in the same process: half a second as a rule on a machine
+// with twice as many busy processes as cores, 3 to 4 s at worst. A late answer only makes a
+// duplicate, which the app suppresses; a timeout near the usual answer time would make them all late
+// (the cliff). Shorter than production's 15 s because this run waits for it: the holds below.
+const DELIVERY = { ...FAST_SCHEDULE, timeoutMs: 10_000 };
+// Holds past the sender's timeout cost the whole timeout each, so there are few: injected at the
+// start, they are waited for while the rest of the run goes on. Each is held until the sender gives
+// up (at most twice its timeout), so each is a timeout however slow the machine.
+const TIMEOUT_FAULTS = 2;
+const HOLD_MS = 2 * DELIVERY.timeoutMs;
+// The run lasts the sender's timeout at least (the holds); the rest of it takes seconds on a quiet
+// machine and has taken 20 to 40 s on a busy one.
+const RUN_BOUND_MS = 90_000;
 
 describe('fault run: ~20% of deliveries fail at the intake', () => {
   let loop: Loop;
@@ -23,8 +37,8 @@ describe('fault run: ~20% of deliveries fail at the intake', () => {
       sandbox: { delivery: DELIVERY, seed: 7 },
       faults: {
         rate: 0.2,
-        modes: { server_error: 3, drop: 3, timeout: 2, rate_limited: 1, redirect: 1, ack_lost: 1 },
-        holdMs: 1500,
+        modes: { server_error: 3, drop: 3, rate_limited: 1, redirect: 1, ack_lost: 1 },
+        holdMs: HOLD_MS,
         retryAfter: '1',
         seed: 20261127,
       },
@@ -41,6 +55,7 @@ describe('fault run: ~20% of deliveries fail at the intake', () => {
       ['RequestQuote:Label:Apply', { label: 'quote sent' }],
     ];
     for (const [event, filters] of plan) zaps.push({ event, filters, zap: await zapFor(loop, event, filters) });
+    loop.intake.injectNext('timeout', TIMEOUT_FAULTS);
     for (let i = 0; i < EVENTS_PER_TYPE; i++) {
       for (const event of EVENT_NAMES) {
         const { event_ids } = loop.sandbox.fire(event);
@@ -48,8 +63,8 @@ describe('fault run: ~20% of deliveries fail at the intake', () => {
         fired.push({ id, body: JSON.parse(loop.sandbox.rawEvent(id)!) as Record<string, unknown> });
       }
     }
-    await loop.settle();
-  }, 60_000);
+    await loop.settle(RUN_BOUND_MS);
+  }, RUN_BOUND_MS + 30_000);
 
   afterAll(async () => {
     await loop.close();
@@ -72,7 +87,9 @@ describe('fault run: ~20% of deliveries fail at the intake', () => {
     expect(faulted / intake.received).toBeGreaterThan(0.12);
     expect(faulted / intake.received).toBeLessThan(0.28);
     for (const n of Object.values(intake.faulted)) expect(n).toBeGreaterThan(0);
-    expect(sender.outcomes.timeout).toBeGreaterThan(0);
+    expect(intake.faulted.timeout).toBe(TIMEOUT_FAULTS);
+    // Every hold was a timeout to the sender, not a dropped connection.
+    expect(sender.outcomes.timeout).toBeGreaterThanOrEqual(intake.faulted.timeout);
     expect(sender.outcomes.network).toBeGreaterThan(0);
     // 3xx and 429 answers were seen as such (unless the sender's timeout fired first on a busy loop).
     expect(sender.outcomes.redirect).toBeGreaterThan(0);
@@ -103,10 +120,18 @@ describe('fault run: ~20% of deliveries fail at the intake', () => {
 
 describe('faults one at a time', () => {
   let loop: Loop;
+  // One delivery at a time, to an intake with nothing else to do: its answers take milliseconds even
+  // on a busy machine, so a timeout far shorter than production's is still far above them, and the
+  // deliberate timeout below costs 3 s. The hold lasts until the sender gives up.
+  const ONE_AT_A_TIME = { ...DELIVERY, timeoutMs: 3_000 };
 
   // A loop of its own for every test, without random faults.
   beforeEach(async () => {
-    loop = await startLoop({ sandbox: { delivery: DELIVERY, seed: 7 }, concurrency: 4 });
+    loop = await startLoop({
+      sandbox: { delivery: ONE_AT_A_TIME, seed: 7 },
+      faults: { rate: 0, holdMs: 2 * ONE_AT_A_TIME.timeoutMs },
+      concurrency: 4,
+    });
   });
 
   afterEach(async () => {
@@ -124,7 +149,8 @@ describe('faults one at a time', () => {
     expect(zap.requests.faulted - before.faulted).toBe(5);
     expect(zap.requests.accepted - before.accepted).toBe(1);
     expect(itemIds(zap).slice(before.items)).toEqual([id]);
-  }, 20_000);
+    expect(loop.sandbox.stats().outcomes.timeout).toBe(1);
+  });
 
   test('a Zap turned off without unsubscribing answers 410; the platform then removes it and sends nothing more', async () => {
     const zap = await zapFor(loop, 'Audit:Assign');

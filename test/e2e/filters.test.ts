@@ -76,7 +76,7 @@ describe('filters', () => {
     const body = generateEventBody('RequestQuote:Create', { data: { action: 'ev_charger' } });
     const raw = JSON.stringify(body);
     expect(await postToHook(solar, raw, signedHeaders(secretOf(solar), body.event_id, raw))).toBe(200);
-    await loop.intake.settled();
+    await loop.settle();
     expect(solar.runs.map((r) => r.outcome)).toEqual(['empty']);
     expect(itemIds(solar)).toHaveLength(0);
   });

@@ -22,7 +22,8 @@ import {
   type SandboxOptions,
   type SandboxServer,
 } from '../../src/sandbox/server';
-import { FAST_SCHEDULE, hookApp, triggerKeyOf } from './loop';
+import { waitUntil } from '../support/bounded-wait';
+import { FAST_SCHEDULE, hookApp, SETTLE_BOUND_MS, settleDeliveries, triggerKeyOf } from './loop';
 import { startWatchedSandbox } from './contract-watch';
 
 interface RawAnswer {
@@ -30,20 +31,21 @@ interface RawAnswer {
   status: number | undefined;
   head: string;
   body: string;
-  /** The server closed the connection (rather than the test timing out). */
+  /** The server closed the connection (rather than the answer being complete). */
   closed: boolean;
 }
 
 /**
  * Writes `parts` to a fresh connection and resolves with the first complete response, or with what
- * arrived when the server closed the connection, or after `timeoutMs` at most.
+ * arrived when the server closed the connection. Rejects, saying what had arrived, when neither
+ * happened within `timeoutMs` (a bound for a busy machine: the servers answer at once).
  */
 function rawRequest(
   port: number,
   parts: Array<string | Buffer>,
   options: { timeoutMs?: number; untilClosed?: boolean } = {},
 ): Promise<RawAnswer> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const socket = net.connect({ host: '127.0.0.1', port });
     const chunks: Buffer[] = [];
     let done = false;
@@ -58,7 +60,20 @@ function rawRequest(
       const status = /^HTTP\/1\.1 (\d{3}) /.exec(head)?.[1];
       resolve({ status: status !== undefined ? Number(status) : undefined, head, body: end >= 0 ? text.slice(end + 4) : '', closed });
     };
-    const timer = setTimeout(() => finish(false), options.timeoutMs ?? 3000);
+    const timeoutMs = options.timeoutMs ?? 15_000;
+    const timer = setTimeout(() => {
+      if (done) return;
+      done = true;
+      socket.destroy();
+      const received = Buffer.concat(chunks);
+      const firstLine = received.toString('latin1').split('\r\n', 1)[0];
+      reject(
+        new Error(
+          `no ${options.untilClosed ? 'close of the connection' : 'complete answer'} within ${timeoutMs} ms: ${received.length} bytes had arrived` +
+            (received.length > 0 ? ` (${JSON.stringify(firstLine)})` : ''),
+        ),
+      );
+    }, timeoutMs);
     socket.on('connect', () => {
       for (const part of parts) socket.write(part);
     });
@@ -151,10 +166,19 @@ describe('malformed and oversized input over raw TCP', () => {
   const exchanges: Exchange[] = [];
   const INTAKE_CAP = 32 * 1024;
 
+  // What each server logged: how a test sees that a server has dealt with a client that went away.
+  const sandboxLog: string[] = [];
+  const intakeLog: string[] = [];
+
   beforeAll(async () => {
-    sandbox = await startWatchedSandbox({ delivery: FAST_SCHEDULE, seed: 5, onExchange: (x) => exchanges.push(x) });
+    sandbox = await startWatchedSandbox({
+      delivery: FAST_SCHEDULE,
+      seed: 5,
+      onExchange: (x) => exchanges.push(x),
+      log: (line) => sandboxLog.push(line),
+    });
     process.env.ECOLOGIC_API_BASE_URL = sandbox.apiBaseUrl;
-    intake = await startIntake({ app: hookApp, maxBodyBytes: INTAKE_CAP });
+    intake = await startIntake({ app: hookApp, maxBodyBytes: INTAKE_CAP, log: (line) => intakeLog.push(line) });
     zap = intake.createZap(triggerKeyOf('Audit:Create'), { authData: { api_key: DEMO_API_KEY } });
     await intake.turnOn(zap.id);
     sandboxPort = portOf(sandbox.url);
@@ -288,6 +312,9 @@ describe('malformed and oversized input over raw TCP', () => {
   });
 
   test('clients that vanish mid-request, and slow partial requests, do not disturb either server', async () => {
+    const clientErrors = (log: string[]) => log.filter((line) => line.startsWith('client error')).length;
+    const cutShort = () => sandboxLog.filter((line) => line === 'POST /v1/notifications -> 400 (invalid_request)').length;
+    const before = { sandbox: clientErrors(sandboxLog), intake: clientErrors(intakeLog), cutShort: cutShort(), received: intake.stats().received };
     for (const port of [sandboxPort, intakePort]) {
       const target = port === sandboxPort ? '/v1/notifications' : `/hooks/${zap.id}/`;
       const socket = net.connect({ host: '127.0.0.1', port });
@@ -295,7 +322,14 @@ describe('malformed and oversized input over raw TCP', () => {
       await new Promise<void>((resolve) => socket.on('connect', resolve));
       socket.write(head(`POST ${target} HTTP/1.1`, { ...JSON_KEY, 'Content-Length': '100' }));
       socket.write('{"type":');
-      await new Promise((r) => setTimeout(r, 50));
+      if (port === intakePort) {
+        // The intake has the request in hand, waiting for the rest of its body.
+        await waitUntil(() => intake.stats().received > before.received, {
+          what: 'the intake to read the head of the partial request',
+          timeoutMs: SETTLE_BOUND_MS,
+          state: () => intake.stats(),
+        });
+      }
       socket.destroy();
       // Half a request line, then gone.
       const half = net.connect({ host: '127.0.0.1', port });
@@ -304,8 +338,21 @@ describe('malformed and oversized input over raw TCP', () => {
       half.write('GET /v1/m');
       half.destroy();
     }
-    await new Promise((r) => setTimeout(r, 50));
+    // Each server has seen both clients go: the one mid-body (the sandbox's handler answered its
+    // cut-short body with a 400 nobody reads) and the one mid-request-line, and lived on.
+    await waitUntil(
+      () =>
+        cutShort() > before.cutShort &&
+        clientErrors(sandboxLog) >= before.sandbox + 2 &&
+        clientErrors(intakeLog) >= before.intake + 2,
+      {
+        what: 'both servers to deal with the clients that went away',
+        timeoutMs: SETTLE_BOUND_MS,
+        state: () => ({ before, sandboxLog: sandboxLog.slice(-6), intakeLog: intakeLog.slice(-6) }),
+      },
+    );
     expect((await rawRequest(sandboxPort, [head('GET /v1/me HTTP/1.1', KEY)])).status).toBe(200);
+    expect((await rawRequest(intakePort, [head('POST /hooks/nope/ HTTP/1.1', { 'Content-Length': '2' }), '{}'])).status).toBe(404);
   });
 
   test('JSON garbage on a Zap hook is accepted as Zapier would, and never becomes an item', async () => {
@@ -317,7 +364,7 @@ describe('malformed and oversized input over raw TCP', () => {
       ]);
       expect(answer.status).toBe(200);
     }
-    await intake.settled();
+    await settleDeliveries(sandbox, intake);
     expect(zap.runs.slice(before).map((r) => r.outcome)).toEqual(['halted', 'halted', 'halted']);
     expect(zap.items).toHaveLength(0);
   });
@@ -329,8 +376,7 @@ describe('malformed and oversized input over raw TCP', () => {
     expect((await rawRequest(intakePort, [head('POST /hooks/nope/ HTTP/1.1', { 'Content-Length': '2' }), '{}'])).status).toBe(404);
     // A genuine delivery still goes all the way through to a Zap item.
     const [id] = sandbox.fire('Audit:Create').event_ids;
-    await sandbox.settled(10_000);
-    await intake.settled();
+    await settleDeliveries(sandbox, intake);
     expect(zap.items.map((i) => i['id'])).toEqual([id]);
   });
 
@@ -593,7 +639,7 @@ describe('observation hooks', () => {
       const uri = `http://127.0.0.1:${port}/hooks/observed/`;
       const sub = await api(sandbox, 'POST', '/v1/notifications', { body: subscribeBody(uri) });
       const [eventId] = sandbox.fire('Audit:Create').event_ids;
-      await sandbox.settled(10_000);
+      await sandbox.settled(SETTLE_BOUND_MS);
       expect(sent.map((d) => [d.subscriptionId, d.eventId, d.attempt, d.url])).toEqual([
         [sub.json.id, eventId, 1, uri],
         [sub.json.id, eventId, 2, uri],

@@ -17,6 +17,7 @@ import { buildSync } from 'esbuild';
 import { type ClaimOutcome, DEFAULT_STORE_OPTIONS, type DedupeStore, type StoreOptions, StoreUnavailableError } from '../../src/receiver/store';
 import { createDedupeTable, DynamoDbStore } from '../../src/receiver/stores/dynamodb';
 import { openSqliteStore } from '../../src/receiver/stores/sqlite';
+import { within } from '../support/bounded-wait';
 import { localDynamoClient, startDynalite } from '../support/dynalite';
 
 const T0 = new Date('2025-03-01T12:00:00.000Z'); // a whole second: DynamoDB's expires_at is in seconds
@@ -109,7 +110,10 @@ async function dynamoBackend(): Promise<Backend> {
   const admin = client(server.endpoint);
   await createDedupeTable(admin, tableName);
   return {
-    open: (options) => new DynamoDbStore({ client: client(server.endpoint), tableName, ...options }),
+    // dynalite runs in this process: on a busy machine a race of 160 claims takes seconds, more than
+    // the store's production bound on a call (5 s). Far above that, so that only a backend that
+    // cannot answer fails a call.
+    open: (options) => new DynamoDbStore({ client: client(server.endpoint), tableName, callTimeoutMs: 20_000, ...options }),
     async raw(eventId) {
       const { Item } = await admin.send(new GetItemCommand({ TableName: tableName, Key: { event_id: { S: eventId } }, ConsistentRead: true }));
       if (Item === undefined) return undefined;
@@ -402,6 +406,7 @@ describe('the SQLite store on its own', () => {
 
   it('lets exactly one of 4 processes claim each of 200 ids on one file', async () => {
     const work = tempDir();
+    let racers: ChildProcessWithoutNullStreams[] = [];
     try {
       const bundle = path.join(work, 'sqlite-store.cjs');
       buildSync({
@@ -415,16 +420,20 @@ describe('the SQLite store on its own', () => {
       });
       const file = path.join(work, 'race.db');
       const ids = 200;
-      const racers = Array.from({ length: 4 }, () =>
+      racers = Array.from({ length: 4 }, () =>
         spawn(process.execPath, [path.join(__dirname, '../support/store-race-child.cjs'), bundle, file, String(ids), String(T0.getTime())], {
           stdio: 'pipe',
         }),
       );
       const lines = racers.map(outputLines);
+      const said: string[][] = racers.map(() => []);
+      const state = () => racers.map((r, i) => ({ said: said[i]!.length, exitCode: r.exitCode }));
+      const nextOfEach = (what: string) =>
+        within(Promise.all(lines.map((l, i) => l.next().then((line) => (said[i]!.push(line), line)))), { what, timeoutMs: 30_000, state });
       // All open the file first (creating the table concurrently), then start together.
-      await Promise.all(lines.map((l) => l.next()));
+      await nextOfEach('the racers to open the file');
       for (const r of racers) r.stdin.write('go\n');
-      const results = (await Promise.all(lines.map((l) => l.next()))).map(
+      const results = (await nextOfEach('the racers to claim every id')).map(
         (line) => JSON.parse(line) as { claimed: string[]; duplicate: number; in_progress: number; failed: number },
       );
 
@@ -434,15 +443,20 @@ describe('the SQLite store on its own', () => {
       expect(results.reduce((n, r) => n + r.in_progress, 0)).toBe(3 * ids);
       expect(results.map((r) => r.failed + r.duplicate)).toEqual([0, 0, 0, 0]);
     } finally {
+      for (const r of racers) if (r.exitCode === null) r.kill();
       fs.rmSync(work, { recursive: true, force: true });
     }
-  });
+  }, 90_000);
 });
 
-/** Line-by-line reader of a child's stdout; rejects if it exits first (with its stderr). */
+/**
+ * Line-by-line reader of a child's stdout; rejects if its output ends first (with its stderr). On
+ * 'close', not 'exit': a child's 'exit' can come before the last of its output has been read.
+ */
 function outputLines(child: ChildProcessWithoutNullStreams): { next(): Promise<string> } {
   let buffer = '';
   let stderr = '';
+  let ended: string | undefined;
   const waiting: Array<{ resolve(line: string): void; reject(error: Error): void }> = [];
   const ready: string[] = [];
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -457,14 +471,15 @@ function outputLines(child: ChildProcessWithoutNullStreams): { next(): Promise<s
     }
   });
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  child.on('exit', (code) => {
-    for (const w of waiting.splice(0)) w.reject(new Error(`racer exited (${code}) early: ${stderr}`));
+  child.on('close', (code, signal) => {
+    ended = `racer ended (${signal ?? code}) early: ${stderr}`;
+    for (const w of waiting.splice(0)) w.reject(new Error(ended));
   });
   return {
     next: () => {
       const line = ready.shift();
       if (line !== undefined) return Promise.resolve(line);
-      if (child.exitCode !== null) return Promise.reject(new Error(`racer exited (${child.exitCode}) early: ${stderr}`));
+      if (ended !== undefined) return Promise.reject(new Error(ended));
       return new Promise((resolve, reject) => waiting.push({ resolve, reject }));
     },
   };

@@ -15,6 +15,7 @@ import {
   WebhookSender,
 } from '../../src/sandbox/sender';
 import { retryAfterMs } from '../../src/core/net';
+import { waitUntil } from '../support/bounded-wait';
 
 describe('backoff schedule (contract 3.4)', () => {
   test('retry n waits at most min(cap, base * 2^(n-1)) with the production numbers', () => {
@@ -104,7 +105,14 @@ async function receiver(
   return { url: `http://127.0.0.1:${port}/hooks/x/`, hits, close };
 }
 
-const TINY = { baseDelayMs: 1, capDelayMs: 5, maxAttempts: 5, timeoutMs: 300 };
+/**
+ * Tiny waits between retries; production's timeout, far above what the scripted receivers below take
+ * to answer even on a busy machine, so that no attempt here times out unless a test makes it (by
+ * never answering, with a short timeout of its own).
+ */
+const TINY = { baseDelayMs: 1, capDelayMs: 5, maxAttempts: 5, timeoutMs: PRODUCTION_SCHEDULE.timeoutMs };
+/** The bound of a wait for deliveries to end: a few loopback requests end well within it on a busy machine. */
+const SETTLE_MS = 10_000;
 
 /** Closed after each test, whether it passed or not. */
 const cleanups: Array<() => unknown> = [];
@@ -144,7 +152,7 @@ describe('WebhookSender against a loopback receiver', () => {
     let clock = Date.parse('2026-11-27T03:15:00Z');
     const { sender, reports, secret } = senderFor(rx.url, { now: () => (clock += 1000) });
     sender.enqueue('ntf_1', 'evt_1', body);
-    await sender.settled(5000);
+    await sender.settled(SETTLE_MS);
     expect(rx.hits).toHaveLength(3);
     expect(rx.hits.map((h) => h.headers['webhook-id'])).toEqual(['evt_1', 'evt_1', 'evt_1']);
     expect(rx.hits.map((h) => h.body)).toEqual([body, body, body]);
@@ -167,7 +175,7 @@ describe('WebhookSender against a loopback receiver', () => {
     const rx = await receiver((_h, _n, res) => res.writeHead(200).end());
     const { sender } = senderFor(rx.url, {}, 'unsigned');
     sender.enqueue('ntf_1', 'evt_1', body);
-    await sender.settled(5000);
+    await sender.settled(SETTLE_MS);
     expect(rx.hits[0]?.headers['webhook-signature']).toBeUndefined();
     expect(rx.hits[0]?.headers['webhook-id']).toBe('evt_1');
     sender.close();
@@ -181,7 +189,7 @@ describe('WebhookSender against a loopback receiver', () => {
     });
     const { sender, reports } = senderFor(rx.url);
     sender.enqueue('ntf_1', 'evt_1', body);
-    await sender.settled(5000);
+    await sender.settled(SETTLE_MS);
     expect(rx.hits.every((h) => h.path === '/hooks/x/')).toBe(true);
     expect(reports.map((r) => r.outcome)).toEqual(Array(TINY.maxAttempts).fill('redirect'));
     expect(sender.stats()).toMatchObject({ gaveUp: 1, delivered: 0, attempts: TINY.maxAttempts });
@@ -203,7 +211,7 @@ describe('WebhookSender against a loopback receiver', () => {
       },
     }));
     for (let i = 0; i < 5; i++) sender.enqueue('ntf_1', `evt_${i}`, body);
-    await sender.settled(5000);
+    await sender.settled(SETTLE_MS);
     expect(gone).toEqual(['ntf_1']);
     expect(rx.hits).toHaveLength(1);
     expect(sender.stats()).toMatchObject({ gone: 1, cancelled: 4, attempts: 1 });
@@ -215,7 +223,7 @@ describe('WebhookSender against a loopback receiver', () => {
     const rx = await receiver((_h, n, res) => res.writeHead(n === 1 ? 429 : 200, { 'Retry-After': '1' }).end());
     const { sender, reports } = senderFor(rx.url, { schedule: { ...TINY, baseDelayMs: 20, capDelayMs: 1000 }, random: () => 0 });
     sender.enqueue('ntf_1', 'evt_1', body);
-    await sender.settled(5000);
+    await sender.settled(SETTLE_MS);
     expect(reports[0]).toMatchObject({ outcome: 'rate_limited', status: 429, retryInMs: 40 });
     expect(reports[1]).toMatchObject({ outcome: 'success', result: 'delivered' });
     sender.close();
@@ -223,11 +231,12 @@ describe('WebhookSender against a loopback receiver', () => {
   });
 
   test('no answer within the timeout is a failure; the sender gives up after maxAttempts', async () => {
-    const rx = await receiver(() => undefined); // never answers
+    // A short timeout, against a receiver that never answers: timeouts however slow the machine.
+    const rx = await receiver(() => undefined);
     const { sender, reports } = senderFor(rx.url, { schedule: { ...TINY, maxAttempts: 3, timeoutMs: 100 } });
     const started = Date.now();
     sender.enqueue('ntf_1', 'evt_1', body);
-    await sender.settled(5000);
+    await sender.settled(SETTLE_MS);
     expect(reports.map((r) => r.outcome)).toEqual(['timeout', 'timeout', 'timeout']);
     expect(reports[2]?.result).toBe('gave_up');
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
@@ -249,7 +258,7 @@ describe('WebhookSender against a loopback receiver', () => {
     const { sender, reports } = senderFor(rx.url, { schedule: { ...TINY, maxAttempts: 12 }, random: () => 0 });
     expect(sender.schedule.horizonMs).toBe(24 * HOUR); // the production horizon
     sender.enqueue('ntf_1', 'evt_1', body);
-    await sender.settled(5000);
+    await sender.settled(SETTLE_MS);
     clockSpy.mockRestore();
     // Attempts at +0, +6, +12, +18 and +24 h (at the horizon, not past it); the next would be at +30 h.
     expect(rx.hits).toHaveLength(5);
@@ -272,14 +281,14 @@ describe('WebhookSender against a loopback receiver', () => {
     });
     const { sender, reports } = senderFor(rx.url);
     sender.enqueue('ntf_1', 'evt_1', body);
-    await sender.settled(5000);
+    await sender.settled(SETTLE_MS);
     expect(reports.map((r) => r.outcome)).toEqual(['network', 'success']);
     sender.close();
     await rx.close();
 
     const refused = senderFor(rx.url); // the receiver is closed now
     refused.sender.enqueue('ntf_1', 'evt_1', body);
-    await refused.sender.settled(5000);
+    await refused.sender.settled(SETTLE_MS);
     expect(refused.reports.map((r) => r.outcome)).toEqual(Array(TINY.maxAttempts).fill('network'));
     refused.sender.close();
   });
@@ -293,11 +302,14 @@ describe('WebhookSender against a loopback receiver', () => {
       lookup: (id) => (deleted ? undefined : { id, uri: rx.url }),
     }));
     sender.enqueue('ntf_1', 'evt_1', body);
-    while (rx.hits.length === 0) await new Promise((r) => setTimeout(r, 5));
-    while (sender.stats().failedAttempts === 0) await new Promise((r) => setTimeout(r, 5));
+    await waitUntil(() => rx.hits.length > 0 && sender.stats().failedAttempts > 0, {
+      what: 'the first attempt to fail',
+      timeoutMs: SETTLE_MS,
+      state: () => ({ hits: rx.hits.length, sender: sender.stats() }),
+    });
     deleted = true;
     expect(sender.cancelSubscription('ntf_1')).toBe(1);
-    await sender.settled(1000);
+    await sender.settled(SETTLE_MS);
     expect(rx.hits).toHaveLength(1);
     expect(sender.stats()).toMatchObject({ cancelled: 1, pending: 0 });
     sender.close();
@@ -307,26 +319,36 @@ describe('WebhookSender against a loopback receiver', () => {
   test('it never sends off the machine', async () => {
     const { sender, reports } = senderFor('https://hooks.zapier.com/hooks/standard/1/abc/');
     sender.enqueue('ntf_1', 'evt_1', body);
-    await sender.settled(1000);
+    await sender.settled(SETTLE_MS);
     expect(reports).toEqual([expect.objectContaining({ outcome: 'blocked', result: 'blocked' })]);
     sender.close();
   });
 
   test('in-flight requests stay within the concurrency bound', async () => {
+    // The receiver holds its answers, and gives one (the oldest) only once every request the sender
+    // has sent so far has arrived: then every request the sender would have in flight at once is
+    // open here at once, however slow the machine, and none is answered before the others arrived.
+    let sent = 0;
     let open = 0;
     let most = 0;
-    const rx = await receiver((_h, _n, res) => {
+    const held: http.ServerResponse[] = [];
+    const answer = (res: http.ServerResponse | undefined): void => {
+      if (!res) return;
+      open--;
+      res.writeHead(200).end();
+    };
+    const rx = await receiver((_h, n, res) => {
       open++;
       most = Math.max(most, open);
-      setTimeout(() => {
-        open--;
-        res.writeHead(200).end();
-      }, 20);
+      held.push(res);
+      if (n === 12) while (held.length > 0) answer(held.shift());
+      else if (n === sent) answer(held.shift());
     });
-    const { sender } = senderFor(rx.url, { concurrency: 3 });
+    const { sender } = senderFor(rx.url, { concurrency: 3, onSend: () => void sent++ });
     for (let i = 0; i < 12; i++) sender.enqueue('ntf_1', `evt_${i}`, body);
-    await sender.settled(5000);
+    await sender.settled(SETTLE_MS);
     expect(rx.hits).toHaveLength(12);
+    expect(sent).toBe(12);
     expect(most).toBe(3);
     sender.close();
     await rx.close();

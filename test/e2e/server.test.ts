@@ -7,6 +7,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { ACTIONS, LABELS } from '../../src/sandbox/fixtures';
+import { PRODUCTION_SCHEDULE } from '../../src/sandbox/sender';
 import { DEMO_API_KEY, DEMO_READONLY_API_KEY, type SandboxServer } from '../../src/sandbox/server';
 import { startWatchedSandbox } from './contract-watch';
 
@@ -16,8 +17,10 @@ const HOOK = 'http://127.0.0.1:9/hooks/standard/123/abc/';
 // A sandbox of its own for every test, so that none depends on what another subscribed, deleted or
 // fired, whatever the order.
 beforeEach(async () => {
-  // Deliveries to HOOK are refused (nothing listens on port 9); make them give up at once.
-  sandbox = await startWatchedSandbox({ delivery: { maxAttempts: 1, timeoutMs: 500 }, seed: 42 });
+  // Deliveries to HOOK are refused (nothing listens on port 9); make them give up at once. The
+  // timeout is production's: a delivery to a receiver that answers must not time out on a busy
+  // machine, since it has no second attempt.
+  sandbox = await startWatchedSandbox({ delivery: { maxAttempts: 1, timeoutMs: PRODUCTION_SCHEDULE.timeoutMs }, seed: 42 });
 });
 
 afterEach(async () => {

@@ -41,7 +41,7 @@ describe('signed platform: only genuine deliveries become items', () => {
   async function runOf(body: string, headers: Record<string, string>): Promise<string> {
     const before = zap.runs.length;
     expect(await postToHook(zap, body, headers)).toBe(200); // Zapier accepts first, checks later
-    await loop.intake.settled();
+    await loop.settle();
     expect(zap.runs).toHaveLength(before + 1);
     return zap.runs[before]!.outcome;
   }

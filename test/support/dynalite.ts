@@ -38,8 +38,10 @@ export async function startDynalite(): Promise<LocalDynamo> {
 }
 
 /**
- * A client for a local endpoint: dummy credentials, region 'local', few retries and short
- * timeouts so a dead endpoint fails within a second or two.
+ * A client for a local endpoint: dummy credentials, region 'local', few retries. A dead endpoint
+ * refuses the connection, which fails at once; the timeouts are only for an endpoint that does not
+ * answer, and are far above what dynalite takes: it runs in the test's own process and slows down
+ * with it on a busy machine (a race of 160 claims has taken seconds there).
  */
 export function localDynamoClient(endpoint: string, overrides: Partial<DynamoDBClientConfig> = {}): DynamoDBClient {
   return new DynamoDBClient({
@@ -48,7 +50,7 @@ export function localDynamoClient(endpoint: string, overrides: Partial<DynamoDBC
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     maxAttempts: 2,
     // throwOnRequestTimeout: without it the handler only warns when requestTimeout passes.
-    requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000, throwOnRequestTimeout: true },
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 15_000, throwOnRequestTimeout: true },
     ...overrides,
   });
 }

@@ -6,7 +6,9 @@
 const [bundle, file, count, nowMs] = process.argv.slice(2);
 const { openSqliteStore } = require(bundle);
 
-const store = openSqliteStore(file);
+// The four racers take turns at the write lock, each for a moment; on a busy machine a turn can
+// come late, so each waits for the lock far longer than that (a failed claim fails the test).
+const store = openSqliteStore(file, { busyTimeoutMs: 30_000 });
 const now = new Date(Number(nowMs));
 process.stdout.write('ready\n');
 process.stdin.once('data', async () => {
