@@ -33,10 +33,19 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/**
+ * A POST to `url` in the one-argument form of http.request: zapier-platform-core, loaded by other
+ * suites in the same worker, patches http.request in a way that breaks the (url, options) form.
+ */
+const post = (url: string, headers: Record<string, string>, onResponse?: (res: http.IncomingMessage) => void): http.ClientRequest => {
+  const { hostname, port, pathname } = new URL(url);
+  return http.request({ method: 'POST', hostname, port, path: pathname, headers }, onResponse);
+};
+
 /** POSTs `chunks` with chunked transfer encoding (no content-length); resolves with the answer. */
 const postChunked = (chunks: Buffer[], headers: Record<string, string> = {}): Promise<{ status: number; body: string }> =>
   new Promise((resolve, reject) => {
-    const req = http.request(server.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers } }, (res) => {
+    const req = post(server.url, { 'content-type': 'application/json', ...headers }, (res) => {
       let body = '';
       res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
@@ -78,7 +87,7 @@ describe('bodies over the limit', () => {
   it('answers 413 to a declared length over the limit before reading it', async () => {
     const before = log.lines.length;
     const status = await new Promise<number>((resolve, reject) => {
-      const req = http.request(server.url, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(MAX_BODY_BYTES + 1), ...plausibleHeaders() } }, (res) => {
+      const req = post(server.url, { 'content-type': 'application/json', 'content-length': String(MAX_BODY_BYTES + 1), ...plausibleHeaders() }, (res) => {
         res.resume();
         resolve(res.statusCode ?? 0);
       });
@@ -100,7 +109,7 @@ describe('bodies over the limit', () => {
 
 /** Sends headers (and `partial` bytes of a body that declares 1 MiB), then holds; resolves with the answer if one comes. */
 const holdUpload = (url: string, headers: Record<string, string>, partial: number) => {
-  const req = http.request(url, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(1024 * 1024), ...headers } });
+  const req = post(url, { 'content-type': 'application/json', 'content-length': String(1024 * 1024), ...headers });
   const answer = new Promise<{ status: number; retryAfter: string | undefined }>((resolve, reject) => {
     req.on('response', (res) => {
       res.resume();

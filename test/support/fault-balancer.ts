@@ -59,9 +59,18 @@ export const startFaultBalancer = async (options: {
     const target = new URL(req.url ?? '/', upstreams[next++ % upstreams.length]);
     counts.forwarded += 1;
     return new Promise((resolve, reject) => {
+      // The one-argument form: zapier-platform-core, loaded by other suites in this worker, patches
+      // http.request in a way that drops the options of the (url, options) form.
       const upstream = http.request(
-        target,
-        { method: req.method, headers: { ...req.headers, host: target.host }, agent: false, ...(abandoned ? { signal: abandoned } : {}) },
+        {
+          method: req.method,
+          hostname: target.hostname,
+          port: target.port,
+          path: `${target.pathname}${target.search}`,
+          headers: { ...req.headers, host: target.host },
+          agent: false,
+          ...(abandoned ? { signal: abandoned } : {}),
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
