@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { webhookHeaders } from '../core/headers';
+import { jsonDeeperThan } from '../core/json-depth';
 import { normaliseEvents, PayloadError, type EventItem } from '../core/normalise';
 import { headerRejection, verifyDelivery, type Verification } from '../core/signature';
 import type { HandOff, HandOffItem } from './hand-off';
@@ -32,22 +33,6 @@ export const MAX_EVENT_ID_BYTES = 1024;
  */
 export const MAX_NESTING_DEPTH = 64;
 
-/** Whether JSON text opens more than `max` objects or arrays inside each other (strings skipped). */
-export const nestsDeeperThan = (text: string, max: number): boolean => {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x7b || c === 0x5b) {
-      if (++depth > max) return true;
-    } else if (c === 0x7d || c === 0x5d) depth--;
-  }
-  return false;
-};
 
 /**
  * The receiver checks signatures as deliveries arrive (unlike a Zap, which may run minutes later),
@@ -239,7 +224,7 @@ export const createReceiver = (deps: ReceiverDeps): ReceiverHandler => {
       let body: unknown;
       const text = bodyText(verdict.body);
       // Refused, not retried: a body no retry can make acceptable is a 400, never a 503.
-      if (nestsDeeperThan(text, MAX_NESTING_DEPTH)) throw new PayloadError(`the delivery nests objects or arrays more than ${MAX_NESTING_DEPTH} deep`);
+      if (jsonDeeperThan(text, MAX_NESTING_DEPTH)) throw new PayloadError(`the delivery nests objects or arrays more than ${MAX_NESTING_DEPTH} deep`);
       try {
         body = JSON.parse(text);
       } catch {

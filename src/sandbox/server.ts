@@ -27,6 +27,7 @@ import { MAX_ACTION_FILTER_CODES, PLATFORM_BODY_SCHEMAS } from '../contract/sche
 import { isLoopbackHost } from '../core/net';
 import { isPlainObject } from '../core/normalise';
 import { findRepoRoot, openApiPath, referenceHtmlPath } from '../contract/paths';
+import { jsonDeeperThan } from '../core/json-depth';
 import { type EventName, EVENT_NAMES, filterKindFor, isEventName, labelTypeFor } from './events';
 import {
   ACTIONS,
@@ -326,22 +327,8 @@ export function readBody(req: http.IncomingMessage, maxBytes: number): Promise<s
   });
 }
 
-/** Whether JSON text nests arrays and objects deeper than `max` (strings are skipped). */
-export function jsonDeeperThan(text: string, max: number): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x5b || c === 0x7b) {
-      if (++depth > max) return true;
-    } else if (c === 0x5d || c === 0x7d) depth--;
-  }
-  return false;
-}
+// Shared with the receiver; exported from here too, where the sandbox's guards are tested.
+export { jsonDeeperThan };
 
 /** `Content-Type: application/json`, with any parameters; otherwise 415. */
 function requireJson(req: http.IncomingMessage): void {
