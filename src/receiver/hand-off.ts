@@ -14,7 +14,11 @@ export interface HandOffItem {
   readonly item: ZapItem;
 }
 
-export type HandOffResult = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+/**
+ * `permanent`: no retry can carry this item (it is larger than the hand-off takes), so the delivery
+ * is refused (413) instead of answered 503 and retried for a day in vain.
+ */
+export type HandOffResult = { readonly ok: true } | { readonly ok: false; readonly reason: string; readonly permanent?: boolean };
 
 export interface HandOff {
   /** For logs and the start-up banner, e.g. `sqs:ecologic-items`. */

@@ -14,7 +14,7 @@ import { webhookHeaders } from '../core/headers';
 import { jsonDeeperThan } from '../core/json-depth';
 import { normaliseEvents, PayloadError, type EventItem } from '../core/normalise';
 import { headerRejection, verifyDelivery, type Verification } from '../core/signature';
-import type { HandOff, HandOffItem } from './hand-off';
+import type { HandOff, HandOffItem, HandOffResult } from './hand-off';
 import type { ReceiverLog } from './log';
 import type { DedupeStore } from './store';
 
@@ -258,6 +258,8 @@ export const createReceiver = (deps: ReceiverDeps): ReceiverHandler => {
 
     let handedOff = 0;
     let failedHandOffs: string[] = [];
+    /** Items no retry can hand off (too large for the queue): refused, never retried in vain. */
+    const tooLargeHandOffs: string[] = [];
     if (round.claimed.length > 0) {
       const batch: HandOffItem[] = round.claimed.map(({ entry }) => ({ eventId: entry.item.id, event: entry.event, item: entry.item }));
       const results = await handOff.send(batch).catch((error: unknown) =>
@@ -266,10 +268,10 @@ export const createReceiver = (deps: ReceiverDeps): ReceiverHandler => {
       const failed: Claimed[] = [];
       await Promise.all(
         round.claimed.map(async (claim, index) => {
-          const result = results[index] ?? { ok: false as const, reason: 'the hand-off gave no result' };
+          const result: HandOffResult = results[index] ?? { ok: false, reason: 'the hand-off gave no result' };
           if (!result.ok) {
             failed.push(claim);
-            failedHandOffs.push(result.reason);
+            (result.permanent ? tooLargeHandOffs : failedHandOffs).push(result.reason);
             return;
           }
           handedOff += 1;
@@ -295,6 +297,16 @@ export const createReceiver = (deps: ReceiverDeps): ReceiverHandler => {
     };
     if (failedHandOffs.length > 0) {
       return unavailable(`${failedHandOffs.length} item(s) not handed off: ${[...new Set(failedHandOffs)].join('; ')}`, { ...counts, stage: 'hand-off' });
+    }
+    if (tooLargeHandOffs.length > 0) {
+      // The others of the delivery are handed off; a retry could only fail these again.
+      log.warn('delivery refused', { outcome: 'too_large', reason: [...new Set(tooLargeHandOffs)].join('; '), ...counts, stage: 'hand-off' });
+      return json(413, {
+        error: 'item_too_large',
+        message: `${tooLargeHandOffs.length} event(s) of this delivery are too large to hand off; the others were taken.`,
+        accepted: handedOff,
+        duplicates: round.duplicates,
+      });
     }
     if (round.busyMs.length > 0) {
       const seconds = Math.max(1, Math.ceil(Math.max(...round.busyMs) / 1000));

@@ -257,6 +257,21 @@ describe('nothing is lost when a part is down', () => {
     expect(handOff.sent.map((entry) => entry.event).sort()).toEqual(['Audit:Assign', 'Audit:Create', 'Audit:Simulate']);
   });
 
+  it('refuses with 413, never 503, an item too large for the hand-off, and takes the others of the delivery', async () => {
+    const big = fixture('audit_created');
+    const fine = fixture('audit_assigned');
+    handOff.tooLarge.add(String(big.event_id));
+    const response = await receiver()(signed([big, fine]));
+    expect(response.status).toBe(413);
+    expect(parsed(response)).toMatchObject({ error: 'item_too_large', accepted: 1 });
+    expect(handOff.sent.map((entry) => entry.eventId)).toEqual([String(fine.event_id)]);
+    expect(await store.lookup(String(fine.event_id), new Date())).toMatchObject({ state: 'handed_off' });
+    expect(await store.lookup(String(big.event_id), new Date())).toBeUndefined();
+    expect(log.lines.map((line) => line.outcome)).toContain('too_large');
+    // Not counted as the store or queue being down: the unavailability alarm stays quiet.
+    expect(log.lines.map((line) => line.outcome)).not.toContain('unavailable');
+  });
+
   it('answers 429 while another delivery of the event holds the claim', async () => {
     const body = fixture('audit_created');
     await store.claim(String(body.event_id), 'Audit:Create', new Date());

@@ -137,7 +137,7 @@ describe('SqsHandOff', () => {
     expect(scope.isDone()).toBe(true);
     expect(results[0]).toEqual({ ok: true });
     expect(results[2]).toEqual({ ok: true });
-    expect(results[1]).toEqual({ ok: false, reason: expect.stringMatching(/too_large: \d+ bytes > 262144$/) });
+    expect(results[1]).toEqual({ ok: false, reason: expect.stringMatching(/too_large: \d+ bytes > 262144$/), permanent: true });
     expect(requests[0]!.Entries.map((e) => e.Id)).toEqual(['0', '2']);
     expect(JSON.stringify(results)).not.toContain(SECRET);
   });

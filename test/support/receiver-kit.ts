@@ -61,6 +61,8 @@ export class RecordingHandOff implements HandOff {
   readonly sent: HandOffItem[] = [];
   private failing = 0;
   throwNext = false;
+  /** Items of these event ids fail for good, as one too large for the queue. */
+  readonly tooLarge = new Set<string>();
 
   failNext(count: number): void {
     this.failing += count;
@@ -72,6 +74,7 @@ export class RecordingHandOff implements HandOff {
       throw new Error('queue unreachable');
     }
     return items.map((item) => {
+      if (this.tooLarge.has(item.eventId)) return { ok: false, reason: 'sqs_message_too_large: 300000 bytes > 262144', permanent: true };
       if (this.failing > 0) {
         this.failing -= 1;
         return { ok: false, reason: 'queue throttled' };

@@ -132,7 +132,7 @@ export class SqsHandOff implements HandOff {
       const bytes = messageBytes(entry.MessageBody ?? '', entry.MessageAttributes);
       if (bytes > this.maxBytes) {
         // SQS would reject the whole request; fail this item alone, with its size and no content.
-        results[index] = { ok: false, reason: `sqs_message_too_large: ${bytes} bytes > ${this.maxBytes}` };
+        results[index] = { ok: false, reason: `sqs_message_too_large: ${bytes} bytes > ${this.maxBytes}`, permanent: true };
         return;
       }
       if (chunk.length === SQS_BATCH_ENTRIES || chunkBytes + bytes > this.maxBytes) {
