@@ -287,6 +287,18 @@ describe('standard output as the hand-off (no forwarder)', () => {
     await expect(again).resolves.toEqual([{ ok: true }]);
   });
 
+  it('with a forwarder, a reader that is behind gets no more courtesy lines, and the rows still go', async () => {
+    const out = controlled();
+    const outbox = openOutbox({ lines: out.stream, forwarding: true, maxUnwrittenBytes: 64 });
+    await expect(outbox.send([handOffItem('audit_created', 'evt_C1')])).resolves.toEqual([{ ok: true }]);
+    const buffered = out.stream.writableLength;
+    expect(buffered).toBeGreaterThan(64);
+    await expect(outbox.send([handOffItem('audit_assigned', 'evt_C2')])).resolves.toEqual([{ ok: true }]);
+    expect(out.stream.writableLength).toBe(buffered);
+    expect(outbox.find('evt_C2')?.state).toBe('pending');
+    out.release();
+  });
+
   it('with a forwarder, the row is the hand-off: a reader that went away changes nothing', async () => {
     const out = controlled();
     const outbox = openOutbox({ lines: out.stream, forwarding: true });

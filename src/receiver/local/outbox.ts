@@ -338,8 +338,9 @@ export function openSqliteOutbox(file: string, options: OutboxOptions = {}): Sql
         const reason = error instanceof Error ? error.message : LINES_CLOSED;
         return items.map(() => ({ ok: false, reason }));
       }
-    } else if (lines !== null && fresh !== '' && linesUnusable() !== LINES_CLOSED) {
-      // Forwarding: the row is the hand-off and the line a courtesy; a closed or slow reader changes nothing.
+    } else if (lines !== null && fresh !== '' && linesUnusable() === undefined) {
+      // Forwarding: the row is the hand-off and the line a courtesy, skipped while the reader is
+      // closed or behind (never buffered without bound).
       lines.write(fresh, () => undefined);
     }
     if (fresh !== '' && initialState === 'pending') notify();
