@@ -33,7 +33,6 @@ export const MAX_EVENT_ID_BYTES = 1024;
  */
 export const MAX_NESTING_DEPTH = 64;
 
-
 /**
  * The receiver checks signatures as deliveries arrive (unlike a Zap, which may run minutes later),
  * so the Standard Webhooks default of five minutes either way applies; a retry is signed afresh.

@@ -327,9 +327,6 @@ export function readBody(req: http.IncomingMessage, maxBytes: number): Promise<s
   });
 }
 
-// Shared with the receiver; exported from here too, where the sandbox's guards are tested.
-export { jsonDeeperThan };
-
 /** `Content-Type: application/json`, with any parameters; otherwise 415. */
 function requireJson(req: http.IncomingMessage): void {
   const type = req.headers['content-type'];

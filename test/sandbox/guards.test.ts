@@ -4,6 +4,7 @@
  * here (this runs in the unit project); test/e2e/malformed-input.test.ts drives them over TCP.
  */
 import { PLATFORM_BODY_SCHEMAS } from '../../src/contract/schemas';
+import { jsonDeeperThan } from '../../src/core/json-depth';
 import { parseArgs } from '../../src/sandbox/cli';
 import { generateEventBody } from '../../src/sandbox/fixtures';
 import {
@@ -11,7 +12,6 @@ import {
   assertPathDecodes,
   decodeSegment,
   describeEventDataIssues,
-  jsonDeeperThan,
   MAX_TARGET_LENGTH,
   parseRequestTarget,
   SANDBOX_LIMITS,
