@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitUntil } from '../support/bounded-wait';
 import { bundleReceiverCli, startReceiverProcess, type ReceiverProcess } from '../support/receiver-process';
 import { fixture, SECRET, signed } from '../support/receiver-kit';
 
@@ -65,8 +66,7 @@ it('refuses what it cannot write once the reader left, stops cleanly, and writes
   // Started again with a reader: the line the first reader never got comes first, then the retry is a repeat.
   const second = await startReceiverProcess({ file: cli }, env);
   started.push(second);
-  const deadline = Date.now() + 30_000;
-  while (second.items.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  await waitUntil(() => second.items.length > 0, { what: 'the unsent line', timeoutMs: 30_000, state: () => ({ logs: second.logs.map((l) => l.message) }) });
   expect(second.items.map((item) => item.id)).toEqual(['evt_pipe_after']);
   expect(second.logs).toContainEqual(expect.objectContaining({ message: 'items written again: an earlier reader did not get them', items: 1 }));
   expect(await deliver(second, after, 'msg_after')).toBe(200);

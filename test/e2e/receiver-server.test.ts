@@ -13,6 +13,7 @@ import { memoryLog } from '../../src/receiver/log';
 import { MAX_CONNECTIONS, startReceiverServer, type ReceiverServer } from '../../src/receiver/local/server';
 import type { DedupeStore } from '../../src/receiver/store';
 import { openSqliteStore } from '../../src/receiver/stores/sqlite';
+import { within } from '../support/bounded-wait';
 import { fixture, RecordingHandOff, SECRET, signed } from '../support/receiver-kit';
 
 let dir: string;
@@ -123,16 +124,13 @@ const holdUpload = (url: string, headers: Record<string, string>, partial: numbe
   return { req, answer };
 };
 
-/** Resolves with `promise`, or rejects after `ms` saying what did not happen. */
-const within = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> =>
-  Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms).unref())]);
 
 describe('uploads that cost memory', () => {
   it('answers 401 to an unsigned upload from its headers alone, without waiting for its body', async () => {
     const before = log.lines.length;
     const { req, answer } = holdUpload(server.url, {}, 0);
     try {
-      expect(await within(answer, 20_000, 'no answer before the body')).toMatchObject({ status: 401 });
+      expect(await within(answer, { what: 'an answer before the body', timeoutMs: 20_000 })).toMatchObject({ status: 401 });
       expect(log.lines.slice(before)).toContainEqual(expect.objectContaining({ outcome: 'rejected_signature', reason: 'the webhook-id header is missing' }));
     } finally {
       req.destroy();
@@ -146,12 +144,12 @@ describe('uploads that cost memory', () => {
       // Held uploads are being read once the server has seen their bytes: wait for that, bounded.
       const deadline = Date.now() + 20_000;
       let extra = holdUpload(small.url, plausibleHeaders(), 1024);
-      let first = await within(extra.answer, 20_000, 'no answer to the upload past the cap');
+      let first = await within(extra.answer, { what: 'an answer to the upload past the cap', timeoutMs: 20_000 });
       while (first.status !== 503 && Date.now() < deadline) {
         extra.req.destroy();
         await new Promise((resolve) => setTimeout(resolve, 50));
         extra = holdUpload(small.url, plausibleHeaders(), 1024);
-        first = await within(extra.answer, 20_000, 'no answer to the upload past the cap');
+        first = await within(extra.answer, { what: 'an answer to the upload past the cap', timeoutMs: 20_000 });
       }
       expect(first).toEqual({ status: 503, retryAfter: '1' });
       expect(log.lines).toContainEqual(expect.objectContaining({ outcome: 'busy', bodies_in_flight: 3 }));
@@ -195,7 +193,7 @@ describe('uploads that cost memory', () => {
       }
       expect(count).toBe(2);
       const third = await open();
-      await within(new Promise<void>((resolve) => third.once('close', () => resolve())), 20_000, 'the connection past the cap was not closed');
+      await within(new Promise<void>((resolve) => third.once('close', () => resolve())), { what: 'the connection past the cap to be closed', timeoutMs: 20_000 });
       third.on('error', () => undefined);
     } finally {
       for (const socket of kept) socket.destroy();
