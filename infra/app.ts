@@ -10,10 +10,12 @@
  * TypeScript sources with the project's esbuild (no Docker).
  *
  *   npx cdk synth
- *   npx cdk deploy -c forwardUrl=https://crm.example/hooks/ecologic -c alarmEmail=ops@example.com
+ *   npx cdk deploy -c forwarder=true -c alarmEmail=ops@example.com
+ *   aws secretsmanager put-secret-value --secret-id <ForwardUrlSecretArn output> --secret-string file://forward-url.txt
  *
- * Context: forwardUrl (https; deploys the forwarder), alarmEmail (SNS email for the alarms),
- * stackName. Account and region come from the CLI's credentials/profile (CDK_DEFAULT_*). Offline,
+ * Context: forwarder (true: deploys the forwarder, whose URL is in a Secrets Manager secret, never
+ * in the template), forwardUrlSecretArn (an existing secret holding the URL; implies forwarder),
+ * alarmEmail (SNS email for the alarms), stackName, receiverConcurrency, forwarderConcurrency. Account and region come from the CLI's credentials/profile (CDK_DEFAULT_*). Offline,
  * with no credentials, the account stays unresolved (${AWS::AccountId}) and the CLI falls back to
  * us-east-1 for the region unless AWS_REGION or a profile names one; deploy with the target
  * account's credentials (after `npx cdk bootstrap` once per account/region).

@@ -3,8 +3,16 @@
  *
  *   platform ──signed delivery──▶ Function URL ─▶ receiver Lambda ─┬─ claims the event id (DynamoDB)
  *                                                                  ├─ reads the signing secrets (Secrets Manager)
- *                                                                  └─ hands the item off (SQS) ─▶ [forwarder Lambda ─▶ CRM webhook]
- *                                                                                                   └─ dead-letter queue
+ *                                                                  └─ hands the item off (SQS FIFO) ─▶ [forwarder Lambda ─▶ CRM webhook]
+ *                                                                                                        └─ dead-letter queue (FIFO)
+ *
+ * The queues are FIFO so that a re-send of an event within 5 minutes is dropped by SQS (the
+ * deduplication id is a hash of the event's name and id): a claim taken over after its completion
+ * was lost (lease 30 s + answer 15 s) re-sends well inside that window. See docs/receiver.md,
+ * "At most one message per event", for what is left (a takeover more than 5 minutes later).
+ *
+ * The forward URL (it often carries a token) is never in the template: the forwarder reads it from a
+ * Secrets Manager secret, created here with a placeholder or passed in (forwardUrlSecretArn).
  *
  * Every role is written out by hand (no grantReadWriteData, no managed policies) so the template
  * shows exactly what each function may do; test/receiver/infra.test.ts pins it.
@@ -27,8 +35,18 @@ import { PRODUCTION_SCHEDULE } from '../src/contract/schedule';
 import { DEFAULT_FORWARDER_ENTRY, DEFAULT_RECEIVER_ENTRY, LOCK_FILE_PATH, REPO_ROOT } from './paths';
 
 export interface ReceiverStackProps extends StackProps {
-  /** HTTPS URL of the CRM webhook the forwarder posts items to; without it no forwarder is deployed. */
-  readonly forwardUrl?: string;
+  /**
+   * Deploy the forwarder, which posts items to the CRM webhook whose URL is in a Secrets Manager
+   * secret: the stack creates one with a placeholder (put the URL in after deploy: output
+   * ForwardUrlSecretArn), unless forwardUrlSecretArn names an existing one. Without either, no
+   * forwarder is deployed.
+   */
+  readonly forwarder?: boolean;
+  /**
+   * The complete ARN of an existing secret whose SecretString is the forward URL (implies forwarder).
+   * Encrypted with the AWS-managed key: a customer-managed key would also need kms:Decrypt.
+   */
+  readonly forwardUrlSecretArn?: string;
   /** Where alarm notifications go (an SNS email subscription the operator must confirm). */
   readonly alarmEmail?: string;
   /** Defaults to src/receiver/aws/receiver-lambda.ts; tests pass another existing file. */
@@ -54,23 +72,37 @@ export const DEFAULT_FORWARDER_CONCURRENCY = 5;
 /** The platform gives up on an answer after 15 s: the receiver must answer (or fail) before that. */
 export const RECEIVER_TIMEOUT = Duration.seconds(PRODUCTION_SCHEDULE.timeoutMs / 1000 - 1);
 export const FORWARDER_TIMEOUT = Duration.seconds(30);
-export const FORWARDER_BATCHING_WINDOW = Duration.seconds(5);
 /**
  * AWS: a queue feeding Lambda needs a visibility timeout of at least six times the function's
- * timeout (plus the batching window), or a message still being worked on (throttled, retried
- * inside the poller) reappears and is processed twice.
+ * timeout (plus the batching window, none on a FIFO queue), or a message still being worked on
+ * (throttled, retried inside the poller) reappears and is processed twice.
  */
-export const HANDOFF_VISIBILITY_TIMEOUT = Duration.seconds(6 * FORWARDER_TIMEOUT.toSeconds() + FORWARDER_BATCHING_WINDOW.toSeconds());
+export const HANDOFF_VISIBILITY_TIMEOUT = Duration.seconds(6 * FORWARDER_TIMEOUT.toSeconds());
+/**
+ * Both queues take SQS's largest message, 1 MiB (raised from 256 KiB in 2025); the hand-off refuses
+ * (413) an item larger than that (SQS_MAX_BYTES in src/receiver/aws/sqs-hand-off.ts, the same value).
+ */
+export const QUEUE_MAX_MESSAGE_BYTES = 1024 * 1024;
+/** Records per forwarder invocation: the most a FIFO event source takes. */
+export const FORWARDER_BATCH_SIZE = 10;
 export const METRIC_NAMESPACE = 'Ecologic/Receiver';
 /** The receiver logs one JSON line per delivery with one of these `outcome`s (src/receiver/log.ts). */
 export const REJECTED_SIGNATURE_PATTERN = '{ $.outcome = "rejected_signature" }';
 export const UNAVAILABLE_PATTERN = '{ $.outcome = "unavailable" }';
+/** An item reached the queue but its completion could not be recorded in the table. */
+export const HANDOFF_UNRECORDED_PATTERN = '{ $.outcome = "handoff_unrecorded" }';
 /**
  * What the secret holds until the operator puts the real `whsec_…` secrets in. Not a `whsec_`
  * secret, so the receiver refuses to use it: it answers 503 (the platform retries for 24 h, nothing
  * is lost) and logs outcome "unavailable" naming the secret, which raises the Unavailable alarm.
  */
 export const SECRET_PLACEHOLDER = 'not-configured';
+/**
+ * What the forward URL secret holds until the operator puts the URL in. Not a URL, so the forwarder
+ * refuses it: every record fails and stays in the queue (its attempts count towards the dead-letter
+ * queue, from where `replay` brings it back), and the forwarder logs a configuration error.
+ */
+export const FORWARD_URL_PLACEHOLDER = 'not-configured';
 
 /** Bundling shared by both functions. */
 const BUNDLING: nodejs.BundlingOptions = {
@@ -100,18 +132,29 @@ const FUNCTION_BASE = {
 /** Stack traces through the bundles' source maps. */
 const SOURCE_MAPS = { NODE_OPTIONS: '--enable-source-maps' } as const;
 
-const assertHttpsUrl = (value: string): void => {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    // The URL itself is not repeated: CRM webhook URLs often carry a token.
-    throw new Error('forwardUrl is not a valid URL; expected https://…');
-  }
-  if (url.protocol !== 'https:') {
-    throw new Error(`forwardUrl must be an https:// URL (got a ${url.protocol} URL): items carry personal data`);
+/** A Secrets Manager secret's complete ARN: the name ends with `-` and six random characters. */
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+-[A-Za-z0-9]{6}$/;
+
+const assertSecretArn = (value: string): void => {
+  if (!SECRET_ARN.test(value)) {
+    throw new Error(
+      'forwardUrlSecretArn must be the complete ARN of a Secrets Manager secret (arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>)',
+    );
   }
 };
+
+/** A caller still passing the URL itself (props from JavaScript, or an old context value). */
+const refuseForwardUrl = (props: object): void => {
+  if ('forwardUrl' in props && (props as { forwardUrl?: unknown }).forwardUrl !== undefined) {
+    // The value is not repeated: CRM webhook URLs often carry a token.
+    throw new Error(FORWARD_URL_MOVED);
+  }
+};
+
+export const FORWARD_URL_MOVED =
+  'forwardUrl is no longer taken: the URL would be readable in the template and the function configuration. ' +
+  'Deploy with forwarder=true and put the URL into the secret named by the ForwardUrlSecretArn output ' +
+  '(aws secretsmanager put-secret-value), or pass forwardUrlSecretArn; see docs/receiver.md.';
 
 const assertEmail = (value: string): void => {
   if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) throw new Error('alarmEmail is not an email address');
@@ -127,10 +170,13 @@ export class ReceiverStack extends Stack {
   readonly queue: sqs.Queue;
   readonly deadLetterQueue: sqs.Queue;
   readonly secret: secretsmanager.Secret;
+  /** The secret holding the forward URL, when there is a forwarder. */
+  readonly forwardUrlSecret: secretsmanager.ISecret | undefined;
 
   constructor(scope: Construct, id: string, props: ReceiverStackProps = {}) {
     // Validate before creating anything, so a bad value fails `cdk synth` with this message.
-    if (props.forwardUrl !== undefined) assertHttpsUrl(props.forwardUrl);
+    refuseForwardUrl(props);
+    if (props.forwardUrlSecretArn !== undefined) assertSecretArn(props.forwardUrlSecretArn);
     if (props.alarmEmail !== undefined) assertEmail(props.alarmEmail);
     const receiverConcurrency = props.receiverConcurrency ?? DEFAULT_RECEIVER_CONCURRENCY;
     if (receiverConcurrency !== 'none' && !(Number.isInteger(receiverConcurrency) && receiverConcurrency >= 1)) {
@@ -163,15 +209,23 @@ export class ReceiverStack extends Stack {
     });
 
     const fourteenDays = Duration.days(14);
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+    // FIFO, de-duplicated by the deduplication id each message carries (a hash of the event's name
+    // and id), not by content. High-throughput mode: de-duplication and throughput per message group,
+    // and each event is its own group, so no event waits behind another. A FIFO queue's dead-letter
+    // queue must be FIFO too.
+    const queueBase = {
+      fifo: true,
+      contentBasedDeduplication: false,
+      deduplicationScope: sqs.DeduplicationScope.MESSAGE_GROUP,
+      fifoThroughputLimit: sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
+      maxMessageSizeBytes: QUEUE_MAX_MESSAGE_BYTES,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: fourteenDays,
-    });
+    } satisfies sqs.QueueProps;
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', queueBase);
     this.queue = new sqs.Queue(this, 'HandOffQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: fourteenDays,
+      ...queueBase,
       visibilityTimeout: HANDOFF_VISIBILITY_TIMEOUT,
       // The forwarder's attempts (FORWARD_SCHEDULE.maxAttempts in src/receiver/forward.ts, like the
       // local forwarder): its backoff follows the receive count, so the DLQ comes after the last one.
@@ -221,7 +275,16 @@ export class ReceiverStack extends Stack {
     });
 
     // --- optional forwarder -----------------------------------------------------------------------
-    if (props.forwardUrl !== undefined) {
+    if (props.forwarder === true || props.forwardUrlSecretArn !== undefined) {
+      // The URL is never in the template: a secret the operator fills in after deploy, or theirs.
+      const forwardUrlSecret =
+        props.forwardUrlSecretArn !== undefined
+          ? secretsmanager.Secret.fromSecretCompleteArn(this, 'ForwardUrlSecret', props.forwardUrlSecretArn)
+          : new secretsmanager.Secret(this, 'ForwardUrlSecret', {
+              description: 'The CRM webhook URL the Ecologic forwarder posts items to (https://…; it may carry a token).',
+              secretStringValue: SecretValue.unsafePlainText(FORWARD_URL_PLACEHOLDER),
+            });
+      this.forwardUrlSecret = forwardUrlSecret;
       const forwarderLogs = new logs.LogGroup(this, 'ForwarderLogs', { retention: logs.RetentionDays.ONE_MONTH });
       this.forwarder = new nodejs.NodejsFunction(this, 'Forwarder', {
         description: 'Ecologic forwarder: posts handed-off items to the CRM webhook',
@@ -232,21 +295,27 @@ export class ReceiverStack extends Stack {
         role: functionRole(this, 'ForwarderRole', forwarderLogs),
         logGroup: forwarderLogs,
         environment: {
-          FORWARD_URL: props.forwardUrl,
+          FORWARD_URL_SECRET_ARN: forwardUrlSecret.secretArn,
           DEAD_LETTER_QUEUE_URL: this.deadLetterQueue.queueUrl,
           ...SOURCE_MAPS,
         },
       });
-      // Grants receive/delete/visibility/attributes on the hand-off queue.
+      // Grants receive/delete/visibility/attributes on the hand-off queue. A FIFO event source takes
+      // at most 10 records per batch and no batching window; Lambda hands over fewer records when
+      // ten would pass the 6 MB invocation payload (ten 1 MiB messages would). Its concurrency is
+      // at most the number of active message groups, here the events waiting.
       this.forwarder.addEventSource(
         new SqsEventSource(this.queue, {
-          batchSize: 10,
-          maxBatchingWindow: FORWARDER_BATCHING_WINDOW,
+          batchSize: FORWARDER_BATCH_SIZE,
           // A ceiling on forwarders at once, so a backlog does not fan out against the CRM.
           maxConcurrency: forwarderConcurrency,
-          // One failed item is retried alone, not with the nine that went through.
+          // One failed item is retried alone (with the later ones of its group), not with the rest.
           reportBatchItemFailures: true,
         }),
+      );
+      // The forward URL, read at the first batch and every few minutes after.
+      this.forwarder.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [forwardUrlSecret.secretArn] }),
       );
       // Stated even though the event source grants it too: the forwarder's backoff depends on it.
       this.forwarder.addToRolePolicy(
@@ -302,6 +371,16 @@ export class ReceiverStack extends Stack {
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    alarm('HandOffUnrecordedAlarm', {
+      alarmDescription:
+        'An item reached the queue but its completion could not be recorded in the de-duplication table: a redelivery of that event ' +
+        'more than 5 minutes after the send would be queued again. Check the table (throttling, errors, permissions).',
+      metric: countOf('HandOffUnrecordedFilter', 'HandOffUnrecorded', HANDOFF_UNRECORDED_PATTERN),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
     alarm('ReceiverErrorsAlarm', {
       alarmDescription: 'The receiver function failed (crash or timeout): the platform saw no answer.',
       metric: this.receiver.metricErrors({ statistic: cloudwatch.Stats.SUM, period: fiveMinutes }),
@@ -343,6 +422,12 @@ export class ReceiverStack extends Stack {
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'QueueUrl', { value: this.queue.queueUrl });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl });
+    if (this.forwardUrlSecret) {
+      new CfnOutput(this, 'ForwardUrlSecretArn', {
+        value: this.forwardUrlSecret.secretArn,
+        description: 'Put the CRM webhook URL here (aws secretsmanager put-secret-value); the forwarder reads it within minutes',
+      });
+    }
   }
 }
 

@@ -14,12 +14,16 @@ import { DEFAULT_FORWARDER_ENTRY, DEFAULT_RECEIVER_ENTRY, REPO_ROOT } from '../.
 import {
   DEFAULT_FORWARDER_CONCURRENCY,
   DEFAULT_RECEIVER_CONCURRENCY,
+  FORWARD_URL_PLACEHOLDER,
   FORWARDER_ATTEMPTS,
+  HANDOFF_UNRECORDED_PATTERN,
+  QUEUE_MAX_MESSAGE_BYTES,
   ReceiverStack,
   SECRET_PLACEHOLDER,
   type ReceiverStackProps,
 } from '../../infra/receiver-stack';
-import { FORWARD_SCHEDULE } from '../../src/receiver/forward';
+import { SQS_MAX_BATCH_BYTES, SQS_MAX_BYTES } from '../../src/receiver/aws/sqs-hand-off';
+import { FORWARD_SCHEDULE, forwardTarget } from '../../src/receiver/forward';
 import { parseSecrets } from '../../src/receiver/config';
 
 type Resource = { Type: string; Properties?: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
@@ -27,6 +31,7 @@ type Resources = Record<string, Resource>;
 
 const FORWARD_URL = 'https://crm.example/hooks/ecologic?token=abc';
 const ALARM_EMAIL = 'ops@partner.example';
+const EXISTING_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:crm/forward-url-AbC123';
 
 // The same feature flags `cdk synth` uses, so the template under test is the one that deploys.
 const cdkJson = JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
@@ -62,7 +67,7 @@ const only = <T>(items: T[], what: string): T => {
 const ids = (resources: Resources) => {
   const functions = ofType(resources, 'AWS::Lambda::Function');
   const receiver = only(functions.filter(([, f]) => f.Properties?.['Environment']?.Variables?.HANDOFF_QUEUE_URL !== undefined), 'receiver');
-  const forwarder = functions.find(([, f]) => f.Properties?.['Environment']?.Variables?.FORWARD_URL !== undefined);
+  const forwarder = functions.find(([, f]) => f.Properties?.['Environment']?.Variables?.DEAD_LETTER_QUEUE_URL !== undefined);
   const queues = ofType(resources, 'AWS::SQS::Queue');
   const logGroupOf = (fn: Resource | undefined) => fn?.Properties?.['LoggingConfig']?.LogGroup?.Ref as string | undefined;
   const roleOf = (fn: Resource | undefined) => fn?.Properties?.['Role']?.['Fn::GetAtt']?.[0] as string | undefined;
@@ -74,7 +79,11 @@ const ids = (resources: Resources) => {
     forwarderRole: roleOf(forwarder?.[1]),
     forwarderLogs: logGroupOf(forwarder?.[1]),
     table: only(ofType(resources, 'AWS::DynamoDB::Table'), 'table')[0],
-    secret: only(ofType(resources, 'AWS::SecretsManager::Secret'), 'secret')[0],
+    secret: only(
+      ofType(resources, 'AWS::SecretsManager::Secret').filter(([, s]) => s.Properties?.['SecretString'] === SECRET_PLACEHOLDER && /whsec_/.test(String(s.Properties?.['Description']))),
+      'secret',
+    )[0],
+    forwardUrlSecret: ofType(resources, 'AWS::SecretsManager::Secret').find(([, s]) => /forwarder/.test(String(s.Properties?.['Description'])))?.[0],
     queue: only(queues.filter(([, q]) => q.Properties?.['RedrivePolicy'] !== undefined), 'hand-off queue')[0],
     deadLetterQueue: only(queues.filter(([, q]) => q.Properties?.['RedrivePolicy'] === undefined), 'dead-letter queue')[0],
   };
@@ -130,6 +139,7 @@ const pairs = (actions: string[], resource: string): string[] => actions.map((ac
 
 let base: Synth;
 let full: Synth;
+let existing: Synth;
 let baseSeconds: number;
 
 beforeAll(() => {
@@ -139,7 +149,8 @@ beforeAll(() => {
     const started = Date.now();
     base = synth();
     baseSeconds = (Date.now() - started) / 1000;
-    full = synth({ forwardUrl: FORWARD_URL, alarmEmail: ALARM_EMAIL });
+    full = synth({ forwarder: true, alarmEmail: ALARM_EMAIL });
+    existing = synth({ forwardUrlSecretArn: EXISTING_SECRET_ARN });
   } finally {
     if (validation === undefined) delete process.env['CDK_VALIDATION'];
     else process.env['CDK_VALIDATION'] = validation;
@@ -245,6 +256,26 @@ describe('hand-off queue and dead-letter queue', () => {
     expect(base.resources[deadLetterQueue]?.Properties).toMatchObject({ MessageRetentionPeriod: fourteenDays, SqsManagedSseEnabled: true });
   });
 
+  it('are FIFO, de-duplicated by the id each message carries (not content), in high-throughput mode, and take 1 MiB messages', () => {
+    for (const { resources } of [base, full]) {
+      const { queue, deadLetterQueue } = ids(resources);
+      for (const target of [queue, deadLetterQueue]) {
+        expect(resources[target]?.Properties).toMatchObject({
+          FifoQueue: true,
+          DeduplicationScope: 'messageGroup',
+          FifoThroughputLimit: 'perMessageGroupId',
+          MaximumMessageSize: 1048576,
+        });
+        // Content-based de-duplication would drop two events with the same item body: ids decide.
+        expect(resources[target]?.Properties?.['ContentBasedDeduplication']).not.toBe(true);
+      }
+    }
+    // The hand-off's limits (per message and per SendMessageBatch) are the queues'.
+    expect(QUEUE_MAX_MESSAGE_BYTES).toBe(1024 * 1024);
+    expect(SQS_MAX_BYTES).toBe(QUEUE_MAX_MESSAGE_BYTES);
+    expect(SQS_MAX_BATCH_BYTES).toBe(QUEUE_MAX_MESSAGE_BYTES);
+  });
+
   it('refuse requests without TLS', () => {
     const { queue, deadLetterQueue } = ids(base.resources);
     for (const target of [queue, deadLetterQueue]) {
@@ -259,12 +290,12 @@ describe('hand-off queue and dead-letter queue', () => {
     }
   });
 
-  it('hide a message in flight for at least six forwarder timeouts plus the batching window', () => {
+  it('hide a message in flight for at least six forwarder timeouts (a FIFO event source has no batching window)', () => {
     const { queue, forwarder } = ids(full.resources);
     const forwarderTimeout = full.resources[forwarder as string]?.Properties?.['Timeout'] as number;
     const [, mapping] = only(ofType(full.resources, 'AWS::Lambda::EventSourceMapping'), 'event source mapping');
-    const window = mapping.Properties?.['MaximumBatchingWindowInSeconds'] as number;
-    expect(full.resources[queue]?.Properties?.['VisibilityTimeout']).toBeGreaterThanOrEqual(6 * forwarderTimeout + window);
+    expect(mapping.Properties?.['MaximumBatchingWindowInSeconds']).toBeUndefined();
+    expect(full.resources[queue]?.Properties?.['VisibilityTimeout']).toBeGreaterThanOrEqual(6 * forwarderTimeout);
     // The same queue without a forwarder: a partner's own consumer gets the same margin.
     expect(base.resources[ids(base.resources).queue]?.Properties?.['VisibilityTimeout']).toBe(full.resources[queue]?.Properties?.['VisibilityTimeout']);
   });
@@ -285,23 +316,29 @@ describe('least privilege', () => {
     }
   });
 
-  it('the forwarder may consume the hand-off queue (with backoff) and dead-letter items: nothing else', () => {
-    const { forwarderRole, forwarderLogs, queue, deadLetterQueue } = ids(full.resources);
-    expect(permissionsOf(full.resources, forwarderRole as string)).toEqual(
-      [
-        ...pairs(['logs:CreateLogStream', 'logs:PutLogEvents'], `${forwarderLogs}.Arn`),
-        // The event source's grant (receive, delete, attributes, url) plus the backoff's visibility change.
-        ...pairs(
-          ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'],
-          `${queue}.Arn`,
-        ),
-        ...pairs(['sqs:SendMessage'], `${deadLetterQueue}.Arn`),
-      ].sort(),
-    );
+  it('the forwarder may consume the hand-off queue (with backoff), dead-letter items and read its URL secret: nothing else', () => {
+    for (const [{ resources }, secretResource] of [
+      [full, `ref:${ids(full.resources).forwardUrlSecret as string}`],
+      [existing, EXISTING_SECRET_ARN],
+    ] as const) {
+      const { forwarderRole, forwarderLogs, queue, deadLetterQueue } = ids(resources);
+      expect(permissionsOf(resources, forwarderRole as string)).toEqual(
+        [
+          ...pairs(['logs:CreateLogStream', 'logs:PutLogEvents'], `${forwarderLogs}.Arn`),
+          // The event source's grant (receive, delete, attributes, url) plus the backoff's visibility change.
+          ...pairs(
+            ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'],
+            `${queue}.Arn`,
+          ),
+          ...pairs(['sqs:SendMessage'], `${deadLetterQueue}.Arn`),
+          ...pairs(['secretsmanager:GetSecretValue'], secretResource),
+        ].sort(),
+      );
+    }
   });
 
   it('no role has a wildcard action or resource, a managed policy, or another trust than Lambda', () => {
-    for (const { resources } of [base, full]) {
+    for (const { resources } of [base, full, existing]) {
       const statements = allStatements(resources);
       expect(statements.length).toBeGreaterThan(0);
       for (const { statement } of statements) {
@@ -319,13 +356,15 @@ describe('least privilege', () => {
 });
 
 describe('alarms', () => {
-  it('count rejected signatures and unavailability from the receiver log with the exact patterns', () => {
+  it('count rejected signatures, unavailability and unrecorded hand-offs from the receiver log with the exact patterns', () => {
     const { receiverLogs } = ids(base.resources);
     const filters = ofType(base.resources, 'AWS::Logs::MetricFilter').map(([, f]) => f.Properties);
-    expect(filters).toHaveLength(2);
+    expect(filters).toHaveLength(3);
+    expect(HANDOFF_UNRECORDED_PATTERN).toBe('{ $.outcome = "handoff_unrecorded" }');
     for (const [pattern, metricName] of [
       ['{ $.outcome = "rejected_signature" }', 'RejectedSignatures'],
       ['{ $.outcome = "unavailable" }', 'Unavailable'],
+      ['{ $.outcome = "handoff_unrecorded" }', 'HandOffUnrecorded'],
     ] as const) {
       expect(filters).toContainEqual({
         FilterPattern: pattern,
@@ -335,10 +374,19 @@ describe('alarms', () => {
     }
   });
 
-  it('fire on a dead-lettered item, 10 rejected signatures or 5 unavailable answers in 5 minutes, and receiver errors', () => {
+  it('fire on a dead-lettered item, 10 rejected signatures or 5 unavailable answers in 5 minutes, one unrecorded hand-off, and receiver errors', () => {
     const { deadLetterQueue, receiver } = ids(base.resources);
     const common = { ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 1, TreatMissingData: 'notBreaching' };
-    base.template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    base.template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
+    // A single unrecorded completion already opens the door to a second copy after 5 minutes.
+    base.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ...common,
+      Namespace: 'Ecologic/Receiver',
+      MetricName: 'HandOffUnrecorded',
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+    });
     base.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       ...common,
       Namespace: 'AWS/SQS',
@@ -381,7 +429,7 @@ describe('alarms', () => {
     full.template.resourceCountIs('AWS::SNS::Subscription', 1);
     full.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: ALARM_EMAIL, TopicArn: { Ref: topic } });
     const alarms = ofType(full.resources, 'AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(5); // the four above and the forwarder's errors
+    expect(alarms).toHaveLength(6); // the five above and the forwarder's errors
     for (const [, alarm] of alarms) {
       expect(alarm.Properties?.['AlarmActions']).toEqual([{ Ref: topic }]);
       expect(alarm.Properties?.['OKActions']).toEqual([{ Ref: topic }]);
@@ -390,50 +438,96 @@ describe('alarms', () => {
   });
 });
 
-describe('without forwardUrl', () => {
-  it('deploys the receiver alone: one function, no event source, no custom resources', () => {
+describe('without a forwarder', () => {
+  it('deploys the receiver alone: one function, no event source, no forward URL secret, no custom resources', () => {
     base.template.resourceCountIs('AWS::Lambda::Function', 1);
     base.template.resourceCountIs('AWS::Lambda::EventSourceMapping', 0);
+    base.template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    expect(Object.keys(base.template.toJSON()['Outputs'] as object)).not.toContain('ForwardUrlSecretArn');
     const types = Object.values(base.resources).map((r) => r.Type);
     // e.g. CDK's LogRetention or AwsCustomResource providers would add Lambda functions of their own.
     expect(types.filter((type) => type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource')).toEqual([]);
   });
 });
 
-describe('with forwardUrl', () => {
-  it('deploys a forwarder told where to post and where to dead-letter', () => {
-    const { forwarder, deadLetterQueue } = ids(full.resources);
+describe('with a forwarder', () => {
+  it('deploys a forwarder told where its URL secret is and where to dead-letter, and no URL', () => {
+    const { forwarder, forwardUrlSecret, deadLetterQueue } = ids(full.resources);
     full.template.resourceCountIs('AWS::Lambda::Function', 2);
+    expect(forwardUrlSecret).toBeDefined();
     expect(full.resources[forwarder as string]?.Properties).toMatchObject({
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
       Timeout: 30,
       Handler: 'index.handler',
-      Environment: {
-        Variables: { FORWARD_URL: FORWARD_URL, DEAD_LETTER_QUEUE_URL: { Ref: deadLetterQueue }, NODE_OPTIONS: '--enable-source-maps' },
+    });
+    expect(full.resources[forwarder as string]?.Properties?.['Environment']).toEqual({
+      Variables: {
+        FORWARD_URL_SECRET_ARN: { Ref: forwardUrlSecret },
+        DEAD_LETTER_QUEUE_URL: { Ref: deadLetterQueue },
+        NODE_OPTIONS: '--enable-source-maps',
       },
     });
+    full.template.hasOutput('ForwardUrlSecretArn', { Value: { Ref: forwardUrlSecret } });
   });
 
-  it('feeds it from the hand-off queue in batches of 10, reporting failures per item', () => {
-    const { forwarder, queue } = ids(full.resources);
-    const [, mapping] = only(ofType(full.resources, 'AWS::Lambda::EventSourceMapping'), 'event source mapping');
-    expect(mapping.Properties).toMatchObject({
-      EventSourceArn: { 'Fn::GetAtt': [queue, 'Arn'] },
-      FunctionName: { Ref: forwarder },
-      BatchSize: 10,
-      FunctionResponseTypes: ['ReportBatchItemFailures'],
-    });
-    expect(mapping.Properties?.['MaximumBatchingWindowInSeconds']).toBeGreaterThanOrEqual(1);
-    expect(mapping.Properties?.['MaximumBatchingWindowInSeconds']).toBeLessThanOrEqual(10);
+  it('creates the URL secret with a placeholder the forwarder refuses, so nothing is posted until the operator puts the URL in', () => {
+    const { forwardUrlSecret } = ids(full.resources);
+    expect(full.resources[forwardUrlSecret as string]?.Properties).toMatchObject({ SecretString: FORWARD_URL_PLACEHOLDER });
+    expect(() => forwardTarget(FORWARD_URL_PLACEHOLDER)).toThrow(/not a valid absolute URL/);
   });
 
-  it('refuses a forwardUrl that is not https, without repeating the URL (it may carry a token)', () => {
-    const attempt = (forwardUrl: string) => () => newStack(newApp(), { forwardUrl });
-    expect(attempt('http://crm.example/hook?token=s3cr3t')).toThrow(/forwardUrl must be an https:\/\/ URL \(got a http: URL\)/);
-    expect(attempt('http://crm.example/hook?token=s3cr3t')).not.toThrow(/s3cr3t/);
-    expect(attempt('crm.example/hook')).toThrow(/forwardUrl is not a valid URL/);
-    expect(attempt('ftp://crm.example/hook')).toThrow(/https/);
+  it('with forwardUrlSecretArn, reads that secret and creates none', () => {
+    const { forwarder, forwardUrlSecret } = ids(existing.resources);
+    expect(forwardUrlSecret).toBeUndefined();
+    existing.template.resourceCountIs('AWS::SecretsManager::Secret', 1); // the signing secrets only
+    expect(existing.resources[forwarder as string]?.Properties?.['Environment']?.Variables?.FORWARD_URL_SECRET_ARN).toBe(EXISTING_SECRET_ARN);
+    existing.template.hasOutput('ForwardUrlSecretArn', { Value: EXISTING_SECRET_ARN });
+  });
+
+  it('puts no forward URL anywhere: not in the template, not in any environment', () => {
+    for (const { template, resources } of [base, full, existing]) {
+      const text = JSON.stringify(template.toJSON());
+      expect(text).not.toMatch(/https?:\/\/crm/);
+      expect(text).not.toContain('FORWARD_URL"');
+      for (const [, fn] of ofType(resources, 'AWS::Lambda::Function')) {
+        const variables = (fn.Properties?.['Environment']?.Variables ?? {}) as Record<string, unknown>;
+        expect(Object.keys(variables)).not.toContain('FORWARD_URL');
+        for (const value of Object.values(variables)) expect(JSON.stringify(value)).not.toMatch(/https:\/\//);
+      }
+    }
+  });
+
+  it('refuses a forwardUrl (prop or context), without repeating it (it may carry a token)', () => {
+    const viaProps = () => newStack(newApp(), { forwardUrl: FORWARD_URL } as ReceiverStackProps);
+    expect(viaProps).toThrow(/forwardUrl is no longer taken.*ForwardUrlSecretArn/);
+    expect(viaProps).not.toThrow(/token=abc|crm\.example/);
+    const viaContext = () => readReceiverContext(new App({ context: { forwardUrl: FORWARD_URL } }).node);
+    expect(viaContext).toThrow(/forwardUrl is no longer taken/);
+    expect(viaContext).not.toThrow(/token=abc|crm\.example/);
+  });
+
+  it('refuses a forwardUrlSecretArn that is not a complete secret ARN', () => {
+    for (const arn of ['crm/forward-url', 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:crm/forward-url', 'arn:aws:sqs:eu-west-1:111122223333:q-AbC123']) {
+      expect(() => newStack(newApp(), { forwardUrlSecretArn: arn })).toThrow(/forwardUrlSecretArn must be the complete ARN/);
+    }
+  });
+
+  it('feeds it from the FIFO hand-off queue in batches of at most 10, without a batching window, reporting failures per item', () => {
+    for (const { resources } of [full, existing]) {
+      const { forwarder, queue } = ids(resources);
+      const [, mapping] = only(ofType(resources, 'AWS::Lambda::EventSourceMapping'), 'event source mapping');
+      expect(mapping.Properties).toMatchObject({
+        EventSourceArn: { 'Fn::GetAtt': [queue, 'Arn'] },
+        FunctionName: { Ref: forwarder },
+        BatchSize: 10,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
+      // Lambda takes neither a batch over 10 nor a batching window on a FIFO queue.
+      expect(mapping.Properties?.['BatchSize']).toBeLessThanOrEqual(10);
+      expect(mapping.Properties?.['MaximumBatchingWindowInSeconds']).toBeUndefined();
+      expect(resources[queue]?.Properties?.['FifoQueue']).toBe(true);
+    }
   });
 
   it('refuses an alarmEmail that is not an address', () => {
@@ -468,7 +562,7 @@ describe('concurrency', () => {
   });
 
   it('takes other values, or no reservation for an account whose limit leaves none to reserve', () => {
-    const custom = synth({ forwardUrl: FORWARD_URL, receiverConcurrency: 100, forwarderConcurrency: 2 });
+    const custom = synth({ forwarder: true, receiverConcurrency: 100, forwarderConcurrency: 2 });
     const { receiver } = ids(custom.resources);
     expect(custom.resources[receiver as string]?.Properties?.['ReservedConcurrentExecutions']).toBe(100);
     const [, mapping] = only(ofType(custom.resources, 'AWS::Lambda::EventSourceMapping'), 'event source mapping');
@@ -494,10 +588,15 @@ describe('concurrency', () => {
 });
 
 describe('app wiring', () => {
-  it('reads forwardUrl, alarmEmail and stackName from context, an empty value counting as absent', () => {
-    const app = new App({ context: { forwardUrl: '', alarmEmail: ' ops@partner.example ', stackName: 'PartnerReceiver' } });
-    expect(readReceiverContext(app.node)).toEqual({ alarmEmail: 'ops@partner.example', stackName: 'PartnerReceiver' });
-    expect(() => readReceiverContext(new App({ context: { forwardUrl: 42 } }).node)).toThrow(/forwardUrl must be a string/);
+  it('reads forwarder, forwardUrlSecretArn, alarmEmail and stackName from context, an empty value counting as absent', () => {
+    const app = new App({ context: { forwardUrl: '', forwarder: 'true', alarmEmail: ' ops@partner.example ', stackName: 'PartnerReceiver' } });
+    expect(readReceiverContext(app.node)).toEqual({ forwarder: true, alarmEmail: 'ops@partner.example', stackName: 'PartnerReceiver' });
+    expect(readReceiverContext(new App({ context: { forwarder: false, forwardUrlSecretArn: EXISTING_SECRET_ARN } }).node)).toEqual({
+      forwarder: false,
+      forwardUrlSecretArn: EXISTING_SECRET_ARN,
+    });
+    expect(() => readReceiverContext(new App({ context: { forwarder: 'yes' } }).node)).toThrow(/forwarder must be true or false/);
+    expect(() => readReceiverContext(new App({ context: { forwardUrlSecretArn: 42 } }).node)).toThrow(/forwardUrlSecretArn must be a string/);
   });
 
   it('defaults to the real Lambda entries, which exist and export handler', () => {
