@@ -6,7 +6,13 @@
 import { createHash } from 'node:crypto';
 import nock from 'nock';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { SqsHandOff, SQS_MAX_BYTES } from '../../src/receiver/aws/sqs-hand-off';
+import {
+  deduplicationIdOf,
+  messageGroupIdOf,
+  SqsHandOff,
+  SQS_MAX_BATCH_BYTES,
+  SQS_MAX_BYTES,
+} from '../../src/receiver/aws/sqs-hand-off';
 import type { HandOffItem } from '../../src/receiver/hand-off';
 
 const REGION = 'eu-west-1';
@@ -66,6 +72,9 @@ const interceptBatches = (times: number, answer: Answer = ok, delayMs = 0) => {
   return { requests, scope };
 };
 
+// test/setup-nock.ts does it for every unit file; stated here because these tests rely on it.
+beforeAll(() => nock.disableNetConnect());
+
 afterEach(() => {
   nock.cleanAll();
 });
@@ -113,10 +122,12 @@ describe('SqsHandOff', () => {
     expect(new Map(sent)).toEqual(new Map(items.map((item, n) => [String(n), item.eventId])));
   });
 
-  it('keeps each request within 256 KiB of payload', async () => {
+  it('keeps each request within 1 MiB of payload', async () => {
+    expect(SQS_MAX_BYTES).toBe(1024 * 1024);
+    expect(SQS_MAX_BATCH_BYTES).toBe(1024 * 1024);
     const { requests, scope } = interceptBatches(3);
-    // 100 KiB each: two fit in one request, a third would not.
-    const items = Array.from({ length: 5 }, (_, n) => itemNumber(n, { notes: 'x'.repeat(100 * 1024) }));
+    // 400 KiB each: two fit in one request, a third would not.
+    const items = Array.from({ length: 5 }, (_, n) => itemNumber(n, { notes: 'x'.repeat(400 * 1024) }));
 
     const results = await new SqsHandOff({ client: client(), queueUrl: QUEUE_URL }).send(items);
 
@@ -128,16 +139,24 @@ describe('SqsHandOff', () => {
     }
   });
 
-  it('fails an item larger than 256 KiB alone, without sending it, and sends the others', async () => {
+  it('sends a single item of 900 KiB, larger than the old 256 KiB limit', async () => {
     const { requests, scope } = interceptBatches(1);
-    const items = [itemNumber(0), itemNumber(1, { notes: `${SECRET} ${'y'.repeat(300 * 1024)}` }), itemNumber(2)];
+    const results = await new SqsHandOff({ client: client(), queueUrl: QUEUE_URL }).send([itemNumber(0, { notes: 'z'.repeat(900 * 1024) })]);
+    expect(scope.isDone()).toBe(true);
+    expect(results).toEqual([{ ok: true }]);
+    expect(Buffer.byteLength(requests[0]!.Entries[0]!.MessageBody)).toBeGreaterThan(900 * 1024);
+  });
+
+  it('fails an item larger than 1 MiB alone, permanently, without sending it, and sends the others', async () => {
+    const { requests, scope } = interceptBatches(1);
+    const items = [itemNumber(0), itemNumber(1, { notes: `${SECRET} ${'y'.repeat(1024 * 1024)}` }), itemNumber(2)];
 
     const results = await new SqsHandOff({ client: client(), queueUrl: QUEUE_URL }).send(items);
 
     expect(scope.isDone()).toBe(true);
     expect(results[0]).toEqual({ ok: true });
     expect(results[2]).toEqual({ ok: true });
-    expect(results[1]).toEqual({ ok: false, reason: expect.stringMatching(/too_large: \d+ bytes > 262144$/), permanent: true });
+    expect(results[1]).toEqual({ ok: false, reason: expect.stringMatching(/too_large: \d+ bytes > 1048576$/), permanent: true });
     expect(requests[0]!.Entries.map((e) => e.Id)).toEqual(['0', '2']);
     expect(JSON.stringify(results)).not.toContain(SECRET);
   });
@@ -211,10 +230,12 @@ describe('SqsHandOff', () => {
     expect(Date.now() - started).toBeLessThan(400);
   });
 
-  it('on a FIFO queue groups by event and de-duplicates by a hash of the event id', async () => {
+  it('on a FIFO queue gives each event (name and id) its own deduplication id and group, both the hash of the pair', async () => {
     const { requests, scope } = interceptBatches(1);
     const long = 'evt_' + 'é'.repeat(200); // longer than SQS's 128 characters, and outside its alphabet
-    const items = [itemNumber(0), itemNumber(1), { ...itemNumber(2), eventId: long }];
+    const audit42: HandOffItem = { eventId: '42', event: 'Audit:Create', item: { id: '42', event: 'Audit:Create' } };
+    const quote42: HandOffItem = { eventId: '42', event: 'RequestQuote:Create', item: { id: '42', event: 'RequestQuote:Create' } };
+    const items = [audit42, quote42, { ...itemNumber(2), eventId: long }];
 
     const handOff = new SqsHandOff({ client: client(), queueUrl: FIFO_URL });
     await expect(handOff.send(items)).resolves.toEqual([{ ok: true }, { ok: true }, { ok: true }]);
@@ -222,14 +243,77 @@ describe('SqsHandOff', () => {
     expect(scope.isDone()).toBe(true);
     expect(handOff.description).toBe('sqs:ecologic-items.fifo');
     const entries = requests[0]!.Entries;
-    expect(entries.map((e) => e.MessageGroupId)).toEqual(['Audit:Create', 'RequestQuote:Create', 'Audit:Create']);
-    const ids = entries.map((e) => e.MessageDeduplicationId!);
-    expect(ids[0]).toBe(createHash('sha256').update('evt_0000').digest('hex'));
-    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{1,128}$/);
-    expect(new Set(ids).size).toBe(3);
-    // The same event always gets the same id, so SQS drops a second copy.
+    const dedup = entries.map((e) => e.MessageDeduplicationId!);
+    const groups = entries.map((e) => e.MessageGroupId!);
+    // The pair, unambiguously encoded, hashed: not the id alone (42 is two events here), not the name alone.
+    expect(dedup[0]).toBe(createHash('sha256').update(JSON.stringify(['Audit:Create', '42'])).digest('hex'));
+    expect(dedup[0]).not.toBe(createHash('sha256').update('42').digest('hex'));
+    expect(dedup[0]).not.toBe(dedup[1]);
+    expect(new Set(dedup).size).toBe(3);
+    // One group per event: the same value, so no event is held back behind another.
+    expect(groups).toEqual(dedup);
+    for (const id of [...dedup, ...groups]) expect(id).toMatch(/^[0-9a-f]{64}$/);
+    // The attributes a consumer and replay read are still there.
+    expect(entries[1]!.MessageAttributes).toEqual({
+      event_id: { DataType: 'String', StringValue: '42' },
+      event: { DataType: 'String', StringValue: 'RequestQuote:Create' },
+    });
+
+    // The same event always gets the same ids, so SQS drops a second copy within 5 minutes.
     const again = interceptBatches(1);
-    await handOff.send([itemNumber(0)]);
-    expect(again.requests[0]!.Entries[0]!.MessageDeduplicationId).toBe(ids[0]);
+    await handOff.send([{ ...audit42, item: { ...audit42.item, resent: true } }]);
+    expect(again.requests[0]!.Entries[0]!.MessageDeduplicationId).toBe(dedup[0]);
+    expect(again.requests[0]!.Entries[0]!.MessageGroupId).toBe(groups[0]);
+  });
+
+  it('derives ids no two different pairs share, however the name and id split', () => {
+    expect(deduplicationIdOf('Audit:Create', '42')).toBe(deduplicationIdOf('Audit:Create', '42'));
+    expect(deduplicationIdOf('Audit:Create', '42')).not.toBe(deduplicationIdOf('RequestQuote:Create', '42'));
+    expect(deduplicationIdOf('a:b', 'c')).not.toBe(deduplicationIdOf('a', 'b:c'));
+    expect(deduplicationIdOf('a', '"b')).not.toBe(deduplicationIdOf('a"', 'b'));
+    expect(messageGroupIdOf('Audit:Create', '42')).toBe(deduplicationIdOf('Audit:Create', '42'));
+  });
+
+  describe('with a deadline', () => {
+    it('bounds a request by the deadline when it comes before the timeout, and fails its items (not permanently)', async () => {
+      interceptBatches(1, ok, 1_000);
+
+      const started = Date.now();
+      const results = await new SqsHandOff({ client: client(), queueUrl: QUEUE_URL, timeoutMs: 10_000 }).send([itemNumber(0), itemNumber(1)], {
+        deadline: started + 400,
+      });
+
+      expect(results).toEqual([
+        { ok: false, reason: 'sqs_request_failed: timeout' },
+        { ok: false, reason: 'sqs_request_failed: timeout' },
+      ]);
+      // Cut at the deadline less its margin (~150 ms), before the answer (1 s) and the timeout (10 s).
+      expect(Date.now() - started).toBeLessThan(900);
+    });
+
+    it('keeps the timeout when the deadline is further away', async () => {
+      interceptBatches(1, ok, 600);
+
+      const started = Date.now();
+      const results = await new SqsHandOff({ client: client(), queueUrl: QUEUE_URL, timeoutMs: 100 }).send([itemNumber(0)], { deadline: started + 60_000 });
+
+      expect(results).toEqual([{ ok: false, reason: 'sqs_request_failed: timeout' }]);
+      expect(Date.now() - started).toBeLessThan(500);
+    });
+
+    it('sends nothing once the deadline (less its margin) has passed, and fails the items so their claims are released', async () => {
+      const { requests } = interceptBatches(1);
+
+      const results = await new SqsHandOff({ client: client(), queueUrl: QUEUE_URL }).send([itemNumber(0)], { deadline: Date.now() + 100 });
+
+      expect(results).toEqual([{ ok: false, reason: 'sqs_not_sent: no time left before the deadline' }]);
+      expect(requests).toEqual([]);
+    });
+
+    it('sends normally with time to spare', async () => {
+      const { scope } = interceptBatches(1);
+      await expect(new SqsHandOff({ client: client(), queueUrl: QUEUE_URL }).send([itemNumber(0)], { deadline: Date.now() + 10_000 })).resolves.toEqual([{ ok: true }]);
+      expect(scope.isDone()).toBe(true);
+    });
   });
 });
