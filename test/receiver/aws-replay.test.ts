@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import nock from 'nock';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { replayAwsCli, replayDeadLetters } from '../../src/receiver/aws/replay';
+import { deduplicationIdOf, messageGroupIdOf } from '../../src/receiver/aws/sqs-hand-off';
 
 const REGION = 'eu-west-1';
 const ENDPOINT = `https://sqs.${REGION}.amazonaws.com`;
@@ -23,6 +24,8 @@ interface Stored {
   id: string;
   body: string;
   attributes?: Record<string, { DataType: string; StringValue: string }>;
+  /** The message group it has in a FIFO dead-letter queue. */
+  group?: string;
   visible: boolean;
   receipts: number;
 }
@@ -79,6 +82,7 @@ const fakeSqs = (messages: Stored[], options: { fail?: (call: Call) => boolean; 
             MD5OfBody: md5(m.body), // the SDK checks it
             Body: m.body,
             ...(m.attributes ? { MessageAttributes: m.attributes } : {}),
+            ...(m.group !== undefined && (body.MessageSystemAttributeNames ?? []).includes('MessageGroupId') ? { Attributes: { MessageGroupId: m.group } } : {}),
           }));
           return [200, JSON.stringify(Messages.length > 0 ? { Messages } : {}), JSON_HEADERS];
         }
@@ -142,6 +146,7 @@ describe('replayDeadLetters', () => {
       WaitTimeSeconds: 2,
       VisibilityTimeout: 30,
       MessageAttributeNames: ['All'],
+      MessageSystemAttributeNames: ['MessageGroupId'],
     });
     // Same body and attributes as handed off: forward_error is dropped.
     expect(calls[1]!.body).toEqual({
@@ -210,17 +215,53 @@ describe('replayDeadLetters', () => {
     expect(summary(calls)).toEqual(['ReceiveMessage']);
   });
 
-  it('gives a FIFO queue a group and a fresh deduplication id', async () => {
-    const calls = fakeSqs([deadLetter(1)]);
+  describe('to a FIFO queue', () => {
     const fifoQueue = `${QUEUE_URL}.fifo`;
+    const sends = (calls: readonly Call[]) => calls.filter((c) => c.operation === 'SendMessage').map((c) => c.body);
 
-    await replayDeadLetters({ sqs: sqsClient(), deadLetterQueueUrl: DLQ_URL, queueUrl: fifoQueue, eventIds: ['evt_1'] });
+    it("sends to the original's message group, with a fresh deduplication id, not the hand-off's", async () => {
+      // Not what the hand-off would derive, to show it comes from the dead letter itself.
+      const original = 'group-of-the-original';
+      const calls = fakeSqs([{ ...deadLetter(1), group: original }]);
 
-    const send = calls.find((c) => c.operation === 'SendMessage')!;
-    expect(send.body).toMatchObject({ QueueUrl: fifoQueue, MessageGroupId: 'Audit:Create' });
-    // Not the hand-off's sha256(event id), which SQS would still de-duplicate within 5 minutes.
-    expect(send.body.MessageDeduplicationId).toMatch(/^[0-9a-f]{64}$/);
-    expect(send.body.MessageDeduplicationId).not.toBe(createHash('sha256').update('evt_1').digest('hex'));
+      await expect(replayDeadLetters({ sqs: sqsClient(), deadLetterQueueUrl: DLQ_URL, queueUrl: fifoQueue, eventIds: ['evt_1'] })).resolves.toMatchObject({
+        replayed: ['evt_1'],
+      });
+
+      const [send] = sends(calls);
+      expect(send).toMatchObject({ QueueUrl: fifoQueue, MessageGroupId: original });
+      expect(send!.MessageDeduplicationId).toMatch(/^[0-9a-f]{64}$/);
+      // The hand-off's id would make SQS drop the replay silently within 5 minutes of the original.
+      expect(send!.MessageDeduplicationId).not.toBe(deduplicationIdOf('Audit:Create', 'evt_1'));
+    });
+
+    it('gives every replay of the same event a new deduplication id (a second replay is intended too)', async () => {
+      const first = fakeSqs([deadLetter(1)]);
+      await replayDeadLetters({ sqs: sqsClient(), deadLetterQueueUrl: DLQ_URL, queueUrl: fifoQueue, eventIds: ['evt_1'] });
+      nock.cleanAll();
+      const second = fakeSqs([deadLetter(1)]);
+      await replayDeadLetters({ sqs: sqsClient(), deadLetterQueueUrl: DLQ_URL, queueUrl: fifoQueue, eventIds: ['evt_1'] });
+
+      const ids = [...sends(first), ...sends(second)].map((body) => body.MessageDeduplicationId as string);
+      expect(ids).toHaveLength(2);
+      expect(new Set(ids).size).toBe(2);
+    });
+
+    it("without the original's group (a standard dead-letter queue), uses the group the hand-off gives the event", async () => {
+      const calls = fakeSqs([deadLetter(1), deadLetter(2, false)]);
+
+      await replayDeadLetters({ sqs: sqsClient(), deadLetterQueueUrl: DLQ_URL, queueUrl: fifoQueue, eventIds: ['evt_1', 'evt_2'] });
+
+      // From the attributes, else from the body's event and id.
+      expect(sends(calls).map((body) => body.MessageGroupId)).toEqual([messageGroupIdOf('Audit:Create', 'evt_1'), messageGroupIdOf('Audit:Create', 'evt_2')]);
+    });
+
+    it('sends no FIFO fields to a standard queue', async () => {
+      const calls = fakeSqs([{ ...deadLetter(1), group: 'g' }]);
+      await replayDeadLetters({ sqs: sqsClient(), deadLetterQueueUrl: DLQ_URL, queueUrl: QUEUE_URL, eventIds: ['evt_1'] });
+      expect(sends(calls)[0]).not.toHaveProperty('MessageGroupId');
+      expect(sends(calls)[0]).not.toHaveProperty('MessageDeduplicationId');
+    });
   });
 });
 

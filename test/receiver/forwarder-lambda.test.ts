@@ -6,7 +6,15 @@ import { createHash } from 'node:crypto';
 import nock from 'nock';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { createForwarder, type ForwarderOptions } from '../../src/receiver/aws/forwarder-lambda';
+import {
+  createForwarder,
+  FORWARD_URL_REFRESH_MS,
+  FORWARD_URL_RETRY_MS,
+  forwarderFromEnv,
+  forwardTargetFromSecretsManager,
+  type ForwarderOptions,
+} from '../../src/receiver/aws/forwarder-lambda';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { forwardDelayMs } from '../../src/receiver/forward';
 import { memoryLog } from '../../src/receiver/log';
 
@@ -29,7 +37,7 @@ const md5 = (text: string) => createHash('md5').update(text, 'utf8').digest('hex
 
 const zapItem = (n: number) => ({ id: `evt_${n}`, event: 'Audit:Create', contact_email: SECRET, n });
 
-const record = (n: number, options: { body?: string; receiveCount?: number; arn?: string; attributes?: boolean } = {}): SQSRecord => ({
+const record = (n: number, options: { body?: string; receiveCount?: number; arn?: string; attributes?: boolean; group?: string } = {}): SQSRecord => ({
   messageId: `m-${n}`,
   receiptHandle: `rh-${n}`,
   body: options.body ?? JSON.stringify(zapItem(n)),
@@ -38,6 +46,7 @@ const record = (n: number, options: { body?: string; receiveCount?: number; arn?
     SentTimestamp: '1760000000000',
     SenderId: 'AIDATEST',
     ApproximateFirstReceiveTimestamp: '1760000000001',
+    ...(options.group !== undefined ? { MessageGroupId: options.group, SequenceNumber: `1800000000000000000${n}`, MessageDeduplicationId: `d-${n}` } : {}),
   },
   messageAttributes:
     options.attributes === false
@@ -308,16 +317,193 @@ describe('forwarder Lambda', () => {
     expect(log.lines).toContainEqual(expect.objectContaining({ event_id: 'evt_1', outcome: 'not_attempted', reason: 'out of time' }));
   });
 
-  it('on a FIFO queue forwards in order and stops at the first failure', async () => {
-    const sqsCalls = fakeSqs();
-    const posts = fakeCrm([200, 503]);
-    const { handler } = forwarder();
+  describe('on a FIFO queue (one message group per event)', () => {
     const arn = `${QUEUE_ARN}.fifo`;
 
-    const response = await handler(batch(record(1, { arn }), record(2, { arn }), record(3, { arn })));
+    it('forwards the records of different groups concurrently, and goes on with other groups after one fails', async () => {
+      const sqsCalls = fakeSqs();
+      let inFlight = 0;
+      let most = 0;
+      const posted: string[] = [];
+      nock(CRM)
+        .post(CRM_PATH)
+        .query(true)
+        .times(4)
+        .reply(async (request: Request) => {
+          const key = request.headers.get('idempotency-key') ?? '';
+          posted.push(key);
+          inFlight++;
+          most = Math.max(most, inFlight);
+          await new Promise((resolve) => setTimeout(resolve, 30));
+          inFlight--;
+          return [key === 'evt_2' ? 503 : 200, ''];
+        });
+      const { handler } = forwarder();
 
-    expect(posts.map((p) => p.idempotencyKey)).toEqual(['evt_1', 'evt_2']);
-    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-2' }, { itemIdentifier: 'm-3' }] });
-    expect(sqsCalls.map((c) => [c.operation, c.body.QueueUrl])).toEqual([['ChangeMessageVisibility', `${QUEUE_URL}.fifo`]]);
+      const response = await handler(batch(...[1, 2, 3, 4].map((n) => record(n, { arn, group: `g${n}` }))));
+
+      // evt_2's failure holds back nothing but its own group.
+      expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-2' }] });
+      expect(posted.sort()).toEqual(['evt_1', 'evt_2', 'evt_3', 'evt_4']);
+      expect(most).toBeGreaterThan(1);
+      expect(sqsCalls.map((c) => [c.operation, c.body.QueueUrl, c.body.ReceiptHandle])).toEqual([['ChangeMessageVisibility', `${QUEUE_URL}.fifo`, 'rh-2']]);
+    });
+
+    it('keeps order within a group: one at a time, and once one fails the later ones of its group fail unattempted', async () => {
+      fakeSqs();
+      const order: string[] = [];
+      let inGroupA = 0;
+      let overlap = false;
+      nock(CRM)
+        .post(CRM_PATH)
+        .query(true)
+        .times(4)
+        .reply(async (request: Request) => {
+          const key = request.headers.get('idempotency-key') ?? '';
+          order.push(key);
+          const a = ['evt_1', 'evt_3', 'evt_5'].includes(key);
+          if (a && inGroupA++ > 0) overlap = true;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          if (a) inGroupA--;
+          return [key === 'evt_3' ? 500 : 200, ''];
+        });
+      const { handler, log } = forwarder();
+
+      // Group a: 1, 3, 5 (3 fails, so 5 must not go); group b: 2, 4 (both go).
+      const records = [record(1, { arn, group: 'a' }), record(2, { arn, group: 'b' }), record(3, { arn, group: 'a' }), record(4, { arn, group: 'b' }), record(5, { arn, group: 'a' })];
+      const response = await handler(batch(...records));
+
+      expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-3' }, { itemIdentifier: 'm-5' }] });
+      expect(order.filter((key) => ['evt_1', 'evt_3', 'evt_5'].includes(key))).toEqual(['evt_1', 'evt_3']);
+      expect(order.filter((key) => ['evt_2', 'evt_4'].includes(key))).toEqual(['evt_2', 'evt_4']);
+      expect(overlap).toBe(false);
+      expect(log.lines).toContainEqual(
+        expect.objectContaining({ event_id: 'evt_5', outcome: 'not_attempted', reason: 'an earlier record of its FIFO message group failed' }),
+      );
+    });
+
+    it('does not even dead-letter a record of a group that already failed', async () => {
+      const sqsCalls = fakeSqs();
+      fakeCrm([503]);
+      const { handler } = forwarder();
+
+      const response = await handler(batch(record(1, { arn, group: 'a' }), record(2, { arn, group: 'a', body: 'not json' })));
+
+      expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }, { itemIdentifier: 'm-2' }] });
+      expect(sqsCalls.map((c) => c.operation)).toEqual(['ChangeMessageVisibility']);
+    });
+
+    it('dead-letters to a FIFO dead-letter queue in the record\'s own group', async () => {
+      const sqsCalls = fakeSqs();
+      fakeCrm([400]);
+      const { handler } = forwarder({ deadLetterQueueUrl: `${DLQ_URL}.fifo` });
+
+      await expect(handler(batch(record(1, { arn, group: 'g-evt-1' })))).resolves.toEqual({ batchItemFailures: [] });
+
+      expect(sqsCalls[0]!.body).toMatchObject({ QueueUrl: `${DLQ_URL}.fifo`, MessageGroupId: 'g-evt-1', MessageDeduplicationId: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    });
+  });
+
+  describe('the forward URL from Secrets Manager', () => {
+    const SM_ENDPOINT = `https://secretsmanager.${REGION}.amazonaws.com`;
+    const SECRET_ARN = `arn:aws:secretsmanager:${REGION}:123456789012:secret:ecologic-forward-url-AbC123`;
+    const smClient = () =>
+      new SecretsManagerClient({ region: REGION, credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' }, maxAttempts: 1 });
+
+    /** Secrets Manager answering GetSecretValue with the next of `answers` (a value, or a 500). */
+    const fakeSecretsManager = (answers: Array<string | 500>) => {
+      const reads: string[] = [];
+      for (const answer of answers) {
+        nock(SM_ENDPOINT)
+          .post('/')
+          .matchHeader('x-amz-target', 'secretsmanager.GetSecretValue')
+          .reply(async (request: Request) => {
+            const body = JSON.parse(await request.text()) as { SecretId: string };
+            reads.push(body.SecretId);
+            if (answer === 500) return [500, JSON.stringify({ __type: 'InternalServiceError', message: 'down' }), { 'content-type': 'application/x-amz-json-1.1' }];
+            return [200, JSON.stringify({ ARN: SECRET_ARN, Name: 'ecologic-forward-url', SecretString: answer }), { 'content-type': 'application/x-amz-json-1.1' }];
+          });
+      }
+      return reads;
+    };
+
+    it('reads the URL from the secret once, posts there, and keeps it for the refresh interval', async () => {
+      fakeSqs();
+      const reads = fakeSecretsManager([FORWARD_URL]);
+      const posts = fakeCrm([200, 200]);
+      let clock = 1_000_000;
+      const { handler, log } = forwarder({ target: forwardTargetFromSecretsManager(smClient(), SECRET_ARN, () => clock) });
+
+      await expect(handler(batch(record(1)))).resolves.toEqual({ batchItemFailures: [] });
+      clock += FORWARD_URL_REFRESH_MS - 1;
+      await expect(handler(batch(record(2)))).resolves.toEqual({ batchItemFailures: [] });
+
+      expect(reads).toEqual([SECRET_ARN]);
+      expect(posts.map((p) => p.idempotencyKey)).toEqual(['evt_1', 'evt_2']);
+      expectCleanLogs(log.lines);
+    });
+
+    it('re-reads it after the interval, and keeps the last good URL when the read fails or the value is unusable', async () => {
+      fakeSqs();
+      const reads = fakeSecretsManager([FORWARD_URL, 500, 'http://crm.example/hook?token=' + TOKEN]);
+      const posts = fakeCrm([200, 200, 200]);
+      let clock = 1_000_000;
+      const { handler, log } = forwarder({ target: forwardTargetFromSecretsManager(smClient(), SECRET_ARN, () => clock) });
+
+      await handler(batch(record(1)));
+      clock += FORWARD_URL_REFRESH_MS;
+      await expect(handler(batch(record(2)))).resolves.toEqual({ batchItemFailures: [] }); // read fails: last good URL
+      clock += FORWARD_URL_RETRY_MS;
+      await expect(handler(batch(record(3)))).resolves.toEqual({ batchItemFailures: [] }); // http: refused, last good URL
+
+      expect(reads).toHaveLength(3);
+      expect(posts).toHaveLength(3);
+      expectCleanLogs(log.lines);
+    });
+
+    it('fails every record with a clear error, and neither the value nor its token in the log, while the secret holds the placeholder', async () => {
+      const sqsCalls = fakeSqs();
+      fakeSecretsManager(['not-configured', `http://crm.example${CRM_PATH}?token=${TOKEN}`]);
+      const crm = nock(CRM).post(/.*/).query(true).reply(200);
+      let clock = 1_000_000;
+      const { handler, log } = forwarder({ target: forwardTargetFromSecretsManager(smClient(), SECRET_ARN, () => clock), targetName: 'the forward URL secret' });
+
+      await expect(handler(batch(record(1), record(2)))).resolves.toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }, { itemIdentifier: 'm-2' }] });
+      clock += FORWARD_URL_RETRY_MS;
+      await expect(handler(batch(record(3)))).resolves.toEqual({ batchItemFailures: [{ itemIdentifier: 'm-3' }] });
+
+      expect(crm.isDone()).toBe(false);
+      expect(sqsCalls).toEqual([]);
+      const errors = log.lines.filter((l) => l.level === 'error');
+      expect(errors[0]).toMatchObject({ message: expect.stringContaining('misconfigured'), reason: expect.stringMatching(/forward URL secret does not hold a usable URL: .*not a valid absolute URL/) });
+      expect(errors[1]).toMatchObject({ reason: expect.stringContaining('must use https') });
+      expectCleanLogs(log.lines);
+      expect(JSON.stringify(log.lines)).not.toContain('crm.example');
+    });
+
+    it('says so when the secret cannot be read at all', async () => {
+      fakeSqs();
+      fakeSecretsManager([500]);
+      const { handler, log } = forwarder({ target: forwardTargetFromSecretsManager(smClient(), SECRET_ARN) });
+
+      await expect(handler(batch(record(1)))).resolves.toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }] });
+      expect(log.lines).toContainEqual(expect.objectContaining({ level: 'error', reason: 'the forward URL secret could not be read (InternalServiceError)' }));
+    });
+
+    it('is what the deployed function uses when FORWARD_URL_SECRET_ARN is set (FORWARD_URL is then ignored)', async () => {
+      fakeSqs();
+      const reads = fakeSecretsManager([FORWARD_URL]);
+      const posts = fakeCrm([200]);
+      const handler = forwarderFromEnv(
+        { FORWARD_URL_SECRET_ARN: SECRET_ARN, FORWARD_URL: 'https://elsewhere.example/hook', DEAD_LETTER_QUEUE_URL: DLQ_URL },
+        sqsClient(),
+        smClient,
+        memoryLog(),
+      );
+
+      await expect(handler(batch(record(1)))).resolves.toEqual({ batchItemFailures: [] });
+      expect(reads).toEqual([SECRET_ARN]);
+      expect(posts).toHaveLength(1);
+    });
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The forwarder Lambda: drains the hand-off queue into the partner's CRM (FORWARD_URL), one POST
+ * The forwarder Lambda: drains the hand-off queue into the partner's CRM (the forward URL), one POST
  * per item (forward.ts), and answers SQS per record (ReportBatchItemFailures):
  *   delivered                → success: SQS deletes the message
  *   retry (5xx, 429, network) → a batch item failure, its visibility set to the backoff for its
@@ -10,10 +10,17 @@
  *                            → copied to the dead-letter queue with `forward_error` (the reason),
  *                              then success, so it does not use up four more attempts in vain
  *
- * Environment: FORWARD_URL (https; checked once per container by forwardTarget: a bad value logs
- * a clear error and fails every record, so nothing is deleted while it is fixed) and
- * DEAD_LETTER_QUEUE_URL. Logs are JSON lines with ids, counts, outcomes and reasons, never an item
- * value (nor the forward URL, which may embed a token).
+ * On a FIFO queue (the stack's) order is kept within a message group, and each event is its own
+ * group (sqs-hand-off.ts): records of different groups are forwarded concurrently, those of one
+ * group one after the other, and once one fails the later ones of its group are not attempted and
+ * fail too, so SQS hands them over again in order.
+ *
+ * Environment: FORWARD_URL_SECRET_ARN, a Secrets Manager secret holding the forward URL (re-read
+ * every few minutes, the last usable value kept), or FORWARD_URL with the URL itself (local runs,
+ * tests); and DEAD_LETTER_QUEUE_URL. The URL is checked by forwardTarget: an unusable one logs a
+ * clear error and fails every record, so nothing is deleted while it is fixed. Logs are JSON lines
+ * with ids, counts, outcomes and reasons, never an item value (nor the forward URL, which may embed
+ * a token).
  */
 import { createHash } from 'node:crypto';
 import {
@@ -23,23 +30,86 @@ import {
   type MessageAttributeValue,
   type SendMessageRequest,
 } from '@aws-sdk/client-sqs';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context, SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
 import { platformEventNamed, type PlatformEvent } from '../../core/events';
 import type { ZapItem } from '../../core/normalise';
 import { FORWARD_SCHEDULE, forwardDelayMs, forwardItem, forwardTarget, type ForwardOutcome } from '../forward';
 import type { HandOffItem } from '../hand-off';
 import { jsonLog, type ReceiverLog } from '../log';
-import { mapBounded } from './sqs-hand-off';
+import { mapBounded, requestFailureName } from './sqs-hand-off';
 
 /** SQS's longest visibility timeout: 12 hours. */
 export const MAX_VISIBILITY_SECONDS = 12 * 60 * 60;
 /** The attribute naming why a message was dead-lettered; replay removes it. */
 export const FORWARD_ERROR_ATTRIBUTE = 'forward_error';
 
+/**
+ * Where the forward URL comes from when it is not fixed: resolves to a checked URL, or rejects with a
+ * ForwardTargetError whose message names the problem and never the URL.
+ */
+export type ForwardTargetSource = () => Promise<URL>;
+
+/** The forward URL cannot be used (unset, unreadable or invalid): a message safe to log. */
+export class ForwardTargetError extends Error {
+  override readonly name = 'ForwardTargetError';
+}
+
+/** The forward URL secret is re-read this often, so a changed URL reaches warm instances without a deploy. */
+export const FORWARD_URL_REFRESH_MS = 5 * 60 * 1000;
+/** After a failed or unusable read, the next try waits this long (the last usable value serves meanwhile). */
+export const FORWARD_URL_RETRY_MS = 30 * 1000;
+
+/**
+ * The forward URL from a Secrets Manager secret (its SecretString is the URL), checked with
+ * forwardTarget and cached: re-read every FORWARD_URL_REFRESH_MS; a read that fails, or a value that
+ * is not a usable URL, keeps the last usable one (retried after FORWARD_URL_RETRY_MS). With none yet,
+ * the error says what is wrong without the value (a placeholder, an http URL, an unreachable secret).
+ */
+export const forwardTargetFromSecretsManager = (
+  client: Pick<SecretsManagerClient, 'send'>,
+  secretId: string,
+  now: () => number = Date.now,
+): ForwardTargetSource => {
+  let good: URL | undefined;
+  let nextReadAt = 0;
+  let lastProblem: string | undefined;
+  return async () => {
+    if (now() < nextReadAt) {
+      if (good) return good;
+      throw new ForwardTargetError(lastProblem ?? 'the forward URL secret has not been read');
+    }
+    let problem: string;
+    try {
+      const answer = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+      try {
+        good = forwardTarget(answer.SecretString ?? '');
+        lastProblem = undefined;
+        nextReadAt = now() + FORWARD_URL_REFRESH_MS;
+        return good;
+      } catch (error) {
+        // forwardTarget's messages describe the problem, never the value.
+        problem = `the forward URL secret does not hold a usable URL: ${(error as Error).message}`;
+      }
+    } catch (error) {
+      problem = `the forward URL secret could not be read (${requestFailureName(error)})`;
+    }
+    lastProblem = problem;
+    nextReadAt = now() + FORWARD_URL_RETRY_MS;
+    if (good) return good;
+    throw new ForwardTargetError(problem);
+  };
+};
+
 export interface ForwarderOptions {
   readonly sqs: SQSClient;
-  /** The CRM's URL: a URL already checked, or the raw setting (checked here, once). */
-  readonly target: URL | string | undefined;
+  /**
+   * The CRM's URL: a URL already checked, the raw setting (checked here, once), or a source read
+   * before each batch (the Secrets Manager secret).
+   */
+  readonly target: URL | string | undefined | ForwardTargetSource;
+  /** What the target is called in configuration errors (default FORWARD_URL). */
+  readonly targetName?: string;
   readonly deadLetterQueueUrl: string | undefined;
   readonly log?: ReceiverLog;
   /** Backoff jitter (tests pass a fixed one). */
@@ -111,15 +181,25 @@ export function createForwarder(options: ForwarderOptions): ForwarderHandler {
   const budgetMs = options.budgetMs ?? 30_000;
   const deadLetterQueueUrl = options.deadLetterQueueUrl?.trim() || undefined;
 
-  // Checked once, at cold start: a bad URL is an operator's error, reported once here and as a
-  // count per batch, and never echoed (it may embed a token).
-  let target: URL | undefined;
-  let configError: string | undefined;
-  try {
-    target = options.target instanceof URL ? options.target : forwardTarget(options.target ?? '');
-  } catch (error) {
-    configError = `FORWARD_URL is not usable: ${(error as Error).message}`;
-    log.error('forwarder misconfigured: every record fails until FORWARD_URL is fixed', { reason: configError });
+  const targetName = options.targetName ?? 'FORWARD_URL';
+  // A fixed URL is checked once, at cold start: a bad one is an operator's error, reported once here
+  // and per batch, and never echoed (it may embed a token). A source is asked before each batch.
+  let resolveTarget: () => Promise<URL>;
+  if (typeof options.target === 'function') {
+    resolveTarget = options.target;
+  } else {
+    let fixed: URL | undefined;
+    let configError = '';
+    try {
+      fixed = options.target instanceof URL ? options.target : forwardTarget(options.target ?? '');
+    } catch (error) {
+      configError = `${targetName} is not usable: ${(error as Error).message}`;
+      log.error(`forwarder misconfigured: every record fails until ${targetName} is fixed`, { reason: configError });
+    }
+    resolveTarget = async () => {
+      if (fixed) return fixed;
+      throw new ForwardTargetError(configError);
+    };
   }
   if (!deadLetterQueueUrl) {
     log.error('DEAD_LETTER_QUEUE_URL is not set: rejected items stay in the queue until SQS redrives them');
@@ -161,20 +241,31 @@ export function createForwarder(options: ForwarderOptions): ForwarderHandler {
 
   return async (event, context) => {
     const records = event.Records ?? [];
-    if (configError !== undefined || target === undefined) {
-      log.error('forwarder misconfigured: records not forwarded', { records: records.length, reason: configError });
+    let forwardTo: URL;
+    try {
+      forwardTo = await resolveTarget();
+    } catch (error) {
+      // Only the configuration's own messages: an unexpected error's message could quote anything.
+      const reason = error instanceof ForwardTargetError ? error.message : `${targetName} could not be resolved (${requestFailureName(error)})`;
+      log.error('forwarder misconfigured: records not forwarded', { records: records.length, reason });
       return { batchItemFailures: records.map((r) => ({ itemIdentifier: r.messageId })) };
     }
-    const forwardTo = target;
     const deadline = now() + (context?.getRemainingTimeInMillis() ?? budgetMs) - SAFETY_MS;
-    // A FIFO queue must keep order within a group: one at a time, and nothing after a failure.
-    const fifo = records.some((r) => r.eventSourceARN.endsWith('.fifo'));
-    let stopped = false;
 
-    const handle = async (record: SQSRecord): Promise<RecordOutcome> => {
+    const handle = async (record: SQSRecord, stopped: boolean): Promise<RecordOutcome> => {
       const receiveCount = Math.max(1, Number(record.attributes.ApproximateReceiveCount) || 1);
       const base = { message_id: record.messageId, receive_count: receiveCount };
       const parsed = itemOfRecord(record);
+      if (stopped) {
+        // Not even dead-lettered: the group's order holds for every record after a failure.
+        log.warn('record not attempted', {
+          ...base,
+          event_id: parsed.ok ? parsed.item.eventId : null,
+          outcome: 'not_attempted',
+          reason: 'an earlier record of its FIFO message group failed',
+        });
+        return 'failed';
+      }
       if (!parsed.ok) {
         const sent = await deadLetter(record, parsed.reason, { message_id: record.messageId });
         log.warn('record dead-lettered', { ...base, outcome: sent ? 'dead_letter' : 'failed', reason: parsed.reason });
@@ -183,8 +274,8 @@ export function createForwarder(options: ForwarderOptions): ForwarderHandler {
       const { item } = parsed;
       const ids = { event_id: item.eventId, message_id: record.messageId };
       const left = deadline - now();
-      if (stopped || left < MIN_POST_MS) {
-        log.warn('record not attempted', { ...base, event_id: item.eventId, outcome: 'not_attempted', reason: stopped ? 'an earlier record of this FIFO batch failed' : 'out of time' });
+      if (left < MIN_POST_MS) {
+        log.warn('record not attempted', { ...base, event_id: item.eventId, outcome: 'not_attempted', reason: 'out of time' });
         return 'failed';
       }
       const outcome = await forwardItem(forwardTo, item, { timeoutMs: Math.min(FORWARD_SCHEDULE.timeoutMs, left) });
@@ -206,10 +297,26 @@ export function createForwarder(options: ForwarderOptions): ForwarderHandler {
       }
     };
 
-    const outcomes = await mapBounded(records, fifo ? 1 : concurrency, async (record) => {
-      const outcome = await handle(record);
-      if (fifo && (outcome === 'retry' || outcome === 'failed')) stopped = true;
-      return outcome;
+    // The records as lanes: one per FIFO message group (in batch order, which is the group's order),
+    // one per record on a standard queue. Lanes run concurrently, a lane's records one at a time.
+    const lanes = new Map<string, number[]>();
+    records.forEach((record, at) => {
+      const fifo = record.eventSourceARN.endsWith('.fifo');
+      // A FIFO record always names its group; without one, all such records share a lane (safe order).
+      const lane = fifo ? `group:${record.attributes.MessageGroupId ?? ''}` : `record:${at}`;
+      const members = lanes.get(lane);
+      if (members) members.push(at);
+      else lanes.set(lane, [at]);
+    });
+    const outcomes = new Array<RecordOutcome>(records.length);
+    await mapBounded([...lanes.values()], concurrency, async (members) => {
+      let stopped = false;
+      for (const at of members) {
+        const outcome = await handle(records[at] as SQSRecord, stopped);
+        outcomes[at] = outcome;
+        // Nothing after a failure within a group: SQS hands the rest over again, in order.
+        if (outcome === 'retry' || outcome === 'failed') stopped = true;
+      }
     });
 
     const failures = records.filter((_, at) => outcomes[at] === 'retry' || outcomes[at] === 'failed');
@@ -225,9 +332,28 @@ export function createForwarder(options: ForwarderOptions): ForwarderHandler {
   };
 }
 
-/** The forwarder as configured by the environment (the deployed function). */
-export const forwarderFromEnv = (env: NodeJS.ProcessEnv = process.env, sqs: SQSClient = new SQSClient({})): ForwarderHandler =>
-  createForwarder({ sqs, target: env.FORWARD_URL, deadLetterQueueUrl: env.DEAD_LETTER_QUEUE_URL });
+/**
+ * The forwarder as configured by the environment (the deployed function): the forward URL from the
+ * secret FORWARD_URL_SECRET_ARN names, else from FORWARD_URL.
+ */
+export const forwarderFromEnv = (
+  env: NodeJS.ProcessEnv = process.env,
+  sqs: SQSClient = new SQSClient({}),
+  secrets: () => Pick<SecretsManagerClient, 'send'> = () => new SecretsManagerClient({}),
+  log?: ReceiverLog,
+): ForwarderHandler => {
+  const secretArn = env.FORWARD_URL_SECRET_ARN?.trim();
+  if (secretArn) {
+    return createForwarder({
+      sqs,
+      target: forwardTargetFromSecretsManager(secrets(), secretArn),
+      targetName: 'the forward URL secret (FORWARD_URL_SECRET_ARN)',
+      deadLetterQueueUrl: env.DEAD_LETTER_QUEUE_URL,
+      ...(log ? { log } : {}),
+    });
+  }
+  return createForwarder({ sqs, target: env.FORWARD_URL, targetName: 'FORWARD_URL', deadLetterQueueUrl: env.DEAD_LETTER_QUEUE_URL, ...(log ? { log } : {}) });
+};
 
 let configured: ForwarderHandler | undefined;
 

@@ -11,8 +11,12 @@
  *     is made visible again (visibility 0) at the end, so nothing else is touched.
  * The scan stops when every id was found, when the queue looks empty, or after `maxPolls` receives
  * that found none of the ids: an id not seen by then is reported missing.
+ *
+ * On a FIFO queue a replay is an intentional re-send: it gets a fresh deduplication id (the hand-off's
+ * would make SQS drop it silently within 5 minutes of the original) and the original's message
+ * group (the event's own, sqs-hand-off.ts), so it keeps its place among that event's messages.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
@@ -25,7 +29,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { ReceiverLog } from '../log';
 import { FORWARD_ERROR_ATTRIBUTE } from './forwarder-lambda';
-import { queueNameOf, requestFailureName } from './sqs-hand-off';
+import { messageGroupIdOf, queueNameOf, requestFailureName } from './sqs-hand-off';
 
 export interface ReplayOptions {
   readonly sqs: SQSClient;
@@ -64,6 +68,33 @@ export const eventIdOfMessage = (message: Message): string | undefined => {
   }
 };
 
+/** The event name a dead letter carries: the `event` attribute, else the body's `event`. */
+const eventNameOfMessage = (message: Message): string | undefined => {
+  const attribute = message.MessageAttributes?.event?.StringValue;
+  if (attribute) return attribute;
+  try {
+    const body = JSON.parse(message.Body ?? '') as unknown;
+    const event = typeof body === 'object' && body !== null ? (body as { event?: unknown }).event : undefined;
+    return typeof event === 'string' && event !== '' ? event : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * The message group a replay goes to: the original's (a FIFO dead-letter queue keeps it, and so
+ * does the forwarder's copy), else the one the hand-off gives the event, else a shared one.
+ */
+export const replayGroupIdOf = (message: Message, eventId: string): string => {
+  const original = message.Attributes?.MessageGroupId;
+  if (original) return original;
+  const event = eventNameOfMessage(message);
+  return event !== undefined ? messageGroupIdOf(event, eventId) : 'replay';
+};
+
+/** A deduplication id no earlier send used: SQS must not take the replay for the original's copy. */
+export const replayDeduplicationId = (): string => createHash('sha256').update(`replay:${randomUUID()}`).digest('hex');
+
 /** The message's attributes as they were handed off: without the forwarder's `forward_error`. */
 const replayAttributes = (message: Message): Record<string, MessageAttributeValue> => {
   const out: Record<string, MessageAttributeValue> = {};
@@ -95,9 +126,9 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayR
   const replayOne = async (message: Message, eventId: string): Promise<void> => {
     const input: SendMessageRequest = { QueueUrl: queueUrl, MessageBody: message.Body ?? '', MessageAttributes: replayAttributes(message) };
     if (fifo) {
-      input.MessageGroupId = message.MessageAttributes?.event?.StringValue || 'replay';
-      // Not the hand-off's id (a hash of the event id): SQS would drop a replay within 5 minutes of it.
-      input.MessageDeduplicationId = createHash('sha256').update(`replay:${eventId}:${Date.now()}`).digest('hex');
+      input.MessageGroupId = replayGroupIdOf(message, eventId);
+      // Fresh, not the hand-off's hash of the event: SQS would drop a replay within 5 minutes of it.
+      input.MessageDeduplicationId = replayDeduplicationId();
     }
     try {
       await sqs.send(new SendMessageCommand(input));
@@ -133,6 +164,8 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayR
             WaitTimeSeconds: options.waitTimeSeconds ?? 2,
             VisibilityTimeout: options.visibilityTimeout ?? 30,
             MessageAttributeNames: ['All'],
+            // The original's group, for a replay to a FIFO queue.
+            MessageSystemAttributeNames: ['MessageGroupId'],
           }),
         );
         messages = output.Messages ?? [];
