@@ -4,32 +4,95 @@
  * 127.0.0.1; SQS and Secrets Manager cannot run here, so a small HTTP stand-in answers the SDK at
  * its wire boundary (AWS JSON protocol, `x-amz-target`), reached through the SDK's own
  * `AWS_ENDPOINT_URL_*` settings: the handler's code path is exactly the one on AWS.
+ *
+ * The SQS stand-in keeps a FIFO queue's de-duplication as AWS documents it (not as measured on real
+ * SQS): a message whose MessageDeduplicationId was sent successfully within the last 5 minutes (in
+ * its message group, the stack's deduplication scope) is answered as sent but not enqueued. The fault
+ * run below cuts the store between the send and its completion and delivers the events again after
+ * the claim lapsed: the queue must still hold one message per event.
  */
 import { createHash } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { createDedupeTable } from '../../src/receiver/stores/dynamodb';
+import { SqsHandOff } from '../../src/receiver/aws/sqs-hand-off';
+import { createReceiver } from '../../src/receiver/handler';
+import { memoryLog } from '../../src/receiver/log';
+import { createDedupeTable, DynamoDbStore } from '../../src/receiver/stores/dynamodb';
+import { waitUntil } from '../support/bounded-wait';
 import { localDynamoClient, startDynalite, type LocalDynamo } from '../support/dynalite';
 import { fixture, OTHER_SECRET, SECRET, signed } from '../support/receiver-kit';
 
+interface Enqueued {
+  body: string;
+  attributes: Record<string, { StringValue?: string }>;
+  groupId?: string;
+  deduplicationId?: string;
+}
+
 interface FakeAws {
   readonly url: string;
-  readonly messages: Array<{ body: string; attributes: Record<string, { StringValue?: string }> }>;
+  /** What the queue holds: messages enqueued, duplicates dropped. */
+  readonly messages: Enqueued[];
+  /** Every message SQS answered as sent, the dropped duplicates included. */
+  readonly accepted: Enqueued[];
   readonly calls: string[];
   /** The next SendMessageBatch calls answer 500. */
   failSends: number;
+  /** Added to the stand-in's clock: a test may move past the 5-minute deduplication interval. */
+  clockOffsetMs: number;
+  /** Called after a send was stored and before it is answered. */
+  onSend: (() => void) | undefined;
   close(): Promise<void>;
 }
 
 const md5 = (text: string) => createHash('md5').update(text).digest('hex');
 
+/** AWS: the deduplication interval of a FIFO queue. */
+const DEDUPLICATION_INTERVAL_MS = 5 * 60 * 1000;
+
 const startFakeAws = async (secretString: string): Promise<FakeAws> => {
   const fake = {
-    messages: [] as FakeAws['messages'],
+    messages: [] as Enqueued[],
+    accepted: [] as Enqueued[],
     calls: [] as string[],
     failSends: 0,
+    clockOffsetMs: 0,
+    onSend: undefined as (() => void) | undefined,
   };
+  /** Deduplication key (group and id: scope messageGroup) → when it was first sent, and as what. */
+  const sentIds = new Map<string, { at: number; messageId: string }>();
+  let sequence = 0;
+
+  type Entry = { Id?: string; MessageBody: string; MessageAttributes?: Record<string, { StringValue?: string }>; MessageGroupId?: string; MessageDeduplicationId?: string };
+  /** One message into the queue named by `queueUrl`, as SQS takes it; an error code if it refuses it. */
+  const enqueue = (queueUrl: string, entry: Entry): { messageId: string } | { code: string } => {
+    const message: Enqueued = {
+      body: entry.MessageBody,
+      attributes: entry.MessageAttributes ?? {},
+      ...(entry.MessageGroupId !== undefined ? { groupId: entry.MessageGroupId } : {}),
+      ...(entry.MessageDeduplicationId !== undefined ? { deduplicationId: entry.MessageDeduplicationId } : {}),
+    };
+    if (!queueUrl.endsWith('.fifo')) {
+      fake.accepted.push(message);
+      fake.messages.push(message);
+      return { messageId: `m-${++sequence}` };
+    }
+    // A FIFO queue without content-based de-duplication needs both ids on every message.
+    if (!entry.MessageGroupId || !entry.MessageDeduplicationId) return { code: 'MissingParameter' };
+    const key = `${entry.MessageGroupId}\n${entry.MessageDeduplicationId}`;
+    const now = Date.now() + fake.clockOffsetMs;
+    fake.accepted.push(message);
+    const earlier = sentIds.get(key);
+    // Within the interval: accepted successfully, not delivered.
+    if (earlier && now - earlier.at < DEDUPLICATION_INTERVAL_MS) return { messageId: earlier.messageId };
+    const messageId = `m-${++sequence}`;
+    sentIds.set(key, { at: now, messageId });
+    fake.messages.push(message);
+    return { messageId };
+  };
+
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -42,14 +105,27 @@ const startFakeAws = async (secretString: string): Promise<FakeAws> => {
         res.end(JSON.stringify(body));
       };
       if (target === 'secretsmanager.GetSecretValue') return reply(200, { ARN: String(input.SecretId), Name: 'ecologic-webhook-secrets', SecretString: secretString });
-      if (target === 'AmazonSQS.SendMessageBatch') {
+      if (target === 'AmazonSQS.SendMessageBatch' || target === 'AmazonSQS.SendMessage') {
         if (fake.failSends > 0) {
           fake.failSends -= 1;
           return reply(500, { __type: 'InternalError', message: 'queue unavailable' });
         }
-        const entries = input.Entries as Array<{ Id: string; MessageBody: string; MessageAttributes: Record<string, { StringValue?: string }> }>;
-        for (const entry of entries) fake.messages.push({ body: entry.MessageBody, attributes: entry.MessageAttributes });
-        return reply(200, { Successful: entries.map((entry, n) => ({ Id: entry.Id, MessageId: `m-${fake.messages.length}-${n}`, MD5OfMessageBody: md5(entry.MessageBody) })), Failed: [] });
+        const queueUrl = String(input.QueueUrl);
+        if (target === 'AmazonSQS.SendMessage') {
+          const outcome = enqueue(queueUrl, input as unknown as Entry);
+          fake.onSend?.();
+          if ('code' in outcome) return reply(400, { __type: `com.amazonaws.sqs#${outcome.code}`, message: 'refused' });
+          return reply(200, { MessageId: outcome.messageId, MD5OfMessageBody: md5(String(input.MessageBody)) });
+        }
+        const entries = input.Entries as Entry[];
+        const outcomes = entries.map((entry) => ({ entry, outcome: enqueue(queueUrl, entry) }));
+        fake.onSend?.();
+        return reply(200, {
+          Successful: outcomes.flatMap(({ entry, outcome }) =>
+            'messageId' in outcome ? [{ Id: entry.Id, MessageId: outcome.messageId, MD5OfMessageBody: md5(entry.MessageBody) }] : [],
+          ),
+          Failed: outcomes.flatMap(({ entry, outcome }) => ('code' in outcome ? [{ Id: entry.Id, Code: outcome.code, SenderFault: true }] : [])),
+        });
       }
       reply(400, { __type: 'UnknownOperationException', message: target });
     });
@@ -58,7 +134,69 @@ const startFakeAws = async (secretString: string): Promise<FakeAws> => {
   const { port } = server.address() as AddressInfo;
   return Object.assign(fake, {
     url: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  });
+};
+
+interface StoreCut {
+  readonly url: string;
+  /** While set, every DynamoDB call is answered 500 (the store is unreachable). */
+  cut: boolean;
+  /** Calls answered 500 while cut, by operation. */
+  readonly refused: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * An HTTP pass-through to dynalite that can cut the store off at an exact point (here: right after
+ * the SQS send, before the completion). http.request takes one options object: zapier-platform-core
+ * patches it in jest workers, and leaves that form intact.
+ */
+const startStoreCut = async (upstream: string): Promise<StoreCut> => {
+  const target = new URL(upstream);
+  const state = { cut: false, refused: [] as string[] };
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      if (state.cut) {
+        state.refused.push(String(req.headers['x-amz-target'] ?? '').split('.').pop() ?? '');
+        res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
+        res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: 'store cut off' }));
+        return;
+      }
+      const forward = http.request({
+        host: target.hostname,
+        port: Number(target.port),
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, host: target.host },
+      });
+      forward.on('response', (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      forward.on('error', () => {
+        res.writeHead(502);
+        res.end();
+      });
+      forward.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return Object.assign(state, {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   });
 };
 
@@ -94,7 +232,7 @@ const functionUrlEvent = (request: ReturnType<typeof signed>, options: { base64?
 describe('the receiver Lambda, configured by its environment', () => {
   let dynamo: LocalDynamo;
   let aws: FakeAws;
-  let handler: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+  let handler: typeof import('../../src/receiver/aws/receiver-lambda').handler;
   const saved = { ...process.env };
 
   beforeAll(async () => {
@@ -110,7 +248,7 @@ describe('the receiver Lambda, configured by its environment', () => {
       AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.url,
       ECOLOGIC_SECRETS_ARN: 'arn:aws:secretsmanager:ap-southeast-2:111122223333:secret:ecologic-webhook-secrets-AbCdEf',
       DEDUPE_TABLE: 'ecologic-receiver-events',
-      HANDOFF_QUEUE_URL: `${aws.url}/111122223333/ecologic-items`,
+      HANDOFF_QUEUE_URL: `${aws.url}/111122223333/ecologic-items.fifo`,
     });
     delete process.env.ECOLOGIC_WEBHOOK_SECRETS;
     jest.isolateModules(() => {
@@ -133,6 +271,9 @@ describe('the receiver Lambda, configured by its environment', () => {
     const item = JSON.parse(aws.messages[0]!.body) as Record<string, unknown>;
     expect(item).toMatchObject({ id: body.event_id, event: 'RequestQuote:Create', quote_request_id: body.quote_request_id });
     expect(aws.messages[0]!.attributes.event_id?.StringValue).toBe(body.event_id);
+    // A FIFO message: its own group and deduplication id, both the hash of the event's name and id.
+    expect(aws.messages[0]!.groupId).toMatch(/^[0-9a-f]{64}$/);
+    expect(aws.messages[0]!.deduplicationId).toBe(aws.messages[0]!.groupId);
 
     const retry = await handler(functionUrlEvent(signed(body, { webhookId: 'msg_l1' })));
     expect(retry.statusCode).toBe(200);
@@ -167,9 +308,140 @@ describe('the receiver Lambda, configured by its environment', () => {
     expect(aws.messages).toHaveLength(before + 1);
   });
 
+  it('passes the Lambda context\'s remaining time as the deadline: with almost none left it answers 503 and sends nothing', async () => {
+    const before = aws.calls.length;
+    const context = { getRemainingTimeInMillis: () => 300 };
+    const response = await handler(functionUrlEvent(signed(fixture('audit_label_applied'), { webhookId: 'msg_l6' })), context as never);
+    expect(response.statusCode).toBe(503);
+    expect(response.headers?.['retry-after']).toBeDefined();
+    expect(aws.calls.slice(before).filter((call) => call.startsWith('AmazonSQS.'))).toEqual([]);
+
+    // With the time a Lambda normally has, the same delivery is taken.
+    const taken = await handler(functionUrlEvent(signed(fixture('audit_label_applied'), { webhookId: 'msg_l6' })), { getRemainingTimeInMillis: () => 13_000 } as never);
+    expect(taken.statusCode).toBe(200);
+  });
+
   it('answers 405 to a GET through the Function URL', async () => {
     const event = functionUrlEvent(signed('{}'));
     event.requestContext.http.method = 'GET';
     expect((await handler(event)).statusCode).toBe(405);
+  });
+});
+
+/**
+ * The store is cut off right after the SQS send and before the completion: the item is in the queue
+ * but the table still shows the claim. Once the (here short) claim lease has lapsed the same events
+ * are delivered again; the retry claims them anew and sends them again, and the FIFO queue drops the
+ * copies (same deduplication ids within 5 minutes). The receiver runs as the Lambda module builds it
+ * (createReceiver, DynamoDbStore, SqsHandOff), only with a lease it cannot take from its environment.
+ */
+describe('fault run: the completion is lost after the send', () => {
+  const LEASE_MS = 2_000;
+  const QUEUE = '111122223333/ecologic-items.fifo';
+  let dynamo: LocalDynamo;
+  let storeCut: StoreCut;
+  let aws: FakeAws;
+  let receive: ReturnType<typeof createReceiver>;
+  let sqs: SQSClient;
+  const log = memoryLog();
+
+  beforeAll(async () => {
+    dynamo = await startDynalite();
+    storeCut = await startStoreCut(dynamo.endpoint);
+    aws = await startFakeAws(SECRET);
+    await createDedupeTable(localDynamoClient(dynamo.endpoint), 'fault-run-events');
+    sqs = new SQSClient({ endpoint: aws.url, region: 'ap-southeast-2', credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' }, maxAttempts: 1 });
+    receive = createReceiver({
+      secrets: () => [SECRET],
+      // One attempt per call: the cut answers 500 at once, and the handler retries completions itself.
+      store: new DynamoDbStore({ client: localDynamoClient(storeCut.url, { maxAttempts: 1 }), tableName: 'fault-run-events', leaseMs: LEASE_MS }),
+      handOff: new SqsHandOff({ client: sqs, queueUrl: `${aws.url}/${QUEUE}` }),
+      log,
+    });
+  });
+
+  afterAll(async () => {
+    sqs.destroy();
+    await aws.close();
+    await storeCut.close();
+    await dynamo.close();
+  });
+
+  /** Two events with the same id and different types: two events, two messages. */
+  const batchBody = (id: string) => [
+    { ...fixture('audit_created'), event_id: id },
+    { ...fixture('quote_request_created'), event_id: id },
+  ];
+  const deliver = (body: unknown, webhookId: string) => receive({ ...signed(body, { webhookId }), deadline: Date.now() + 14_000 });
+  const messagesOf = (id: string) => aws.messages.filter((m) => m.attributes.event_id?.StringValue === id);
+  const acceptedOf = (id: string) => aws.accepted.filter((m) => m.attributes.event_id?.StringValue === id);
+
+  /** The first delivery: sent to SQS, then the store is cut before the completions. */
+  const deliverLosingCompletions = async (id: string, webhookId: string) => {
+    aws.onSend = () => {
+      storeCut.cut = true;
+    };
+    try {
+      return await deliver(batchBody(id), webhookId);
+    } finally {
+      aws.onSend = undefined;
+      storeCut.cut = false;
+    }
+  };
+
+  /**
+   * The platform's retries: delivered again until the answer is no longer 429 (another delivery's
+   * claim is live), i.e. until the lease of the lost completion's claim has lapsed.
+   */
+  const deliverUntilTaken = async (body: unknown, webhookId: string) => {
+    let response = await deliver(body, webhookId);
+    let attempts = 1;
+    const bound = Date.now() + 20 * LEASE_MS;
+    while (response.status === 429) {
+      const retryAt = Date.now() + 50;
+      await waitUntil(() => Date.now() >= retryAt, { what: 'the pause between retries', timeoutMs: 1_000 });
+      if (Date.now() > bound) throw new Error(`still 429 after ${attempts} attempts: the claim never lapsed`);
+      response = await deliver(body, webhookId);
+      attempts += 1;
+    }
+    return { response, attempts };
+  };
+
+  it('hands each event to the queue once, though the completion was lost and the events were delivered again after the lease', async () => {
+    const first = await deliverLosingCompletions('evt_0042', 'msg_f1');
+    // Sent, so the platform is told it was taken (no retry asked for); the completions are missing.
+    expect(first.status).toBe(200);
+    expect(storeCut.refused).toContain('UpdateItem');
+    expect(log.lines.some((line) => line.outcome === 'handoff_unrecorded')).toBe(true);
+    expect(messagesOf('evt_0042')).toHaveLength(2);
+
+    // Delivered again (another subscription, a replay by the platform): the lapsed claims are taken
+    // over and both items are sent a second time.
+    const { response: again } = await deliverUntilTaken(batchBody('evt_0042'), 'msg_f2');
+    expect(again.status).toBe(200);
+    expect(JSON.parse(again.body)).toMatchObject({ outcome: 'accepted', accepted: 2 });
+    expect(acceptedOf('evt_0042')).toHaveLength(4);
+
+    // The queue kept exactly one message per event: SQS dropped the copies.
+    const held = messagesOf('evt_0042');
+    expect(held.map((m) => m.attributes.event?.StringValue).sort()).toEqual(['Audit:Create', 'RequestQuote:Create']);
+    expect(new Set(held.map((m) => m.deduplicationId)).size).toBe(2);
+
+    // Now recorded: a third delivery is a duplicate, and nothing is sent.
+    const sendsBefore = aws.accepted.length;
+    const third = await deliver(batchBody('evt_0042'), 'msg_f3');
+    expect(JSON.parse(third.body)).toMatchObject({ outcome: 'duplicate' });
+    expect(aws.accepted.length).toBe(sendsBefore);
+  });
+
+  it('still sends a second copy when the takeover comes more than 5 minutes after the first send (what remains)', async () => {
+    await deliverLosingCompletions('evt_0043', 'msg_g1');
+    expect(messagesOf('evt_0043')).toHaveLength(2);
+
+    aws.clockOffsetMs += DEDUPLICATION_INTERVAL_MS + 1_000;
+    const { response } = await deliverUntilTaken(batchBody('evt_0043'), 'msg_g2');
+    expect(response.status).toBe(200);
+    // Past the interval SQS no longer knows the ids: each event is in the queue twice.
+    expect(messagesOf('evt_0043')).toHaveLength(4);
   });
 });

@@ -8,12 +8,12 @@
  *                          (or ECOLOGIC_WEBHOOK_SECRETS with the secrets themselves, for tests)
  *   DEDUPE_TABLE           the DynamoDB table        HANDOFF_QUEUE_URL   the SQS queue
  */
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { parseSecrets } from '../config';
-import { createReceiver, type ReceiverHandler } from '../handler';
+import { createReceiver, type ReceiverHandler, type ReceiverRequest } from '../handler';
 import { jsonLog } from '../log';
 import { DynamoDbStore } from '../stores/dynamodb';
 import { SqsHandOff } from './sqs-hand-off';
@@ -22,8 +22,11 @@ import { SqsHandOff } from './sqs-hand-off';
 export const SECRETS_REFRESH_MS = 5 * 60 * 1000;
 
 /**
- * Every AWS call must answer well inside the platform's 15 s: a slow one is a failure (503, the
- * platform retries) rather than a delivery the platform counts as timed out.
+ * Timing. The function's timeout (14 s, infra/receiver-stack.ts) is inside the platform's 15 s, and
+ * the handler is given a deadline: the function's remaining time (Lambda's context) less
+ * ANSWER_MARGIN_MS, so work that cannot end before the function would be cut off is not started and
+ * the platform gets an answer (503: it retries) rather than a timeout. Within that, every AWS call is
+ * bounded well inside the platform's 15 s (below), and the hand-off's requests by the deadline too.
  */
 // throwOnRequestTimeout: without it @smithy/node-http-handler only warns and keeps waiting.
 const clientConfig = { maxAttempts: 2, requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000, throwOnRequestTimeout: true } };
@@ -43,16 +46,25 @@ export const secretsFromSecretsManager = (client: Pick<SecretsManagerClient, 'se
   };
 };
 
-export const toReceiverRequest = (event: APIGatewayProxyEventV2) => ({
+/** Kept back from the function's remaining time: the answer still has to leave the function. */
+export const ANSWER_MARGIN_MS = 250;
+
+export type LambdaContext = Pick<Context, 'getRemainingTimeInMillis'>;
+
+export const toReceiverRequest = (event: APIGatewayProxyEventV2, context?: LambdaContext, now: () => number = Date.now): ReceiverRequest => ({
   method: event.requestContext?.http?.method ?? 'POST',
   headers: event.headers ?? {},
   body: event.body === undefined ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64') : event.body,
+  // Without a context (tests, another host) the handler's own default applies: 15 s from arrival.
+  ...(context ? { deadline: now() + context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS } : {}),
 });
 
-export const createLambdaHandler = (receive: ReceiverHandler) => async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
-  const response = await receive(toReceiverRequest(event));
-  return { statusCode: response.status, headers: response.headers, body: response.body };
-};
+export const createLambdaHandler =
+  (receive: ReceiverHandler) =>
+  async (event: APIGatewayProxyEventV2, context?: LambdaContext): Promise<APIGatewayProxyStructuredResultV2> => {
+    const response = await receive(toReceiverRequest(event, context));
+    return { statusCode: response.status, headers: response.headers, body: response.body };
+  };
 
 const required = (name: string): string => {
   const value = process.env[name]?.trim();
@@ -74,10 +86,13 @@ const lambdaHandler = (): ReturnType<typeof createLambdaHandler> => {
       })()
     : secretsFromSecretsManager(new SecretsManagerClient(clientConfig), required('ECOLOGIC_SECRETS_ARN'));
   const store = new DynamoDbStore({ client: new DynamoDBClient(clientConfig), tableName: required('DEDUPE_TABLE') });
-  // Claims (≤ ~3 s) + hand-off (≤ 5 s) + completion: an answer well inside the platform's 15 s.
+  // Claims (≤ ~3 s) + hand-off (≤ 5 s, and never past the deadline) + completion: an answer well
+  // inside the platform's 15 s.
   const handOff = new SqsHandOff({ client: new SQSClient(clientConfig), queueUrl: required('HANDOFF_QUEUE_URL'), timeoutMs: 5_000 });
   handlerInstance = createLambdaHandler(createReceiver({ secrets, store, handOff, log }));
   return handlerInstance;
 };
 
-export const handler = (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => lambdaHandler()(event);
+/** Lambda's entry point: `(event, context)`; the context gives the deadline. */
+export const handler = (event: APIGatewayProxyEventV2, context?: LambdaContext): Promise<APIGatewayProxyStructuredResultV2> =>
+  lambdaHandler()(event, context);
