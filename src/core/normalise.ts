@@ -255,11 +255,13 @@ export const normaliseEvents = (body: unknown, meta: DeliveryMeta): NormalisedEv
       continue;
     }
     const identity = eventIdentity(named.event, record, deliveryId);
-    if (seen.has(identity.id)) {
+    // Ids are often numbered per event type: a repeat is the same event AND the same id.
+    const key = `${named.event}/${identity.id}`;
+    if (seen.has(key)) {
       repeated += 1;
       continue;
     }
-    seen.add(identity.id);
+    seen.add(key);
     items.push({ event: named.event, item: toZapItem(eventDefinition(named.event), record, identity, meta) });
   }
   return { items, unrecognised, repeated };

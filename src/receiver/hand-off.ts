@@ -20,10 +20,18 @@ export interface HandOffItem {
  */
 export type HandOffResult = { readonly ok: true } | { readonly ok: false; readonly reason: string; readonly permanent?: boolean };
 
+export interface HandOffOptions {
+  /** Epoch ms by which the receiver must answer the delivery. */
+  readonly deadline?: number;
+}
+
 export interface HandOff {
   /** For logs and the start-up banner, e.g. `sqs:ecologic-items`. */
   readonly description: string;
-  /** One result per item, in order; `ok` only once the item is durably stored downstream. */
-  send(items: readonly HandOffItem[]): Promise<HandOffResult[]>;
+  /**
+   * One result per item, in order; `ok` only once the item is durably stored downstream. An item
+   * not stored by `deadline` (epoch ms, when given) fails, so the receiver can still answer in time.
+   */
+  send(items: readonly HandOffItem[], options?: HandOffOptions): Promise<HandOffResult[]>;
   close?(): Promise<void>;
 }

@@ -16,7 +16,8 @@ import { normaliseEvents, PayloadError, type EventItem } from '../core/normalise
 import { headerRejection, verifyDelivery, type Verification } from '../core/signature';
 import type { HandOff, HandOffItem, HandOffResult } from './hand-off';
 import type { ReceiverLog } from './log';
-import type { DedupeStore } from './store';
+import { PRODUCTION_SCHEDULE } from '../contract/schedule';
+import type { DedupeStore, EventRef } from './store';
 
 /** Bodies above this are refused before any work: real deliveries are a few KiB. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -42,25 +43,97 @@ export const RECEIVER_SIGNATURE_WINDOW = { pastSeconds: 5 * 60, futureSeconds: 5
 /** What the platform is told to wait when the store or hand-off is down: long enough to recover. */
 export const UNAVAILABLE_RETRY_AFTER_SECONDS = 10;
 
-/** Claims made at once for a batch delivery. */
-const CONCURRENT_CLAIMS = 8;
+/**
+ * Records one delivery may hold: what the platform fires at once at most (contract section 6), and
+ * what a receiver claims, hands off and records well inside one answer. More is refused (413):
+ * no retry could ever fit it.
+ */
+export const MAX_RECORDS_PER_DELIVERY = 1_000;
+
+/** The platform's wait for an answer (contract section 3.4): the deadline when none is given. */
+export const ANSWER_WITHIN_MS = PRODUCTION_SCHEDULE.timeoutMs;
+
+/** The answer is sent at least this long before the deadline: it must still reach the platform. */
+const ANSWER_MARGIN_MS = 1_000;
+
+/**
+ * What claims leave for the hand-off and the completions: no claim starts later than this (or half
+ * the time there is) before the answer is due. A delivery whose claims did not all fit hands off those made, and the
+ * platform's retry (503) finds them handed off and claims the rest: big batches make progress.
+ */
+const HAND_OFF_AND_COMPLETION_RESERVE_MS = 5_000;
+
+/** The hand-off must be done this long (or a quarter of the time there is) before the answer is due, leaving time to record it. */
+const COMPLETION_RESERVE_MS = 2_000;
+
+/**
+ * Less time than this at arrival (a Lambda close to its timeout, a server far behind) and no work
+ * starts: 503 at once, rather than claims the delivery cannot finish.
+ */
+const MIN_WORKING_MS = 1_000;
+
+/** Store calls made at once for a batch delivery (claims, completions, releases). */
+const CONCURRENT_STORE_CALLS = 16;
 
 /**
  * Waits before retrying a completion or a release the store did not take: a blip of the store must
  * not leave a handed-off event looking unfinished (once its lease lapsed, a retry would hand it off
- * again) nor block a released one for the whole lease. 1.3 s at most, well inside the 15 s answer.
+ * again) nor block a released one for the whole lease. 1.3 s at most, and never past `until`.
  */
 const STORE_RETRY_DELAYS_MS = [100, 300, 900];
 
-const withRetries = async <T>(attempt: () => Promise<T>): Promise<T> => {
+class OutOfTime extends Error {
+  override readonly name = 'OutOfTime';
+}
+
+/** The promise's value, or OutOfTime at `until` (epoch ms); the work itself goes on unobserved. */
+const by = <T>(until: number, work: Promise<T>): Promise<T> => {
+  const left = until - Date.now();
+  if (left <= 0) {
+    work.catch(() => undefined);
+    return Promise.reject(new OutOfTime('out of time'));
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const expiry = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new OutOfTime('out of time')), left);
+  });
+  work.catch(() => undefined);
+  return Promise.race([work, expiry]).finally(() => clearTimeout(timer));
+};
+
+/** `attempt` until it succeeds, with the retry delays, each attempt and wait ending by `until`. */
+const withRetries = async <T>(until: number, attempt: () => Promise<T>): Promise<T> => {
   for (const delay of STORE_RETRY_DELAYS_MS) {
     try {
-      return await attempt();
-    } catch {
+      return await by(until, attempt());
+    } catch (error) {
+      if (error instanceof OutOfTime || Date.now() + delay >= until) throw error;
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
-  return attempt();
+  return by(until, attempt());
+};
+
+/** Runs `work` over the inputs, `limit` at a time, starting none once `stopAt` (epoch ms) passed. */
+const forEachBounded = async <T>(inputs: readonly T[], limit: number, stopAt: number, work: (input: T) => Promise<void>): Promise<void> => {
+  let next = 0;
+  const worker = async () => {
+    while (next < inputs.length && Date.now() < stopAt) {
+      const input = inputs[next++] as T;
+      await work(input);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, inputs.length) }, worker));
+};
+
+const reasonOf = (error: unknown, fallback: string): string => (error instanceof Error ? error.message : fallback);
+
+/** An error's name and system code, e.g. `ResourceNotFoundException` or `Error ENOENT`: never its message. */
+const secretsFailureName = (error: unknown): string => {
+  if (error instanceof OutOfTime) return 'out of time';
+  const { name, code } = (error ?? {}) as { name?: unknown; code?: unknown };
+  const safe = (value: unknown) => (typeof value === 'string' && /^[\w.-]{1,64}$/.test(value) ? value : undefined);
+  return [safe(name) ?? 'unknown error', safe(code)].filter(Boolean).join(' ');
 };
 
 export interface ReceiverRequest {
@@ -68,6 +141,11 @@ export interface ReceiverRequest {
   /** Header names in any case (payload v2 and node both give lower case). */
   readonly headers: Readonly<Record<string, string | undefined>>;
   readonly body: string | Buffer;
+  /**
+   * Epoch ms by which the answer must be sent: a Lambda's remaining time, or the platform's 15 s
+   * from arrival (the default). Work that cannot finish by then is not started.
+   */
+  readonly deadline?: number;
 }
 
 export interface ReceiverResponse {
@@ -132,10 +210,14 @@ const loggableName = (name: string): string => (/^[A-Za-z][\w:.-]{0,63}$/.test(n
 
 type Claimed = { readonly entry: EventItem; readonly token: string };
 
+const refOf = (entry: EventItem): EventRef => ({ event: entry.event, eventId: entry.item.id });
+
 interface ClaimRound {
   claimed: Claimed[];
   duplicates: number;
   busyMs: number[];
+  /** Items no claim was made for in time: the platform's retry claims them. */
+  unclaimed: number;
   failure?: string;
 }
 
@@ -143,43 +225,63 @@ export const createReceiver = (deps: ReceiverDeps): ReceiverHandler => {
   const now = deps.now ?? (() => new Date());
   const { store, handOff, log } = deps;
 
-  /** Claims every item, a few at a time; on a store failure the claims already made are released. */
-  const claimAll = async (entries: readonly EventItem[], at: Date): Promise<ClaimRound> => {
-    const round: ClaimRound = { claimed: [], duplicates: 0, busyMs: [] };
-    const pending = [...entries];
-    const worker = async () => {
-      for (let entry = pending.shift(); entry !== undefined && round.failure === undefined; entry = pending.shift()) {
-        try {
-          const outcome = await store.claim(entry.item.id, entry.event, at);
-          if (outcome.kind === 'claimed') round.claimed.push({ entry, token: outcome.token });
-          else if (outcome.kind === 'duplicate') round.duplicates += 1;
-          else round.busyMs.push(outcome.retryAfterMs);
-        } catch (error) {
-          round.failure = error instanceof Error ? error.message : 'the store failed';
-        }
+  /**
+   * Claims the items, a few at a time, none started after `stopAt`; a claim that has not answered by
+   * `until` counts as not made (if the store made it after all, it lapses after its lease). On a
+   * store failure no further claim starts.
+   */
+  const claimAll = async (entries: readonly EventItem[], at: Date, stopAt: number, until: number): Promise<ClaimRound> => {
+    const round: ClaimRound = { claimed: [], duplicates: 0, busyMs: [], unclaimed: 0 };
+    let answered = 0;
+    // In random order: when a slow store lets only part of a batch be claimed in time, the retry
+    // then reaches events the earlier attempts did not, instead of re-reading the same duplicates.
+    const order = entries.map((entry, index) => ({ entry, index, key: Math.random() })).sort((a, b) => a.key - b.key);
+    const positions = new Map(order.map(({ entry, index }) => [entry, index]));
+    await forEachBounded(order.map(({ entry }) => entry), CONCURRENT_STORE_CALLS, stopAt, async (entry) => {
+      if (round.failure !== undefined) return;
+      try {
+        const outcome = await by(until, store.claim(refOf(entry), at));
+        if (outcome.kind === 'claimed') round.claimed.push({ entry, token: outcome.token });
+        else if (outcome.kind === 'duplicate') round.duplicates += 1;
+        else round.busyMs.push(outcome.retryAfterMs);
+        answered += 1;
+      } catch (error) {
+        if (!(error instanceof OutOfTime)) round.failure = reasonOf(error, 'the store failed');
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(CONCURRENT_CLAIMS, entries.length) }, worker));
+    });
+    round.unclaimed = entries.length - answered;
+    // Handed off in the delivery's order.
+    round.claimed.sort((a, b) => (positions.get(a.entry) ?? 0) - (positions.get(b.entry) ?? 0));
     return round;
   };
 
-  const releaseAll = async (claims: readonly Claimed[]) => {
-    await Promise.all(
-      claims.map(({ entry, token }) =>
-        withRetries(() => store.release(entry.item.id, token)).catch((error: unknown) =>
-          // The claim lapses after its lease anyway; the retry waits at most that long.
-          log.warn('claim not released', { event_id: entry.item.id, reason: error instanceof Error ? error.message : 'unknown' }),
-        ),
-      ),
-    );
+  const releaseAll = async (claims: readonly Claimed[], until: number) => {
+    let released = 0;
+    let reason = 'out of time';
+    await forEachBounded(claims, CONCURRENT_STORE_CALLS, until, async ({ entry, token }) => {
+      await withRetries(until, () => store.release(refOf(entry), token)).then(
+        () => (released += 1),
+        (error: unknown) => (reason = reasonOf(error, 'unknown')),
+      );
+    });
+    const unreleased = claims.length - released;
+    // The claims lapse after their lease anyway; the platform's retry waits at most that long.
+    if (unreleased > 0) log.warn('claims not released', { count: unreleased, reason });
   };
 
-  const unavailable = (reason: string, fields: Record<string, string | number>) => {
+  const unavailable = (reason: string, fields: Record<string, string | number>, retryAfterSeconds = UNAVAILABLE_RETRY_AFTER_SECONDS) => {
     log.error('delivery not taken: try again later', { outcome: 'unavailable', reason, ...fields });
+    const taken = typeof fields.accepted === 'number' && fields.accepted > 0;
     return json(
       503,
-      { error: 'unavailable', message: 'The receiver could not store this delivery right now; nothing was kept. Retry later.' },
-      { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) },
+      {
+        error: 'unavailable',
+        ...(typeof fields.accepted === 'number' ? { accepted: fields.accepted, duplicates: fields.duplicates } : {}),
+        message: taken
+          ? `The receiver took ${fields.accepted} event(s) of this delivery but not all of them in time. Retry: the events taken are recognised as duplicates.`
+          : 'The receiver could not store this delivery right now; nothing was kept. Retry later.',
+      },
+      { 'retry-after': String(retryAfterSeconds) },
     );
   };
 
@@ -199,20 +301,26 @@ export const createReceiver = (deps: ReceiverDeps): ReceiverHandler => {
 
   const handle = async (request: ReceiverRequest): Promise<ReceiverResponse> => {
     const started = Date.now();
+    // Everything below ends by `answerBy`, so the answer reaches the platform before it gives up.
+    const answerBy = Math.min(request.deadline ?? Number.POSITIVE_INFINITY, started + ANSWER_WITHIN_MS) - ANSWER_MARGIN_MS;
     const early = refuseEarly(request);
     if (early) return early;
     if (byteLength(request.body) > MAX_BODY_BYTES) {
       log.warn('delivery refused', { outcome: 'too_large', bytes: byteLength(request.body) });
       return json(413, { error: 'too_large', message: `A delivery body may be at most ${MAX_BODY_BYTES} bytes.` });
     }
+    if (answerBy - started < MIN_WORKING_MS) {
+      return unavailable('too little time left to take the delivery', { stage: 'arrival', ms_left: answerBy + ANSWER_MARGIN_MS - started });
+    }
 
     const headers = webhookHeaders(request.headers);
     const at = now();
     let secrets: readonly string[];
     try {
-      secrets = await deps.secrets();
+      secrets = await by(answerBy, Promise.resolve(deps.secrets()));
     } catch (error) {
-      return unavailable(`the signing secrets could not be read: ${error instanceof Error ? error.message : 'unknown'}`, {});
+      // By its kind only: the error of a secrets source may quote what it read.
+      return unavailable(`the signing secrets could not be read (${secretsFailureName(error)})`, {});
     }
     // The signature is over the bytes as received.
     const verdict = verifyWithAny(secrets, headers, request.body, at);
@@ -245,46 +353,76 @@ export const createReceiver = (deps: ReceiverDeps): ReceiverHandler => {
       log.warn('delivery refused', { outcome: 'not_events', reason: error.message, webhook_id: loggableWebhookId(headers.webhookId) });
       return json(400, { error: 'not_events', message: `Not an Ecologic event delivery: ${error.message}.` });
     }
+    if (events.items.length > MAX_RECORDS_PER_DELIVERY) {
+      log.warn('delivery refused', { outcome: 'too_many_records', events: events.items.length, webhook_id: loggableWebhookId(headers.webhookId) });
+      return json(413, {
+        error: 'too_many_records',
+        message: `A delivery may hold at most ${MAX_RECORDS_PER_DELIVERY} events; this one holds ${events.items.length}. Send them in smaller deliveries.`,
+      });
+    }
     for (const name of new Set(events.unrecognised)) {
       log.warn('record skipped: not one of the six events', { named: loggableName(name), webhook_id: loggableWebhookId(headers.webhookId) });
     }
 
-    const round = await claimAll(events.items, at);
+    // With less time than usual (a Lambda near its timeout), each stage keeps its share of what is left.
+    const window = answerBy - Date.now();
+    const completionReserve = Math.min(COMPLETION_RESERVE_MS, window / 4);
+    const handOffBy = answerBy - completionReserve;
+    const claimStopAt = answerBy - Math.min(HAND_OFF_AND_COMPLETION_RESERVE_MS, window / 2);
+    const round = await claimAll(events.items, at, claimStopAt, handOffBy);
     if (round.failure !== undefined) {
-      await releaseAll(round.claimed);
+      await releaseAll(round.claimed, answerBy);
       return unavailable(round.failure, { webhook_id: loggableWebhookId(headers.webhookId) ?? '', stage: 'claim' });
     }
 
     let handedOff = 0;
-    let failedHandOffs: string[] = [];
+    const failedHandOffs: string[] = [];
     /** Items no retry can hand off (too large for the queue): refused, never retried in vain. */
     const tooLargeHandOffs: string[] = [];
+    /** Handed off, but not recorded as such by the time the answer was due. */
+    const unrecorded: Claimed[] = [];
+    let unrecordedReason = '';
     if (round.claimed.length > 0) {
       const batch: HandOffItem[] = round.claimed.map(({ entry }) => ({ eventId: entry.item.id, event: entry.event, item: entry.item }));
-      const results = await handOff.send(batch).catch((error: unknown) =>
-        batch.map(() => ({ ok: false as const, reason: error instanceof Error ? error.message : 'the hand-off failed' })),
+      const results = await by(handOffBy, handOff.send(batch, { deadline: handOffBy })).catch((error: unknown) =>
+        batch.map((): HandOffResult => ({ ok: false, reason: reasonOf(error, 'the hand-off failed') })),
       );
       const failed: Claimed[] = [];
-      await Promise.all(
-        round.claimed.map(async (claim, index) => {
-          const result: HandOffResult = results[index] ?? { ok: false, reason: 'the hand-off gave no result' };
-          if (!result.ok) {
-            failed.push(claim);
-            (result.permanent ? tooLargeHandOffs : failedHandOffs).push(result.reason);
-            return;
-          }
-          handedOff += 1;
-          try {
-            if (!(await withRetries(() => store.complete(claim.entry.item.id, claim.token, now())))) {
-              log.warn('claim lapsed before completion', { event_id: claim.entry.item.id });
-            }
-          } catch (error) {
-            // The item is safe downstream; an unrecorded completion costs at most a duplicate after the lease.
-            log.error('hand-off not recorded', { event_id: claim.entry.item.id, reason: error instanceof Error ? error.message : 'unknown' });
-          }
-        }),
-      );
-      await releaseAll(failed);
+      const sent: Claimed[] = [];
+      round.claimed.forEach((claim, index) => {
+        const result: HandOffResult = results[index] ?? { ok: false, reason: 'the hand-off gave no result' };
+        if (result.ok) sent.push(claim);
+        else {
+          failed.push(claim);
+          (result.permanent ? tooLargeHandOffs : failedHandOffs).push(result.reason);
+        }
+      });
+      handedOff = sent.length;
+      const recorded = new Set<Claimed>();
+      let lapsed = 0;
+      await forEachBounded(sent, CONCURRENT_STORE_CALLS, answerBy, async (claim) => {
+        try {
+          if (!(await withRetries(answerBy, () => store.complete(refOf(claim.entry), claim.token, now())))) lapsed += 1;
+          recorded.add(claim);
+        } catch (error) {
+          unrecordedReason = reasonOf(error, 'unknown');
+        }
+      });
+      unrecorded.push(...sent.filter((claim) => !recorded.has(claim)));
+      // Another delivery took the event over after the lease: it hands it off again (at least once).
+      if (lapsed > 0) log.warn('claims lapsed before completion', { count: lapsed, webhook_id: loggableWebhookId(headers.webhookId) ?? '' });
+      await releaseAll(failed, answerBy);
+    }
+    if (unrecorded.length > 0) {
+      // The items are safe downstream; only their memory is missing. Answering 200 keeps the
+      // platform from retrying, and on AWS the queue drops a copy sent again within 5 minutes.
+      log.error('hand-off not recorded', {
+        outcome: 'handoff_unrecorded',
+        count: unrecorded.length,
+        reason: unrecordedReason || 'out of time',
+        events: unrecorded.slice(0, 20).map(({ entry }) => `${entry.event}/${entry.item.id}`).join(' '),
+        webhook_id: loggableWebhookId(headers.webhookId) ?? '',
+      });
     }
 
     const counts = {
@@ -296,6 +434,10 @@ export const createReceiver = (deps: ReceiverDeps): ReceiverHandler => {
     };
     if (failedHandOffs.length > 0) {
       return unavailable(`${failedHandOffs.length} item(s) not handed off: ${[...new Set(failedHandOffs)].join('; ')}`, { ...counts, stage: 'hand-off' });
+    }
+    if (round.unclaimed > 0) {
+      // Those claimed are handed off; the platform's retry finds them done and claims the rest.
+      return unavailable(`out of time: ${round.unclaimed} event(s) left for the platform's retry`, { ...counts, stage: 'deadline' }, 1);
     }
     if (tooLargeHandOffs.length > 0) {
       // The others of the delivery are handed off; a retry could only fail these again.

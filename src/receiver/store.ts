@@ -42,16 +42,29 @@ export interface StoredEvent {
   readonly until: string;
 }
 
+/**
+ * An event's identity: its name and its id together. Ids are often numbered per event type
+ * (`Audit:Create` 42 and `RequestQuote:Create` 42 are two events), so neither alone will do.
+ */
+export interface EventRef {
+  readonly event: string;
+  /** The item's `id`, as sent. */
+  readonly eventId: string;
+}
+
+/** The readable key a store files an event under, e.g. `RequestQuote:Create/42` (event names hold no `/`). */
+export const eventKey = (ref: EventRef): string => `${ref.event}/${ref.eventId}`;
+
 export interface DedupeStore {
   /** For logs and the start-up banner, e.g. `sqlite:/data/receiver.db`. */
   readonly description: string;
-  claim(eventId: string, event: string, now: Date): Promise<ClaimOutcome>;
+  claim(ref: EventRef, now: Date): Promise<ClaimOutcome>;
   /** Marks a claimed event handed off; false when the claim had lapsed and another took it over. */
-  complete(eventId: string, token: string, now: Date): Promise<boolean>;
+  complete(ref: EventRef, token: string, now: Date): Promise<boolean>;
   /** Forgets a claim that this delivery still holds (a no-op when it lapsed and was taken over). */
-  release(eventId: string, token: string): Promise<void>;
+  release(ref: EventRef, token: string): Promise<void>;
   /** The live record for an event, if any (an expired one reads as absent). */
-  lookup(eventId: string, now: Date): Promise<StoredEvent | undefined>;
+  lookup(ref: EventRef, now: Date): Promise<StoredEvent | undefined>;
   close(): Promise<void>;
 }
 

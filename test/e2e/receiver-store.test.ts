@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { buildSync } from 'esbuild';
 
-import { type ClaimOutcome, DEFAULT_STORE_OPTIONS, type DedupeStore, type StoreOptions, StoreUnavailableError } from '../../src/receiver/store';
+import { type ClaimOutcome, DEFAULT_STORE_OPTIONS, type DedupeStore, type EventRef, eventKey, type StoreOptions, StoreUnavailableError } from '../../src/receiver/store';
 import { createDedupeTable, DynamoDbStore } from '../../src/receiver/stores/dynamodb';
 import { openSqliteStore } from '../../src/receiver/stores/sqlite';
 import { within } from '../support/bounded-wait';
@@ -25,6 +25,7 @@ const at = (ms: number): Date => new Date(T0.getTime() + ms);
 const LEASE_MS = DEFAULT_STORE_OPTIONS.leaseMs;
 const RETENTION_MS = DEFAULT_STORE_OPTIONS.retentionSeconds * 1000;
 const EVENT = 'RequestQuote:Create';
+const ref = (eventId: string, event: string = EVENT): EventRef => ({ event, eventId });
 
 let sequence = 0;
 /** A fresh id per use: the backends' storage is shared by all the tests of a suite. */
@@ -44,7 +45,7 @@ interface RawRecord {
 interface Backend {
   /** A new store instance with its own connection (SQLite) or client (DynamoDB) on the shared storage. */
   open(options?: StoreOptions): DedupeStore;
-  raw(eventId: string): Promise<RawRecord | undefined>;
+  raw(ref: EventRef): Promise<RawRecord | undefined>;
   /** A store whose backend cannot answer writes, and how to clean it up. */
   broken(): Promise<{ store: DedupeStore; cleanUp(): Promise<void> }>;
   /** Parallel claims per id when 20 ids are raced at once (dynalite serves a few hundred puts/s). */
@@ -66,10 +67,10 @@ async function sqliteBackend(): Promise<Backend> {
       opened.push(store);
       return store;
     },
-    async raw(eventId) {
+    async raw({ event, eventId }) {
       const db = new DatabaseSync(file, { readOnly: true });
       try {
-        return db.prepare('SELECT * FROM events WHERE event_id = ?').get(eventId) as RawRecord | undefined;
+        return db.prepare('SELECT * FROM events WHERE event = ? AND event_id = ?').get(event, eventId) as RawRecord | undefined;
       } finally {
         db.close();
       }
@@ -114,11 +115,11 @@ async function dynamoBackend(): Promise<Backend> {
     // the store's production bound on a call (5 s). Far above that, so that only a backend that
     // cannot answer fails a call.
     open: (options) => new DynamoDbStore({ client: client(server.endpoint), tableName, callTimeoutMs: 20_000, ...options }),
-    async raw(eventId) {
-      const { Item } = await admin.send(new GetItemCommand({ TableName: tableName, Key: { event_id: { S: eventId } }, ConsistentRead: true }));
+    async raw(ref) {
+      const { Item } = await admin.send(new GetItemCommand({ TableName: tableName, Key: { event_id: { S: eventKey(ref) } }, ConsistentRead: true }));
       if (Item === undefined) return undefined;
       return {
-        event_id: Item.event_id?.S ?? '',
+        event_id: Item.id?.S ?? '',
         event: Item.event?.S ?? '',
         state: Item.state?.S ?? '',
         token: Item.token?.S,
@@ -166,110 +167,127 @@ describe.each([
   });
 
   it('lets the first claim win, with a token of its own', async () => {
-    const first = await store.claim(newId(), EVENT, T0);
-    const other = await store.claim(newId(), EVENT, T0);
+    const first = await store.claim(ref(newId(), EVENT), T0);
+    const other = await store.claim(ref(newId(), EVENT), T0);
     expect(first).toEqual({ kind: 'claimed', token: expect.stringMatching(/^\S{16,}$/) });
     expect(claimed(other)).not.toBe(claimed(first));
   });
 
   it('answers duplicate once the event is handed off, from any instance, until the retention ends', async () => {
     const id = newId();
-    const token = claimed(await store.claim(id, EVENT, T0));
-    expect(await store.complete(id, token, at(1000))).toBe(true);
-    expect(await store.claim(id, EVENT, at(2000))).toEqual({ kind: 'duplicate' });
-    expect(await backend.open().claim(id, EVENT, at(1000 + RETENTION_MS - 1))).toEqual({ kind: 'duplicate' });
+    const token = claimed(await store.claim(ref(id, EVENT), T0));
+    expect(await store.complete(ref(id), token, at(1000))).toBe(true);
+    expect(await store.claim(ref(id, EVENT), at(2000))).toEqual({ kind: 'duplicate' });
+    expect(await backend.open().claim(ref(id, EVENT), at(1000 + RETENTION_MS - 1))).toEqual({ kind: 'duplicate' });
   });
 
   it('answers in_progress while a claim is held, with the lease time left as retryAfterMs', async () => {
     const id = newId();
-    claimed(await store.claim(id, EVENT, T0));
-    expect(await store.claim(id, EVENT, T0)).toEqual({ kind: 'in_progress', retryAfterMs: LEASE_MS });
-    expect(await backend.open().claim(id, EVENT, at(10_000))).toEqual({ kind: 'in_progress', retryAfterMs: LEASE_MS - 10_000 });
+    claimed(await store.claim(ref(id, EVENT), T0));
+    expect(await store.claim(ref(id, EVENT), T0)).toEqual({ kind: 'in_progress', retryAfterMs: LEASE_MS });
+    expect(await backend.open().claim(ref(id, EVENT), at(10_000))).toEqual({ kind: 'in_progress', retryAfterMs: LEASE_MS - 10_000 });
     // Never 0: a Retry-After of nothing would invite an immediate retry storm.
-    expect(await store.claim(id, EVENT, at(LEASE_MS - 1))).toEqual({ kind: 'in_progress', retryAfterMs: 1 });
+    expect(await store.claim(ref(id, EVENT), at(LEASE_MS - 1))).toEqual({ kind: 'in_progress', retryAfterMs: 1 });
   });
 
   it('lets the next claim win after a release, and ignores a release with another token', async () => {
     const id = newId();
-    const token = claimed(await store.claim(id, EVENT, T0));
-    await store.release(id, 'not-the-token');
-    expect((await store.claim(id, EVENT, T0)).kind).toBe('in_progress');
-    await store.release(id, token);
-    expect(await backend.raw(id)).toBeUndefined();
-    claimed(await backend.open().claim(id, EVENT, at(1)));
+    const token = claimed(await store.claim(ref(id, EVENT), T0));
+    await store.release(ref(id), 'not-the-token');
+    expect((await store.claim(ref(id, EVENT), T0)).kind).toBe('in_progress');
+    await store.release(ref(id), token);
+    expect(await backend.raw(ref(id))).toBeUndefined();
+    claimed(await backend.open().claim(ref(id, EVENT), at(1)));
   });
 
   it('does not forget a handed-off event on release', async () => {
     const id = newId();
-    const token = claimed(await store.claim(id, EVENT, T0));
-    await store.complete(id, token, T0);
-    await store.release(id, token);
-    expect(await store.claim(id, EVENT, at(1))).toEqual({ kind: 'duplicate' });
+    const token = claimed(await store.claim(ref(id, EVENT), T0));
+    await store.complete(ref(id), token, T0);
+    await store.release(ref(id), token);
+    expect(await store.claim(ref(id, EVENT), at(1))).toEqual({ kind: 'duplicate' });
   });
 
   it('lets another delivery take over a lapsed claim; the first holder can then neither complete nor release it', async () => {
     const id = newId();
     const start = 250; // mid-second on purpose: the lease ends to the millisecond, not the second
     const lapse = start + LEASE_MS;
-    const first = claimed(await store.claim(id, EVENT, at(start)));
-    expect((await store.claim(id, EVENT, at(lapse - 1))).kind).toBe('in_progress');
+    const first = claimed(await store.claim(ref(id, EVENT), at(start)));
+    expect((await store.claim(ref(id, EVENT), at(lapse - 1))).kind).toBe('in_progress');
     const other = backend.open();
-    const second = claimed(await other.claim(id, EVENT, at(lapse)));
+    const second = claimed(await other.claim(ref(id, EVENT), at(lapse)));
 
-    expect(await store.complete(id, first, at(lapse + 1))).toBe(false);
-    await store.release(id, first);
-    expect(await store.claim(id, EVENT, at(lapse + 2))).toEqual({ kind: 'in_progress', retryAfterMs: LEASE_MS - 2 });
+    expect(await store.complete(ref(id), first, at(lapse + 1))).toBe(false);
+    await store.release(ref(id), first);
+    expect(await store.claim(ref(id, EVENT), at(lapse + 2))).toEqual({ kind: 'in_progress', retryAfterMs: LEASE_MS - 2 });
 
-    expect(await other.complete(id, second, at(lapse + 3))).toBe(true);
-    expect(await store.claim(id, EVENT, at(lapse + 4))).toEqual({ kind: 'duplicate' });
+    expect(await other.complete(ref(id), second, at(lapse + 3))).toBe(true);
+    expect(await store.claim(ref(id, EVENT), at(lapse + 4))).toEqual({ kind: 'duplicate' });
   });
 
   it('lets a lapsed claim be completed by its holder when nobody took it over', async () => {
     const id = newId();
-    const token = claimed(await store.claim(id, EVENT, T0));
-    expect(await store.complete(id, token, at(LEASE_MS + 5000))).toBe(true);
-    expect(await store.claim(id, EVENT, at(LEASE_MS + 6000))).toEqual({ kind: 'duplicate' });
+    const token = claimed(await store.claim(ref(id, EVENT), T0));
+    expect(await store.complete(ref(id), token, at(LEASE_MS + 5000))).toBe(true);
+    expect(await store.claim(ref(id, EVENT), at(LEASE_MS + 6000))).toEqual({ kind: 'duplicate' });
   });
 
   it('makes an event claimable again once the retention ends, although its row is still there (TTL deletes late)', async () => {
     const id = newId();
-    await store.complete(id, claimed(await store.claim(id, EVENT, T0)), T0);
+    await store.complete(ref(id), claimed(await store.claim(ref(id, EVENT), T0)), T0);
     const afterRetention = at(RETENTION_MS);
 
-    expect(await backend.raw(id)).toMatchObject({ event_id: id, state: 'handed_off' });
-    expect(await store.lookup(id, afterRetention)).toBeUndefined();
-    const token = claimed(await store.claim(id, EVENT, afterRetention));
-    expect(await backend.raw(id)).toMatchObject({ state: 'in_progress', token });
+    expect(await backend.raw(ref(id))).toMatchObject({ event_id: id, state: 'handed_off' });
+    expect(await store.lookup(ref(id), afterRetention)).toBeUndefined();
+    const token = claimed(await store.claim(ref(id, EVENT), afterRetention));
+    expect(await backend.raw(ref(id))).toMatchObject({ state: 'in_progress', token });
   });
 
   it('reads a live record as an operator would, and an absent or expired one as undefined', async () => {
     const id = newId();
-    const token = claimed(await store.claim(id, 'Audit:Update', T0));
-    expect(await store.lookup(id, at(5))).toEqual({
+    const token = claimed(await store.claim(ref(id, 'Audit:Update'), T0));
+    expect(await store.lookup(ref(id, 'Audit:Update'), at(5))).toEqual({
       eventId: id,
       event: 'Audit:Update',
       state: 'in_progress',
       since: T0.toISOString(),
       until: at(LEASE_MS).toISOString(),
     });
-    expect(await store.lookup(id, at(LEASE_MS))).toBeUndefined(); // lapsed
+    expect(await store.lookup(ref(id, 'Audit:Update'), at(LEASE_MS))).toBeUndefined(); // lapsed
 
-    await store.complete(id, token, at(2000));
-    expect(await backend.open().lookup(id, at(3000))).toEqual({
+    await store.complete(ref(id, 'Audit:Update'), token, at(2000));
+    expect(await backend.open().lookup(ref(id, 'Audit:Update'), at(3000))).toEqual({
       eventId: id,
       event: 'Audit:Update',
       state: 'handed_off',
       since: at(2000).toISOString(),
       until: at(2000 + RETENTION_MS).toISOString(),
     });
-    expect(await store.lookup(id, at(2000 + RETENTION_MS))).toBeUndefined();
-    expect(await store.lookup(newId(), T0)).toBeUndefined();
+    expect(await store.lookup(ref(id, 'Audit:Update'), at(2000 + RETENTION_MS))).toBeUndefined();
+    expect(await store.lookup(ref(newId()), T0)).toBeUndefined();
   });
 
   it('stores operator-readable fields: the id as sent, the event name, the state and ISO times', async () => {
     const id = newId();
-    const token = claimed(await store.claim(id, EVENT, at(250)));
-    expect(await backend.raw(id)).toMatchObject({ event_id: id, event: EVENT, state: 'in_progress', token, since: at(250).toISOString() });
+    const token = claimed(await store.claim(ref(id, EVENT), at(250)));
+    expect(await backend.raw(ref(id))).toMatchObject({ event_id: id, event: EVENT, state: 'in_progress', token, since: at(250).toISOString() });
+  });
+
+  it('keeps one id under two events apart: ids are often numbered per event type', async () => {
+    const id = newId();
+    const audit = claimed(await store.claim(ref(id, 'Audit:Create'), T0));
+    // The same id as a quote request: another event, claimed on its own while the audit is held.
+    const quote = claimed(await store.claim(ref(id, 'RequestQuote:Create'), T0));
+    expect(await store.complete(ref(id, 'Audit:Create'), audit, at(1))).toBe(true);
+    expect(await store.claim(ref(id, 'Audit:Create'), at(2))).toEqual({ kind: 'duplicate' });
+    expect((await store.claim(ref(id, 'RequestQuote:Create'), at(2))).kind).toBe('in_progress');
+    // Each token counts for its own event only.
+    expect(await store.complete(ref(id, 'Audit:Update'), quote, at(3))).toBe(false);
+    await store.release(ref(id, 'RequestQuote:Create'), audit);
+    expect((await store.lookup(ref(id, 'RequestQuote:Create'), at(3)))?.state).toBe('in_progress');
+    await store.release(ref(id, 'RequestQuote:Create'), quote);
+    expect(await store.lookup(ref(id, 'RequestQuote:Create'), at(4))).toBeUndefined();
+    expect(await store.lookup(ref(id, 'Audit:Create'), at(4))).toMatchObject({ eventId: id, event: 'Audit:Create', state: 'handed_off' });
   });
 
   it('keeps ids with odd characters apart and returns them as sent', async () => {
@@ -286,19 +304,19 @@ describe.each([
       (base + 'x'.repeat(500)).slice(0, 500),
     ];
     for (const id of ids) {
-      const token = claimed(await store.claim(id, EVENT, T0));
-      expect(await store.complete(id, token, T0)).toBe(true);
+      const token = claimed(await store.claim(ref(id, EVENT), T0));
+      expect(await store.complete(ref(id), token, T0)).toBe(true);
     }
     for (const id of ids) {
-      expect(await store.claim(id, EVENT, at(1))).toEqual({ kind: 'duplicate' });
-      expect((await store.lookup(id, at(1)))?.eventId).toBe(id);
+      expect(await store.claim(ref(id, EVENT), at(1))).toEqual({ kind: 'duplicate' });
+      expect((await store.lookup(ref(id), at(1)))?.eventId).toBe(id);
     }
   });
 
   it('hands one of 40 parallel claims of an id, from 4 instances, the win; the others wait', async () => {
     const instances = [backend.open(), backend.open(), backend.open(), backend.open()];
     const id = newId();
-    const outcomes = await Promise.all(Array.from({ length: 40 }, (_, i) => instances[i % 4]!.claim(id, EVENT, T0)));
+    const outcomes = await Promise.all(Array.from({ length: 40 }, (_, i) => instances[i % 4]!.claim(ref(id, EVENT), T0)));
 
     expect(outcomes.filter((o) => o.kind === 'claimed')).toHaveLength(1);
     expect(outcomes.filter((o) => o.kind === 'in_progress')).toHaveLength(39);
@@ -311,7 +329,7 @@ describe.each([
     const perId = backend.claimsPerIdWhenMany;
     const races = Array.from({ length: 20 * perId }, (_, i) => {
       const id = ids[i % 20]!;
-      return instances[i % 4]!.claim(id, EVENT, T0).then((outcome) => ({ id, outcome }));
+      return instances[i % 4]!.claim(ref(id, EVENT), T0).then((outcome) => ({ id, outcome }));
     });
     const results = await Promise.all(races);
 
@@ -331,9 +349,9 @@ describe.each([
     const secretId = 'evt_SECRET_0042';
     try {
       for (const call of [
-        () => broken.claim(secretId, EVENT, T0),
-        () => broken.complete(secretId, 'some-token', T0),
-        () => broken.release(secretId, 'some-token'),
+        () => broken.claim(ref(secretId, EVENT), T0),
+        () => broken.complete(ref(secretId), 'some-token', T0),
+        () => broken.release(ref(secretId), 'some-token'),
       ]) {
         const error = await call().then(
           () => undefined,
@@ -354,10 +372,10 @@ describe.each([
     const closing = backend.open();
     await closing.close();
     for (const call of [
-      () => closing.claim(newId(), EVENT, T0),
-      () => closing.complete(newId(), 'token', T0),
-      () => closing.release(newId(), 'token'),
-      () => closing.lookup(newId(), T0),
+      () => closing.claim(ref(newId(), EVENT), T0),
+      () => closing.complete(ref(newId()), 'token', T0),
+      () => closing.release(ref(newId()), 'token'),
+      () => closing.lookup(ref(newId()), T0),
     ]) {
       await expect(call()).rejects.toThrow(StoreUnavailableError);
     }
@@ -391,17 +409,49 @@ describe('the SQLite store on its own', () => {
     const file = path.join(dir, 'prune.db');
     const store = openSqliteStore(file, { retentionSeconds: 60 });
     const old = ['evt_old_1', 'evt_old_2'];
-    for (const id of old) await store.complete(id, claimed(await store.claim(id, EVENT, T0)), T0);
+    for (const id of old) await store.complete(ref(id), claimed(await store.claim(ref(id, EVENT), T0)), T0);
     const lapsed = 'evt_lapsed';
-    claimed(await store.claim(lapsed, EVENT, T0));
+    claimed(await store.claim(ref(lapsed, EVENT), T0));
 
-    claimed(await store.claim('evt_much_later', EVENT, at(10 * 60_000)));
+    claimed(await store.claim(ref('evt_much_later', EVENT), at(10 * 60_000)));
 
     const db = new DatabaseSync(file, { readOnly: true });
     const ids = (db.prepare('SELECT event_id FROM events ORDER BY event_id').all() as Array<{ event_id: string }>).map((r) => r.event_id);
     db.close();
     await store.close();
     expect(ids).toEqual(['evt_much_later']);
+  });
+
+  it('upgrades a file keyed by the id alone to (event, id) keys, remembering every event it held', async () => {
+    const file = path.join(dir, 'keyed-by-id.db');
+    const old = new DatabaseSync(file);
+    old.exec(`CREATE TABLE events (
+      event_id TEXT PRIMARY KEY, event TEXT NOT NULL, state TEXT NOT NULL, token TEXT,
+      since TEXT NOT NULL, lease_until INTEGER, expires_at INTEGER NOT NULL);
+      CREATE INDEX events_expires_at ON events (expires_at);`);
+    const insert = old.prepare('INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)');
+    insert.run('42', 'Audit:Create', 'handed_off', 't1', T0.toISOString(), null, T0.getTime() + RETENTION_MS);
+    insert.run('evt_held', EVENT, 'in_progress', 't2', T0.toISOString(), T0.getTime() + LEASE_MS, T0.getTime() + LEASE_MS);
+    old.close();
+
+    const store = openSqliteStore(file);
+    const again = openSqliteStore(file); // a second process opening the upgraded file changes nothing
+    try {
+      expect(await store.claim(ref('42', 'Audit:Create'), at(1000))).toEqual({ kind: 'duplicate' });
+      expect(await again.claim(ref('evt_held'), at(1000))).toEqual({ kind: 'in_progress', retryAfterMs: LEASE_MS - 1000 });
+      expect(await store.complete(ref('evt_held'), 't2', at(2000))).toBe(true);
+      // The same id under another event is another event.
+      claimed(await store.claim(ref('42', 'RequestQuote:Create'), at(3000)));
+    } finally {
+      await store.close();
+      await again.close();
+    }
+    const db = new DatabaseSync(file, { readOnly: true });
+    const key = (db.prepare(`SELECT name FROM pragma_table_info('events') WHERE pk > 0 ORDER BY pk`).all() as Array<{ name: string }>).map((c) => c.name);
+    const indexes = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL`).all() as Array<{ name: string }>).map((i) => i.name);
+    db.close();
+    expect(key).toEqual(['event', 'event_id']);
+    expect(indexes).toEqual(['events_expires_at']);
   });
 
   it('lets exactly one of 4 processes claim each of 200 ids on one file', async () => {
@@ -518,14 +568,17 @@ describe('the DynamoDB store on its own', () => {
     try {
       await createDedupeTable(client, 'ttl-units');
       const store = new DynamoDbStore({ client, tableName: 'ttl-units' });
-      const token = claimed(await store.claim('evt_units', EVENT, at(1500)));
-      const read = async () => (await client.send(new GetItemCommand({ TableName: 'ttl-units', Key: { event_id: { S: 'evt_units' } } }))).Item;
+      const token = claimed(await store.claim(ref('evt_units', EVENT), at(1500)));
+      const read = async () => (await client.send(new GetItemCommand({ TableName: 'ttl-units', Key: { event_id: { S: `${EVENT}/evt_units` } } }))).Item;
 
       const held = await read();
+      // Readable in the console: the event and the id as sent, and the id alone beside it.
+      expect(held?.event_id).toEqual({ S: 'RequestQuote:Create/evt_units' });
+      expect(held?.id).toEqual({ S: 'evt_units' });
       expect(held?.lease_until).toEqual({ N: String(T0.getTime() + 1500 + LEASE_MS) });
       expect(held?.expires_at).toEqual({ N: String(Math.ceil((T0.getTime() + 1500 + LEASE_MS) / 1000)) });
 
-      await store.complete('evt_units', token, at(1500));
+      await store.complete(ref('evt_units'), token, at(1500));
       const done = await read();
       expect(done?.lease_until).toBeUndefined();
       expect(done?.expires_at).toEqual({ N: String(Math.ceil((T0.getTime() + 1500 + RETENTION_MS) / 1000)) });
@@ -556,7 +609,7 @@ describe('the DynamoDB store on its own', () => {
     const client = localDynamoClient(fake.endpoint);
     try {
       const store = new DynamoDbStore({ client, tableName: 'events' });
-      expect(await store.claim('evt_held', EVENT, at(5000))).toEqual({ kind: 'in_progress', retryAfterMs: 15_000 });
+      expect(await store.claim(ref('evt_held', EVENT), at(5000))).toEqual({ kind: 'in_progress', retryAfterMs: 15_000 });
       expect(fake.requests).toEqual(['PutItem']);
     } finally {
       client.destroy();
@@ -583,7 +636,7 @@ describe('the DynamoDB store on its own', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const client = localDynamoClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, { maxAttempts: 2 });
     try {
-      const outcome = await new DynamoDbStore({ client, tableName: 'events' }).claim('evt_lost_answer', EVENT, T0);
+      const outcome = await new DynamoDbStore({ client, tableName: 'events' }).claim(ref('evt_lost_answer', EVENT), T0);
       expect(outcome).toEqual({ kind: 'claimed', token: (written?.token as { S: string }).S });
     } finally {
       client.destroy();
@@ -602,7 +655,7 @@ describe('the DynamoDB store on its own', () => {
     });
     const client = localDynamoClient(fake.endpoint);
     try {
-      const outcome = await new DynamoDbStore({ client, tableName: 'events' }).claim('evt_released', EVENT, T0);
+      const outcome = await new DynamoDbStore({ client, tableName: 'events' }).claim(ref('evt_released', EVENT), T0);
       expect(outcome.kind).toBe('claimed');
       expect(fake.requests).toEqual(['PutItem', 'GetItem', 'PutItem']);
     } finally {
@@ -620,7 +673,7 @@ describe('the DynamoDB store on its own', () => {
     const client = localDynamoClient(fake.endpoint);
     try {
       const store = new DynamoDbStore({ client, tableName: 'events' });
-      await expect(store.claim('evt_SECRET', EVENT, T0)).rejects.toThrow(
+      await expect(store.claim(ref('evt_SECRET', EVENT), T0)).rejects.toThrow(
         new StoreUnavailableError('dynamodb:events unavailable (server error: InternalServerError)'),
       );
     } finally {
@@ -636,7 +689,7 @@ describe('the DynamoDB store on its own', () => {
     const client = localDynamoClient(fake.endpoint, { maxAttempts: 2 });
     try {
       const store = new DynamoDbStore({ client, tableName: 'events' });
-      const error = await store.claim('evt_SECRET', EVENT, T0).catch((e: unknown) => e);
+      const error = await store.claim(ref('evt_SECRET', EVENT), T0).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(StoreUnavailableError);
       expect((error as Error).message).toBe('dynamodb:events unavailable (throttled: ProvisionedThroughputExceededException)');
       expect(fake.requests).toHaveLength(2);
@@ -655,7 +708,7 @@ describe('the DynamoDB store on its own', () => {
     try {
       const store = new DynamoDbStore({ client, tableName: 'events', callTimeoutMs: 300 });
       const started = Date.now();
-      await expect(store.lookup('evt_slow', T0)).rejects.toThrow(/^dynamodb:events unavailable \(timed out/);
+      await expect(store.lookup(ref('evt_slow'), T0)).rejects.toThrow(/^dynamodb:events unavailable \(timed out/);
       expect(Date.now() - started).toBeLessThan(2000);
     } finally {
       client.destroy();
@@ -669,7 +722,7 @@ describe('the DynamoDB store on its own', () => {
     await server.close();
     try {
       const store = new DynamoDbStore({ client, tableName: 'events' });
-      await expect(store.lookup('evt_any', T0)).rejects.toThrow('dynamodb:events unavailable (unreachable');
+      await expect(store.lookup(ref('evt_any'), T0)).rejects.toThrow('dynamodb:events unavailable (unreachable');
     } finally {
       client.destroy();
     }

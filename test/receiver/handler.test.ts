@@ -9,11 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventDefinition } from '../../src/core/event-registry';
 import { normaliseDelivery } from '../../src/core/normalise';
-import { createReceiver, MAX_BODY_BYTES, MAX_EVENT_ID_BYTES, MAX_NESTING_DEPTH, type ReceiverDeps } from '../../src/receiver/handler';
+import { createReceiver, MAX_BODY_BYTES, MAX_EVENT_ID_BYTES, MAX_NESTING_DEPTH, MAX_RECORDS_PER_DELIVERY, type ReceiverDeps } from '../../src/receiver/handler';
 import { memoryLog } from '../../src/receiver/log';
-import { StoreUnavailableError, type DedupeStore } from '../../src/receiver/store';
+import { StoreUnavailableError, type DedupeStore, type EventRef } from '../../src/receiver/store';
 import { openSqliteStore } from '../../src/receiver/stores/sqlite';
 import { fixture, OTHER_SECRET, RecordingHandOff, SECRET, signed } from '../support/receiver-kit';
+
+/** The store's name for a fixture's event: its `event` and `event_id`. */
+const refTo = (body: Record<string, unknown>): EventRef => ({ event: String(body.event), eventId: String(body.event_id) });
 
 let dir: string;
 let store: DedupeStore;
@@ -108,7 +111,7 @@ describe('refused deliveries', () => {
     expect(response.status).toBe(401);
     expect(parsed(response).message).toMatch(reason);
     expect(handOff.sent).toHaveLength(0);
-    expect(await store.lookup(String(body().event_id), new Date())).toBeUndefined();
+    expect(await store.lookup(refTo(body()), new Date())).toBeUndefined();
     expect(log.lines).toContainEqual(expect.objectContaining({ outcome: 'rejected_signature' }));
   });
 
@@ -141,7 +144,7 @@ describe('refused deliveries', () => {
       expect(parsed(response).message).toMatch(reason);
     }
     expect(handOff.sent).toHaveLength(0);
-    expect(await store.lookup(String(fixture('audit_simulated').event_id), new Date())).toBeUndefined();
+    expect(await store.lookup(refTo(fixture('audit_simulated')), new Date())).toBeUndefined();
     // At the limits, both are taken.
     let atLimit: unknown = 'ok';
     for (let i = 0; i < MAX_NESTING_DEPTH - 2; i++) atLimit = [atLimit];
@@ -239,7 +242,7 @@ describe('nothing is lost when a part is down', () => {
     const first = await handle(request());
     expect(first.status).toBe(503);
     expect(first.headers['retry-after']).toBeDefined();
-    expect(await store.lookup(String(fixture('audit_created').event_id), new Date())).toBeUndefined();
+    expect(await store.lookup(refTo(fixture('audit_created')), new Date())).toBeUndefined();
     const retry = await handle(request());
     expect(retry.status).toBe(200);
     expect(handOff.sent).toHaveLength(1);
@@ -265,8 +268,8 @@ describe('nothing is lost when a part is down', () => {
     expect(response.status).toBe(413);
     expect(parsed(response)).toMatchObject({ error: 'item_too_large', accepted: 1 });
     expect(handOff.sent.map((entry) => entry.eventId)).toEqual([String(fine.event_id)]);
-    expect(await store.lookup(String(fine.event_id), new Date())).toMatchObject({ state: 'handed_off' });
-    expect(await store.lookup(String(big.event_id), new Date())).toBeUndefined();
+    expect(await store.lookup(refTo(fine), new Date())).toMatchObject({ state: 'handed_off' });
+    expect(await store.lookup(refTo(big), new Date())).toBeUndefined();
     expect(log.lines.map((line) => line.outcome)).toContain('too_large');
     // Not counted as the store or queue being down: the unavailability alarm stays quiet.
     expect(log.lines.map((line) => line.outcome)).not.toContain('unavailable');
@@ -274,7 +277,7 @@ describe('nothing is lost when a part is down', () => {
 
   it('answers 429 while another delivery of the event holds the claim', async () => {
     const body = fixture('audit_created');
-    await store.claim(String(body.event_id), 'Audit:Create', new Date());
+    await store.claim(refTo(body), new Date());
     const response = await receiver()(signed(body));
     expect(response.status).toBe(429);
     expect(Number(response.headers['retry-after'])).toBeGreaterThanOrEqual(1);
@@ -288,18 +291,18 @@ describe('nothing is lost when a part is down', () => {
     const wrapped = {
       description: 'flaky sqlite',
       completeCalls: 0,
-      claim: (id: string, event: string, at: Date) =>
-        options.claimOf?.includes(id) ? Promise.reject(new StoreUnavailableError('sqlite: database is locked')) : store.claim(id, event, at),
-      complete: (id: string, token: string, at: Date) => {
+      claim: (ref: EventRef, at: Date) =>
+        options.claimOf?.includes(ref.eventId) ? Promise.reject(new StoreUnavailableError('sqlite: database is locked')) : store.claim(ref, at),
+      complete: (ref: EventRef, token: string, at: Date) => {
         wrapped.completeCalls += 1;
         if (completeFailures > 0) {
           completeFailures -= 1;
           return Promise.reject(new StoreUnavailableError('sqlite: database is locked'));
         }
-        return store.complete(id, token, at);
+        return store.complete(ref, token, at);
       },
-      release: (id: string, token: string) => store.release(id, token),
-      lookup: (id: string, at: Date) => store.lookup(id, at),
+      release: (ref: EventRef, token: string) => store.release(ref, token),
+      lookup: (ref: EventRef, at: Date) => store.lookup(ref, at),
       close: async () => undefined,
     };
     return wrapped;
@@ -311,7 +314,7 @@ describe('nothing is lost when a part is down', () => {
     const response = await receiver({ store: failing({ claimOf: [String(second.event_id)] }) })(signed([first, second], { webhookId: 'msg_pair' }));
     expect(response.status).toBe(503);
     // Nothing of the delivery is left claimed: the platform's retry goes through at once, not after a lease.
-    expect(await store.lookup(String(first.event_id), new Date())).toBeUndefined();
+    expect(await store.lookup(refTo(first), new Date())).toBeUndefined();
     const retry = await receiver()(signed([first, second], { webhookId: 'msg_pair' }));
     expect(retry.status).toBe(200);
     expect(parsed(retry)).toMatchObject({ accepted: 2 });
@@ -320,7 +323,7 @@ describe('nothing is lost when a part is down', () => {
   it('answers 429 to a batch holding an event another delivery has, after handing off the fresh one', async () => {
     const held = fixture('audit_created');
     const fresh = fixture('audit_assigned');
-    await store.claim(String(held.event_id), 'Audit:Create', new Date());
+    await store.claim(refTo(held), new Date());
     const response = await receiver()(signed([held, fresh]));
     expect(response.status).toBe(429);
     expect(Number(response.headers['retry-after'])).toBeGreaterThanOrEqual(1);
@@ -333,7 +336,7 @@ describe('nothing is lost when a part is down', () => {
     const response = await receiver({ store: flaky })(signed(body));
     expect(response.status).toBe(200);
     expect(flaky.completeCalls).toBe(2);
-    expect(await store.lookup(String(body.event_id), new Date())).toMatchObject({ state: 'handed_off' });
+    expect(await store.lookup(refTo(body), new Date())).toMatchObject({ state: 'handed_off' });
     expect(log.lines.map((line) => line.message)).not.toContain('hand-off not recorded');
   });
 
@@ -343,6 +346,127 @@ describe('nothing is lost when a part is down', () => {
     const answers = await Promise.all(Array.from({ length: 20 }, (_, n) => handle(signed(body, { webhookId: `msg_${n % 3}` }))));
     expect(handOff.sent).toHaveLength(1);
     for (const answer of answers) expect([200, 429]).toContain(answer.status);
+  });
+});
+
+describe('identity is the event and its id together', () => {
+  it('hands off an audit and a quote request that share id 42 as two events, and a repeat of either as a duplicate', async () => {
+    const handle = receiver();
+    const audit = { ...fixture('audit_created'), event_id: '42' };
+    const quote = { ...fixture('quote_request_created'), event_id: 42 };
+    expect(parsed(await handle(signed(audit)))).toMatchObject({ outcome: 'accepted', accepted: 1 });
+    expect(parsed(await handle(signed(quote)))).toMatchObject({ outcome: 'accepted', accepted: 1 });
+    // In one delivery too: two events, not a repeat.
+    const both = await handle(signed([{ ...audit, event_id: '43' }, { ...quote, event_id: '43' }]));
+    expect(parsed(both)).toMatchObject({ accepted: 2, skipped: 0 });
+    expect(parsed(await handle(signed(quote)))).toMatchObject({ outcome: 'duplicate', duplicates: 1 });
+    expect(handOff.sent.map((entry) => `${entry.event}/${entry.eventId}`)).toEqual([
+      'Audit:Create/42',
+      'RequestQuote:Create/42',
+      'Audit:Create/43',
+      'RequestQuote:Create/43',
+    ]);
+  });
+});
+
+describe('the deadline for an answer', () => {
+  const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const batch = (count: number) => Array.from({ length: count }, (_, n) => ({ ...fixture('audit_created'), event_id: `evt_batch_${n}` }));
+  /** The real store, each call of the given kinds slowed down, or never answering. */
+  const slowed = (slow: { claimMs?: number; complete?: 'never' | 'fails' }): DedupeStore => ({
+    description: 'slow sqlite',
+    claim: async (ref, at) => {
+      await delay(slow.claimMs ?? 0);
+      return store.claim(ref, at);
+    },
+    complete: (ref, token, at) =>
+      slow.complete === 'never'
+        ? new Promise<boolean>(() => undefined)
+        : slow.complete === 'fails'
+          ? Promise.reject(new StoreUnavailableError('sqlite: database is locked'))
+          : store.complete(ref, token, at),
+    release: (ref, token) => store.release(ref, token),
+    lookup: (ref, at) => store.lookup(ref, at),
+    close: async () => undefined,
+  });
+
+  it('refuses with 413 a delivery of more records than it may hold, claiming none', async () => {
+    const records = batch(MAX_RECORDS_PER_DELIVERY + 1);
+    const response = await receiver()(signed(records));
+    expect(response.status).toBe(413);
+    expect(parsed(response)).toMatchObject({ error: 'too_many_records' });
+    expect(String(parsed(response).message)).toContain(String(MAX_RECORDS_PER_DELIVERY));
+    expect(await store.lookup(refTo(records[0]!), new Date())).toBeUndefined();
+    expect(handOff.sent).toHaveLength(0);
+    expect(log.lines.map((line) => line.outcome)).toEqual(['too_many_records']);
+  });
+
+  it('takes a batch the store is too slow for over several answers, each in time, every event handed off once', async () => {
+    const records = batch(120);
+    const slowness = { claimMs: 250 };
+    const handle = receiver({ store: slowed(slowness) });
+    const answers: Array<{ status: number; ms: number; accepted: number }> = [];
+    const deliver = async () => {
+      const started = Date.now();
+      // 3 s to answer: claims may run for about one second (~64 of them, 16 at a time), the rest is kept for the hand-off.
+      const response = await handle({ ...signed(records, { webhookId: 'msg_big' }), deadline: started + 3_000 });
+      answers.push({ status: response.status, ms: Date.now() - started, accepted: Number(parsed(response).accepted) });
+    };
+    await deliver();
+    await deliver();
+    // Each answer came in time and took part of the batch; the platform retries for the rest.
+    expect(answers.map((a) => a.status)).toEqual([503, 503]);
+    expect(answers[0]!.accepted).toBeGreaterThan(0);
+    expect(answers[1]!.accepted).toBeGreaterThan(0);
+    // The store recovers: the next retry checks every event in time and finishes.
+    slowness.claimMs = 0;
+    await deliver();
+    expect(answers[2]).toMatchObject({ status: 200 });
+    for (const answer of answers) expect(answer.ms).toBeLessThan(3_000);
+    expect(answers.reduce((sum, a) => sum + a.accepted, 0)).toBe(120);
+    expect(handOff.sent).toHaveLength(120);
+    expect(new Set(handOff.sent.map((entry) => entry.eventId)).size).toBe(120);
+  });
+
+  it('answers 503 at once, claiming nothing, when too little time is left to take a delivery', async () => {
+    const body = fixture('audit_created');
+    const response = await receiver()({ ...signed(body), deadline: Date.now() + 1_500 });
+    expect(response.status).toBe(503);
+    expect(await store.lookup(refTo(body), new Date())).toBeUndefined();
+    expect(log.lines.at(-1)).toMatchObject({ outcome: 'unavailable', stage: 'arrival' });
+  });
+
+  it('answers 200 in time when the completion cannot be recorded, and logs it for the alarm', async () => {
+    for (const complete of ['fails', 'never'] as const) {
+      const body = { ...fixture('quote_request_created'), event_id: `evt_unrecorded_${complete}` };
+      const started = Date.now();
+      const response = await receiver({ store: slowed({ complete }) })({ ...signed(body), deadline: started + 4_000 });
+      expect(Date.now() - started).toBeLessThan(4_000);
+      // The item is safe downstream: a 503 would only make the platform send it again.
+      expect(response.status).toBe(200);
+      const line = log.lines.find((entry) => entry.outcome === 'handoff_unrecorded' && String(entry.events).includes(body.event_id));
+      expect(line).toMatchObject({ level: 'error', count: 1, events: `RequestQuote:Create/${body.event_id}` });
+    }
+    expect(handOff.sent).toHaveLength(2);
+  });
+
+  it('answers 503 in time and releases the claims when the hand-off does not answer', async () => {
+    const body = fixture('audit_assigned');
+    const hanging = { description: 'hanging', send: () => new Promise<never>(() => undefined) };
+    const started = Date.now();
+    const response = await receiver({ handOff: hanging })({ ...signed(body), deadline: started + 4_000 });
+    expect(Date.now() - started).toBeLessThan(4_000);
+    expect(response.status).toBe(503);
+    expect(await store.lookup(refTo(body), new Date())).toBeUndefined(); // the retry claims it at once
+  });
+
+  it('passes the hand-off the time by which it must be done', async () => {
+    let given: number | undefined;
+    const recording = { description: 'deadline', send: async (items: readonly unknown[], options?: { deadline?: number }) => ((given = options?.deadline), items.map(() => ({ ok: true as const }))) };
+    const deadline = Date.now() + 10_000;
+    expect((await receiver({ handOff: recording })({ ...signed(fixture('audit_created')), deadline })).status).toBe(200);
+    expect(given).toBeGreaterThan(Date.now());
+    expect(given).toBeLessThan(deadline);
   });
 });
 

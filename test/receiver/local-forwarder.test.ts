@@ -1,4 +1,5 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import type { EventRef } from '../../src/receiver/store';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -9,6 +10,9 @@ import { startLocalForwarder, type LocalForwarder } from '../../src/receiver/loc
 import { openSqliteOutbox, type SqliteOutbox } from '../../src/receiver/local/outbox';
 import { replayLocal } from '../../src/receiver/local/replay';
 import { fixture, handOffItem } from '../support/receiver-kit';
+
+/** A row's identity (event and id) as the outbox holds it; an id it does not hold as an Audit:Create. */
+const refOf = (outbox: Pick<SqliteOutbox, 'find'>, eventId: string): EventRef => ({ event: outbox.find(eventId)?.event ?? 'Audit:Create', eventId });
 
 
 // The CRM's catch URL, token in the query.
@@ -176,7 +180,7 @@ it('delivers a dead letter once replayed from another process (replayLocal)', as
 describe('replayLocal', () => {
   it('exits 0 when every named id was replayed', async () => {
     await outbox.send([handOffItem('audit_created', 'evt_B2')]);
-    outbox.markDead('evt_B2', 'HTTP 410');
+    outbox.markDead(refOf(outbox, 'evt_B2'), 'HTTP 410');
     const out: string[] = [];
     await expect(replayLocal(dir, [' evt_B2 ', 'evt_B2'], (line) => out.push(line))).resolves.toBe(0);
     expect(out[0]).toBe('evt_B2: replayed, pending delivery again');
@@ -195,7 +199,7 @@ describe('replayLocal', () => {
 
   it('exits 1 when the database cannot be written', async () => {
     await outbox.send([handOffItem('audit_created', 'evt_B2')]);
-    outbox.markDead('evt_B2', 'HTTP 410');
+    outbox.markDead(refOf(outbox, 'evt_B2'), 'HTTP 410');
     const locker = new DatabaseSync(join(dir, 'receiver.db'));
     locker.exec('PRAGMA busy_timeout = 0');
     locker.exec('BEGIN EXCLUSIVE');

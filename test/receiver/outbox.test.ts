@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { EventRef } from '../../src/receiver/store';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -6,6 +7,9 @@ import { Writable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { LINES_BEHIND, LINES_CLOSED, openSqliteOutbox, type SqliteOutbox } from '../../src/receiver/local/outbox';
 import { handOffItem } from '../support/receiver-kit';
+
+/** A row's identity (event and id) as the outbox holds it; an id it does not hold as an Audit:Create. */
+const refOf = (outbox: Pick<SqliteOutbox, 'find'>, eventId: string): EventRef => ({ event: outbox.find(eventId)?.event ?? 'Audit:Create', eventId });
 
 /** A lines stream that keeps what was written. */
 const capture = () => {
@@ -308,12 +312,62 @@ describe('standard output as the hand-off (no forwarder)', () => {
   });
 });
 
+describe('event identity', () => {
+  it('keeps one id under two events as two rows, each moved and replayed on its own', async () => {
+    const outbox = openOutbox({ forwarding: true });
+    const audit = handOffItem('audit_created', '42');
+    const quote = handOffItem('quote_request_created', '42');
+    await expect(outbox.send([audit, quote])).resolves.toEqual([{ ok: true }, { ok: true }]);
+    await expect(outbox.send([quote])).resolves.toEqual([{ ok: true }]); // a repeat of the quote adds nothing
+    expect(outbox.counts().pending).toBe(2);
+
+    expect(outbox.markDead(audit, 'HTTP 400')).toBe(true);
+    expect(outbox.markDelivered(quote)).toBe(true);
+    expect(outbox.find('Audit:Create/42')).toMatchObject({ event: 'Audit:Create', state: 'dead' });
+    expect(outbox.find('RequestQuote:Create/42')).toMatchObject({ event: 'RequestQuote:Create', state: 'delivered' });
+    expect(outbox.replay(['RequestQuote:Create/42'])).toEqual({ replayed: [], notDead: ['RequestQuote:Create/42'], unknown: [] });
+    expect(outbox.replay(['Audit:Create/42'])).toEqual({ replayed: ['Audit:Create/42'], notDead: [], unknown: [] });
+    expect(outbox.due(new Date(Date.now() + 1), 10).map((row) => `${row.event}/${row.eventId}`)).toEqual(['Audit:Create/42']);
+  });
+
+  it('upgrades a file whose rows were unique by id alone, keeping every row as it was', async () => {
+    const old = new DatabaseSync(file);
+    old.exec(`CREATE TABLE outbox (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL UNIQUE, event TEXT NOT NULL, item TEXT NOT NULL,
+      created_at TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER, last_error TEXT);
+      CREATE INDEX outbox_due ON outbox (next_attempt_at, seq) WHERE state = 'pending';`);
+    const item = handOffItem('audit_created', '42');
+    old.prepare('INSERT INTO outbox (seq, event_id, event, item, created_at, state, attempts, last_error) VALUES (7, ?, ?, ?, ?, ?, 3, ?)').run(
+      '42',
+      'Audit:Create',
+      JSON.stringify(item.item),
+      '2026-11-30T10:00:00.000Z',
+      'dead',
+      'HTTP 410',
+    );
+    old.close();
+
+    const outbox = openOutbox({ forwarding: true });
+    expect(outbox.dead()).toEqual([{ eventId: '42', event: 'Audit:Create', attempts: 3, lastError: 'HTTP 410', createdAt: '2026-11-30T10:00:00.000Z' }]);
+    // Another event with the same id is a row of its own now, after the old one.
+    await expect(outbox.send([handOffItem('quote_request_created', '42'), item])).resolves.toEqual([{ ok: true }, { ok: true }]);
+    expect(outbox.counts()).toMatchObject({ dead: 1, pending: 1 });
+    const db = new DatabaseSync(file, { readOnly: true });
+    const seqs = db.prepare('SELECT seq, event FROM outbox ORDER BY seq').all();
+    db.close();
+    expect(seqs).toEqual([
+      { seq: 7, event: 'Audit:Create' },
+      { seq: 8, event: 'RequestQuote:Create' },
+    ]);
+  });
+});
+
 describe('durability and sharing', () => {
   it('keeps its rows across close and reopen (and still de-duplicates them)', async () => {
     const first = openOutbox({ forwarding: true });
     const a = handOffItem('quote_request_created', 'evt_A1');
     await first.send([a, handOffItem('audit_created', 'evt_B2')]);
-    first.markDead('evt_B2', 'HTTP 400');
+    first.markDead(refOf(first, 'evt_B2'), 'HTTP 400');
     await first.close();
 
     const out = capture();
@@ -401,29 +455,29 @@ describe('the forwarder side', () => {
     const outbox = openOutbox({ forwarding: true });
     await outbox.send([handOffItem('quote_request_created', 'evt_1'), handOffItem('audit_created', 'evt_2')]);
 
-    expect(outbox.markRetry('evt_1', at('2099-01-01T00:00:00Z'), 'HTTP 503')).toBe(true);
+    expect(outbox.markRetry(refOf(outbox, 'evt_1'), at('2099-01-01T00:00:00Z'), 'HTTP 503')).toBe(true);
     expect(outbox.due(at('2098-12-31T23:59:59Z'), 10).map((row) => row.eventId)).toEqual(['evt_2']);
     expect(outbox.due(at('2099-01-01T00:00:00Z'), 10)).toEqual(expect.arrayContaining([expect.objectContaining({ eventId: 'evt_1', attempts: 1 })]));
     expect(outbox.find('evt_1')).toMatchObject({ state: 'pending', attempts: 1, lastError: 'HTTP 503' });
 
-    expect(outbox.markDelivered('evt_1')).toBe(true);
+    expect(outbox.markDelivered(refOf(outbox, 'evt_1'))).toBe(true);
     expect(outbox.find('evt_1')).toMatchObject({ state: 'delivered', attempts: 2, lastError: null });
-    expect(outbox.markDead('evt_2', 'HTTP 400')).toBe(true);
+    expect(outbox.markDead(refOf(outbox, 'evt_2'), 'HTTP 400')).toBe(true);
     expect(outbox.find('evt_2')).toMatchObject({ state: 'dead', attempts: 1, lastError: 'HTTP 400' });
 
     // Only pending rows move.
-    expect(outbox.markRetry('evt_1', new Date(), 'late')).toBe(false);
-    expect(outbox.markDead('evt_1', 'late')).toBe(false);
-    expect(outbox.markDelivered('evt_2')).toBe(false);
-    expect(outbox.markDelivered('evt_nope')).toBe(false);
+    expect(outbox.markRetry(refOf(outbox, 'evt_1'), new Date(), 'late')).toBe(false);
+    expect(outbox.markDead(refOf(outbox, 'evt_1'), 'late')).toBe(false);
+    expect(outbox.markDelivered(refOf(outbox, 'evt_2'))).toBe(false);
+    expect(outbox.markDelivered(refOf(outbox, 'evt_nope'))).toBe(false);
     expect(outbox.counts()).toEqual({ pending: 0, delivered: 1, dead: 1, kept: 0, unsent: 0 });
   });
 
   it('prunes delivered and kept rows past the retention, never dead or pending ones', async () => {
     const outbox = openOutbox({ forwarding: true, retentionMs: 7 * 24 * 60 * 60 * 1000 });
     await outbox.send([handOffItem('quote_request_created', 'evt_done'), handOffItem('audit_created', 'evt_dead'), handOffItem('audit_assigned', 'evt_wait')]);
-    outbox.markDelivered('evt_done');
-    outbox.markDead('evt_dead', 'HTTP 400');
+    outbox.markDelivered(refOf(outbox, 'evt_done'));
+    outbox.markDead(refOf(outbox, 'evt_dead'), 'HTTP 400');
     const kept = openOutbox({ forwarding: false });
     await kept.send([handOffItem('audit_simulated', 'evt_kept')]);
 
@@ -437,7 +491,7 @@ describe('the forwarder side', () => {
   it('lists dead letters for an operator without the items', async () => {
     const outbox = openOutbox({ forwarding: true });
     await outbox.send([handOffItem('quote_request_created', 'evt_1'), handOffItem('audit_created', 'evt_2')]);
-    outbox.markDead('evt_2', 'HTTP 404');
+    outbox.markDead(refOf(outbox, 'evt_2'), 'HTTP 404');
     const dead = outbox.dead();
     expect(dead).toEqual([{ eventId: 'evt_2', event: 'Audit:Create', attempts: 1, lastError: 'HTTP 404', createdAt: expect.any(String) }]);
     expect(new Date(dead[0]!.createdAt).toISOString()).toBe(dead[0]!.createdAt);
@@ -446,9 +500,9 @@ describe('the forwarder side', () => {
   it('replays only dead letters, and says what the other ids are', async () => {
     const outbox = openOutbox({ forwarding: true });
     await outbox.send([handOffItem('quote_request_created', 'evt_dead'), handOffItem('audit_created', 'evt_done'), handOffItem('audit_assigned', 'evt_wait')]);
-    outbox.markRetry('evt_dead', new Date(), 'HTTP 503');
-    outbox.markDead('evt_dead', 'HTTP 503');
-    outbox.markDelivered('evt_done');
+    outbox.markRetry(refOf(outbox, 'evt_dead'), new Date(), 'HTTP 503');
+    outbox.markDead(refOf(outbox, 'evt_dead'), 'HTTP 503');
+    outbox.markDelivered(refOf(outbox, 'evt_done'));
     let woken = 0;
     outbox.onPending(() => (woken += 1));
 

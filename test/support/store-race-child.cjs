@@ -16,7 +16,7 @@ process.stdin.once('data', async () => {
   for (let i = 0; i < Number(count); i++) {
     const id = `evt_race_${i}`;
     try {
-      const outcome = await store.claim(id, 'RequestQuote:Create', now);
+      const outcome = await store.claim({ event: 'RequestQuote:Create', eventId: id }, now);
       if (outcome.kind === 'claimed') outcomes.claimed.push(id);
       else outcomes[outcome.kind] += 1;
     } catch {

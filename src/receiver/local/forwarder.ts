@@ -59,19 +59,19 @@ export function startLocalForwarder(outbox: Forwardable, options: LocalForwarder
   const record = (item: DueItem, attempt: number, outcome: ForwardOutcome) => {
     const fields = { event_id: item.eventId, event: item.event, attempt, target: origin };
     if (outcome.kind === 'delivered') {
-      outbox.markDelivered(item.eventId);
+      outbox.markDelivered(item);
       log.info('forwarded', { ...fields, outcome: 'delivered', status: outcome.status });
       return;
     }
     if (outcome.kind === 'retry' && attempt < schedule.maxAttempts) {
       const delayMs = forwardDelayMs(attempt, random, outcome.retryAfterMs, schedule);
-      outbox.markRetry(item.eventId, new Date(Date.now() + delayMs), outcome.reason);
+      outbox.markRetry(item, new Date(Date.now() + delayMs), outcome.reason);
       log.warn('forward failed, will retry', { ...fields, outcome: 'retry', reason: outcome.reason, retry_in_ms: delayMs });
       wakeIn(delayMs);
       return;
     }
     // Rejected (retrying cannot help) or out of attempts: a dead letter for an operator.
-    outbox.markDead(item.eventId, outcome.kind === 'rejected' ? `rejected: ${outcome.reason}` : `gave up after ${attempt} attempts: ${outcome.reason}`);
+    outbox.markDead(item, outcome.kind === 'rejected' ? `rejected: ${outcome.reason}` : `gave up after ${attempt} attempts: ${outcome.reason}`);
     log.error('forward failed, dead letter', {
       ...fields,
       outcome: 'dead',

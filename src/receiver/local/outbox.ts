@@ -21,6 +21,7 @@ import { DatabaseSync } from 'node:sqlite';
 import type { PlatformEvent } from '../../core/events';
 import type { ZapItem } from '../../core/normalise';
 import type { HandOff, HandOffItem, HandOffResult } from '../hand-off';
+import type { EventRef } from '../store';
 import { sqliteReason } from '../sqlite-errors';
 
 export const OUTBOX_STATES = ['pending', 'delivered', 'dead', 'kept', 'unsent'] as const;
@@ -98,15 +99,19 @@ export interface SqliteOutbox extends HandOff {
    */
   due(now: Date, limit: number, leaseMs?: number): DueItem[];
   /** These return false when the row is not (or no longer) pending. Each counts one attempt. */
-  markDelivered(eventId: string): boolean;
-  markRetry(eventId: string, nextAt: Date, error: string): boolean;
-  markDead(eventId: string, error: string): boolean;
+  markDelivered(ref: EventRef): boolean;
+  markRetry(ref: EventRef, nextAt: Date, error: string): boolean;
+  markDead(ref: EventRef, error: string): boolean;
   /** Deletes up to a batch of delivered and kept rows created before `now` minus the retention; returns how many. */
   prune(now: Date): number;
-  /** Dead letters back to pending, due now, with no attempts. One transaction. */
-  replay(eventIds: readonly string[]): ReplayResult;
+  /**
+   * Dead letters back to pending, due now, with no attempts. One transaction. Each name is an id
+   * (every dead letter with that id, whatever its event) or `<event>/<id>` (that event's only).
+   */
+  replay(names: readonly string[]): ReplayResult;
   dead(): DeadLetter[];
-  find(eventId: string): OutboxRow | undefined;
+  /** The newest row named so (an id, or `<event>/<id>`). */
+  find(name: string): OutboxRow | undefined;
   counts(): Record<OutboxState, number>;
   /** Called (synchronously) after rows became pending in this process: the forwarder's wake-up. */
   onPending(listener: () => void): () => void;
@@ -118,21 +123,51 @@ export interface SqliteOutbox extends HandOff {
   close(): Promise<void>;
 }
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS outbox (
+const OUTBOX_TABLE = (name: string) => `
+CREATE TABLE IF NOT EXISTS ${name} (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  event_id TEXT NOT NULL UNIQUE,
+  event_id TEXT NOT NULL,
   event TEXT NOT NULL,
   item TEXT NOT NULL,
   created_at TEXT NOT NULL,
   state TEXT NOT NULL,
   attempts INTEGER NOT NULL DEFAULT 0,
   next_attempt_at INTEGER,
-  last_error TEXT
-);
+  last_error TEXT,
+  -- One row per event: ids are often numbered per event type, so the id alone is not the event.
+  UNIQUE (event, event_id)
+);`;
+
+const SCHEMA = `${OUTBOX_TABLE('outbox')}
 -- Only pending rows are polled: a partial index keeps the poll cheap however many rows are done.
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt_at, seq) WHERE state = 'pending';
+-- An operator names a row by its id (replay, find).
+CREATE INDEX IF NOT EXISTS outbox_event_id ON outbox (event_id);
 `;
+
+/**
+ * Files written before rows were keyed by (event, id) hold `event_id` as unique on its own: their
+ * rows (states, attempts and sequence included) are copied into the new shape in one transaction.
+ */
+const migrateToEventKeys = (db: DatabaseSync): void => {
+  const keyedByIdAlone = () =>
+    /event_id TEXT NOT NULL UNIQUE/.test((db.prepare(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'outbox'`).get() as { sql?: string } | undefined)?.sql ?? '');
+  if (!keyedByIdAlone()) return;
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    if (keyedByIdAlone()) {
+      const columns = 'seq, event_id, event, item, created_at, state, attempts, next_attempt_at, last_error';
+      db.exec(`${OUTBOX_TABLE('outbox_by_event')}
+        INSERT INTO outbox_by_event (${columns}) SELECT ${columns} FROM outbox;
+        DROP TABLE outbox;
+        ALTER TABLE outbox_by_event RENAME TO outbox;`);
+    }
+    db.exec('COMMIT');
+  } catch (error) {
+    db.exec('ROLLBACK');
+    throw error;
+  }
+};
 
 interface RawRow {
   event_id: string;
@@ -173,6 +208,7 @@ export function openSqliteOutbox(file: string, options: OutboxOptions = {}): Sql
     // NORMAL under WAL: a commit survives a crash of this process; only a power cut or OS crash
     // can lose the last commits. That is the cost of ~20k hand-offs/s instead of a few hundred.
     db.exec('PRAGMA synchronous = NORMAL');
+    migrateToEventKeys(db);
     db.exec(SCHEMA);
   } catch (error) {
     db.close();
@@ -185,7 +221,7 @@ export function openSqliteOutbox(file: string, options: OutboxOptions = {}): Sql
   const rollback = db.prepare('ROLLBACK');
   const insert = db.prepare(
     `INSERT INTO outbox (event_id, event, item, created_at, state, attempts, next_attempt_at)
-     VALUES (?, ?, ?, ?, ?, 0, ?) ON CONFLICT (event_id) DO NOTHING`,
+     VALUES (?, ?, ?, ?, ?, 0, ?) ON CONFLICT (event, event_id) DO NOTHING`,
   );
   const peekDue = db.prepare(
     `SELECT event_id, event, item, attempts FROM outbox
@@ -198,26 +234,28 @@ export function openSqliteOutbox(file: string, options: OutboxOptions = {}): Sql
   );
   const delivered = db.prepare(
     `UPDATE outbox SET state = 'delivered', attempts = attempts + 1, next_attempt_at = NULL, last_error = NULL
-     WHERE event_id = ? AND state = 'pending'`,
+     WHERE event = ? AND event_id = ? AND state = 'pending'`,
   );
   const retry = db.prepare(
-    `UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE event_id = ? AND state = 'pending'`,
+    `UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE event = ? AND event_id = ? AND state = 'pending'`,
   );
   const dead = db.prepare(
     `UPDATE outbox SET state = 'dead', attempts = attempts + 1, next_attempt_at = NULL, last_error = ?
-     WHERE event_id = ? AND state = 'pending'`,
+     WHERE event = ? AND event_id = ? AND state = 'pending'`,
   );
+  /** A row named by an operator: its id alone, or `<event>/<id>`. */
+  const NAMED = `(event_id = :name OR event || '/' || event_id = :name)`;
   const revive = db.prepare(
-    `UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?, last_error = NULL WHERE event_id = ? AND state = 'dead'`,
+    `UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = :now, last_error = NULL WHERE ${NAMED} AND state = 'dead'`,
   );
-  const findOne = db.prepare('SELECT event_id, event, item, state, attempts, last_error, created_at FROM outbox WHERE event_id = ?');
+  const findOne = db.prepare(`SELECT event_id, event, item, state, attempts, last_error, created_at FROM outbox WHERE ${NAMED} ORDER BY seq DESC LIMIT 1`);
   const deadAll = db.prepare(
     `SELECT event_id, event, item, state, attempts, last_error, created_at FROM outbox WHERE state = 'dead' ORDER BY seq`,
   );
   const countAll = db.prepare('SELECT state, COUNT(*) AS n FROM outbox GROUP BY state');
-  const unsentOne = db.prepare(`SELECT item FROM outbox WHERE event_id = ? AND state = 'unsent'`);
-  const unsentAll = db.prepare(`SELECT event_id, item FROM outbox WHERE state = 'unsent' ORDER BY seq`);
-  const markKept = db.prepare(`UPDATE outbox SET state = 'kept' WHERE event_id = ? AND state = 'unsent'`);
+  const unsentOne = db.prepare(`SELECT item FROM outbox WHERE event = ? AND event_id = ? AND state = 'unsent'`);
+  const unsentAll = db.prepare(`SELECT event, event_id, item FROM outbox WHERE state = 'unsent' ORDER BY seq`);
+  const markKept = db.prepare(`UPDATE outbox SET state = 'kept' WHERE event = ? AND event_id = ? AND state = 'unsent'`);
   // Oldest first by seq (rows are inserted in time order), so the scan stops at the first young row.
   const pruneOld = db.prepare(
     `DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE state IN ('delivered', 'kept') AND created_at < ? ORDER BY seq LIMIT ${PRUNE_BATCH})`,
@@ -289,9 +327,9 @@ export function openSqliteOutbox(file: string, options: OutboxOptions = {}): Sql
       }
     });
 
-  const markAllKept = (eventIds: readonly string[]) => {
-    if (eventIds.length === 1) markKept.run(eventIds[0]!);
-    else if (eventIds.length > 1) transaction(() => eventIds.forEach((id) => markKept.run(id)));
+  const markAllKept = (refs: readonly EventRef[]) => {
+    if (refs.length === 1) markKept.run(refs[0]!.event, refs[0]!.eventId);
+    else if (refs.length > 1) transaction(() => refs.forEach((ref) => markKept.run(ref.event, ref.eventId)));
   };
 
   const send = async (items: readonly HandOffItem[]): Promise<HandOffResult[]> => {
@@ -305,21 +343,21 @@ export function openSqliteOutbox(file: string, options: OutboxOptions = {}): Sql
     const dueAt = initialState === 'pending' ? Date.now() : null;
     let fresh = '';
     /** Rows whose line this call writes: new ones, and `unsent` ones an earlier reader never got. */
-    const toWrite: string[] = [];
+    const toWrite: EventRef[] = [];
     try {
       const store = (item: HandOffItem) => {
         const json = JSON.stringify(item.item);
         if (insert.run(item.eventId, item.event, json, createdAt, initialState, dueAt).changes === 1) {
           fresh += `${json}\n`;
-          toWrite.push(item.eventId);
+          toWrite.push(item);
           return;
         }
         // Already in the outbox (a retry after a failed write, or a lapsed claim handing it off
         // twice): written again only if its line never went out.
-        const unsent = linesAreHandOff ? (unsentOne.get(item.eventId) as { item: string } | undefined) : undefined;
+        const unsent = linesAreHandOff ? (unsentOne.get(item.event, item.eventId) as { item: string } | undefined) : undefined;
         if (unsent !== undefined) {
           fresh += `${unsent.item}\n`;
-          toWrite.push(item.eventId);
+          toWrite.push(item);
         }
       };
       // One statement is its own transaction: no BEGIN/COMMIT round for the common single item.
@@ -361,7 +399,7 @@ export function openSqliteOutbox(file: string, options: OutboxOptions = {}): Sql
       try {
         return [{ eventId: raw.event_id, event: raw.event as PlatformEvent, item: JSON.parse(raw.item) as ZapItem, attempts: raw.attempts }];
       } catch {
-        dead.run('the stored item is not valid JSON', raw.event_id);
+        dead.run('the stored item is not valid JSON', raw.event, raw.event_id);
         return [];
       }
     });
@@ -377,18 +415,18 @@ export function openSqliteOutbox(file: string, options: OutboxOptions = {}): Sql
       // RETURNING gives no order guarantee: oldest first again.
       return toDue(rows.sort((a, b) => a.seq - b.seq));
     },
-    markDelivered: (eventId) => delivered.run(eventId).changes === 1,
-    markRetry: (eventId, nextAt, error) => retry.run(nextAt.getTime(), error, eventId).changes === 1,
-    markDead: (eventId, error) => dead.run(error, eventId).changes === 1,
+    markDelivered: (ref) => delivered.run(ref.event, ref.eventId).changes === 1,
+    markRetry: (ref, nextAt, error) => retry.run(nextAt.getTime(), error, ref.event, ref.eventId).changes === 1,
+    markDead: (ref, error) => dead.run(error, ref.event, ref.eventId).changes === 1,
     prune: (now) => Number(pruneOld.run(new Date(now.getTime() - retentionMs).toISOString()).changes),
-    replay(eventIds) {
+    replay(names) {
       const result: ReplayResult = { replayed: [], notDead: [], unknown: [] };
       const now = Date.now();
       transaction(() => {
-        for (const eventId of new Set(eventIds)) {
-          if (revive.run(now, eventId).changes === 1) result.replayed.push(eventId);
-          else if (findOne.get(eventId) !== undefined) result.notDead.push(eventId);
-          else result.unknown.push(eventId);
+        for (const name of new Set(names)) {
+          if (Number(revive.run({ now, name }).changes) > 0) result.replayed.push(name);
+          else if (findOne.get({ name }) !== undefined) result.notDead.push(name);
+          else result.unknown.push(name);
         }
       });
       if (result.replayed.length > 0) notify();
@@ -399,8 +437,8 @@ export function openSqliteOutbox(file: string, options: OutboxOptions = {}): Sql
         const { state: _state, ...letter } = toRow(raw);
         return letter;
       }),
-    find(eventId) {
-      const raw = findOne.get(eventId) as RawRow | undefined;
+    find(name) {
+      const raw = findOne.get({ name }) as RawRow | undefined;
       return raw === undefined ? undefined : toRow(raw);
     },
     counts() {
@@ -414,10 +452,10 @@ export function openSqliteOutbox(file: string, options: OutboxOptions = {}): Sql
     },
     async resendUnsent() {
       if (!linesAreHandOff) return 0;
-      const rows = unsentAll.all() as unknown as Array<{ event_id: string; item: string }>;
+      const rows = unsentAll.all() as unknown as Array<{ event: string; event_id: string; item: string }>;
       if (rows.length === 0) return 0;
       await writeOut(rows.map((row) => `${row.item}\n`).join(''));
-      markAllKept(rows.map((row) => row.event_id));
+      markAllKept(rows.map((row) => ({ event: row.event, eventId: row.event_id })));
       return rows.length;
     },
     async close() {

@@ -1,8 +1,10 @@
 /**
  * The de-duplication store on AWS: one DynamoDB table, shared by every Lambda instance.
  *
- * Item (one per event id, readable as is in the console):
- *   event_id    S  partition key: the item's `id`, as sent (e.g. `evt_01JD…`)
+ * Item (one per event, readable as is in the console):
+ *   event_id    S  partition key: the event name and the item's `id`, as sent, joined by `/`
+ *                  (e.g. `RequestQuote:Create/evt_01JD…`): ids are often numbered per event type
+ *   id          S  the item's `id` alone
  *   event       S  the event name (e.g. `RequestQuote:Create`)
  *   state       S  'in_progress' | 'handed_off'
  *   token       S  the claim's random token (only its holder may complete/release)
@@ -44,6 +46,8 @@ import {
   type ClaimOutcome,
   DEFAULT_STORE_OPTIONS,
   type DedupeStore,
+  type EventRef,
+  eventKey,
   type StoredEvent,
   type StoreOptions,
   StoreUnavailableError,
@@ -104,7 +108,7 @@ export class DynamoDbStore implements DedupeStore {
     this.description = `dynamodb:${options.tableName}`;
   }
 
-  async claim(eventId: string, event: string, now: Date): Promise<ClaimOutcome> {
+  async claim(ref: EventRef, now: Date): Promise<ClaimOutcome> {
     const nowMs = now.getTime();
     for (let attempt = 1; ; attempt++) {
       const token = randomUUID();
@@ -114,8 +118,9 @@ export class DynamoDbStore implements DedupeStore {
           new PutItemCommand({
             TableName: this.tableName,
             Item: {
-              event_id: { S: eventId },
-              event: { S: event },
+              event_id: { S: eventKey(ref) },
+              id: { S: ref.eventId },
+              event: { S: ref.event },
               state: { S: 'in_progress' },
               token: { S: token },
               since: { S: now.toISOString() },
@@ -139,7 +144,7 @@ export class DynamoDbStore implements DedupeStore {
         let blocking = error.Item;
         if (blocking === undefined) {
           try {
-            blocking = await this.read(eventId);
+            blocking = await this.read(ref);
           } catch (readError) {
             throw this.unavailable(readError);
           }
@@ -158,12 +163,12 @@ export class DynamoDbStore implements DedupeStore {
     }
   }
 
-  async complete(eventId: string, token: string, now: Date): Promise<boolean> {
+  async complete(ref: EventRef, token: string, now: Date): Promise<boolean> {
     try {
       await this.send(
         new UpdateItemCommand({
           TableName: this.tableName,
-          Key: { event_id: { S: eventId } },
+          Key: { event_id: { S: eventKey(ref) } },
           UpdateExpression: 'SET #state = :handedOff, #since = :since, #expires_at = :expiresAt REMOVE #lease_until',
           ConditionExpression: '#token = :token',
           ExpressionAttributeNames: names('#state', '#since', '#expires_at', '#lease_until', '#token'),
@@ -183,12 +188,12 @@ export class DynamoDbStore implements DedupeStore {
     }
   }
 
-  async release(eventId: string, token: string): Promise<void> {
+  async release(ref: EventRef, token: string): Promise<void> {
     try {
       await this.send(
         new DeleteItemCommand({
           TableName: this.tableName,
-          Key: { event_id: { S: eventId } },
+          Key: { event_id: { S: eventKey(ref) } },
           // Only a claim still in progress is forgotten: a handed-off event must stay remembered.
           ConditionExpression: '#token = :token AND #state = :inProgress',
           ExpressionAttributeNames: names('#token', '#state'),
@@ -201,10 +206,10 @@ export class DynamoDbStore implements DedupeStore {
     }
   }
 
-  async lookup(eventId: string, now: Date): Promise<StoredEvent | undefined> {
+  async lookup(ref: EventRef, now: Date): Promise<StoredEvent | undefined> {
     let item: Item | undefined;
     try {
-      item = await this.read(eventId);
+      item = await this.read(ref);
     } catch (error) {
       throw this.unavailable(error);
     }
@@ -218,8 +223,8 @@ export class DynamoDbStore implements DedupeStore {
     return Promise.resolve();
   }
 
-  private async read(eventId: string): Promise<Item | undefined> {
-    const got = await this.send(new GetItemCommand({ TableName: this.tableName, Key: { event_id: { S: eventId } }, ConsistentRead: true }));
+  private async read(ref: EventRef): Promise<Item | undefined> {
+    const got = await this.send(new GetItemCommand({ TableName: this.tableName, Key: { event_id: { S: eventKey(ref) } }, ConsistentRead: true }));
     return got.Item;
   }
 
@@ -255,7 +260,7 @@ function liveRecord(item: Item | undefined, nowMs: number): LiveRecord | undefin
   const state = item.state?.S;
   const expiresAtMs = Number(item.expires_at?.N) * 1000;
   const leaseUntil = Number(item.lease_until?.N);
-  const base = { eventId: item.event_id?.S ?? '', event: item.event?.S ?? '', since: item.since?.S ?? '' };
+  const base = { eventId: item.id?.S ?? '', event: item.event?.S ?? '', since: item.since?.S ?? '' };
   if (!(nowMs < expiresAtMs)) return undefined; // NaN (no expires_at) reads as expired
   if (state === 'handed_off') return { ...base, state, leaseUntil: Number.NaN, untilMs: expiresAtMs };
   if (state === 'in_progress' && nowMs < leaseUntil) return { ...base, state, leaseUntil, untilMs: leaseUntil };

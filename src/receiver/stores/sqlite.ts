@@ -2,9 +2,10 @@
  * The de-duplication store on one machine: a SQLite file (node:sqlite, built into Node 22), shared
  * safely by any number of processes on that machine.
  *
- * Table `events` (one row per event id, readable with the sqlite3 shell):
- *   event_id    TEXT PRIMARY KEY  the item's `id`, as sent (e.g. `evt_01JD…`)
+ * Table `events` (one row per event, readable with the sqlite3 shell; the key is (event, event_id),
+ * because ids are often numbered per event type):
  *   event       TEXT              the event name (e.g. `RequestQuote:Create`)
+ *   event_id    TEXT              the item's `id`, as sent (e.g. `evt_01JD…` or `42`)
  *   state       TEXT              'in_progress' | 'handed_off'
  *   token       TEXT              the claim's random token (only its holder may complete/release)
  *   since       TEXT              ISO-8601: when claimed, or when handed off
@@ -29,6 +30,7 @@ import {
   type ClaimOutcome,
   DEFAULT_STORE_OPTIONS,
   type DedupeStore,
+  type EventRef,
   type StoredEvent,
   type StoreOptions,
   StoreUnavailableError,
@@ -61,18 +63,48 @@ interface EventRow {
   expires_at: number;
 }
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS events (
-  event_id    TEXT PRIMARY KEY,
+const EVENTS_TABLE = (name: string) => `
+CREATE TABLE IF NOT EXISTS ${name} (
   event       TEXT NOT NULL,
+  event_id    TEXT NOT NULL,
   state       TEXT NOT NULL,
   token       TEXT,
   since       TEXT NOT NULL,
   lease_until INTEGER,
-  expires_at  INTEGER NOT NULL
-);
+  expires_at  INTEGER NOT NULL,
+  PRIMARY KEY (event, event_id)
+);`;
+
+const SCHEMA = `${EVENTS_TABLE('events')}
 CREATE INDEX IF NOT EXISTS events_expires_at ON events (expires_at);
 `;
+
+/**
+ * Files written before events were keyed by (event, id) have `event_id` alone as the key: their
+ * rows are copied into the new shape in one transaction (every row has its event name), so no
+ * remembered event is forgotten by an upgrade. Safe when several processes open the file at once:
+ * the first takes the write lock and migrates, the others then find the new shape.
+ */
+const migrateToEventKeys = (db: DatabaseSync): void => {
+  const keyedByIdAlone = () =>
+    (db.prepare(`SELECT name FROM pragma_table_info('events') WHERE pk > 0`).all() as Array<{ name: string }>).map((c) => c.name).join(',') ===
+    'event_id';
+  if (!keyedByIdAlone()) return;
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    if (keyedByIdAlone()) {
+      db.exec(`${EVENTS_TABLE('events_by_event')}
+        INSERT INTO events_by_event (event, event_id, state, token, since, lease_until, expires_at)
+          SELECT event, event_id, state, token, since, lease_until, expires_at FROM events;
+        DROP TABLE events;
+        ALTER TABLE events_by_event RENAME TO events;`);
+    }
+    db.exec('COMMIT');
+  } catch (error) {
+    db.exec('ROLLBACK');
+    throw error;
+  }
+};
 
 /** The live-record rule, for a row named `r` at time :now (ms). */
 const LIVE = `((r.state = 'handed_off' AND :now < r.expires_at) OR (r.state = 'in_progress' AND :now < r.lease_until))`;
@@ -82,18 +114,18 @@ const SQL = {
   claim: `
     INSERT INTO events AS r (event_id, event, state, token, since, lease_until, expires_at)
     VALUES (:id, :event, 'in_progress', :token, :since, :leaseUntil, :leaseUntil)
-    ON CONFLICT (event_id) DO UPDATE SET
-      event = excluded.event, state = excluded.state, token = excluded.token, since = excluded.since,
+    ON CONFLICT (event, event_id) DO UPDATE SET
+      state = excluded.state, token = excluded.token, since = excluded.since,
       lease_until = excluded.lease_until, expires_at = excluded.expires_at
     WHERE NOT ${LIVE}`,
-  read: `SELECT * FROM events AS r WHERE r.event_id = :id`,
+  read: `SELECT * FROM events AS r WHERE r.event = :event AND r.event_id = :id`,
   complete: `
     UPDATE events SET state = 'handed_off', since = :since, lease_until = NULL, expires_at = :expiresAt
-    WHERE event_id = :id AND token = :token`,
+    WHERE event = :event AND event_id = :id AND token = :token`,
   // Only a claim still in progress is forgotten: a handed-off event must stay remembered.
-  release: `DELETE FROM events WHERE event_id = :id AND token = :token AND state = 'in_progress'`,
+  release: `DELETE FROM events WHERE event = :event AND event_id = :id AND token = :token AND state = 'in_progress'`,
   // Bounded: one index range scan of at most PRUNE_BATCH rows.
-  prune: `DELETE FROM events WHERE event_id IN (SELECT event_id FROM events WHERE expires_at <= :before LIMIT ${PRUNE_BATCH})`,
+  prune: `DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE expires_at <= :before LIMIT ${PRUNE_BATCH})`,
 } as const;
 
 
@@ -135,6 +167,7 @@ class SqliteStore implements DedupeStore {
       db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS))}`);
       db.exec('PRAGMA journal_mode = WAL');
       db.exec('PRAGMA synchronous = NORMAL');
+      migrateToEventKeys(db);
       db.exec(SCHEMA);
       return new SqliteStore(
         db,
@@ -152,7 +185,7 @@ class SqliteStore implements DedupeStore {
     }
   }
 
-  claim(eventId: string, event: string, now: Date): Promise<ClaimOutcome> {
+  claim({ event, eventId }: EventRef, now: Date): Promise<ClaimOutcome> {
     return this.run(() => {
       const nowMs = now.getTime();
       this.pruneNowAndThen(nowMs);
@@ -169,7 +202,7 @@ class SqliteStore implements DedupeStore {
         if (won.changes > 0) return { kind: 'claimed', token };
         // Lost to a live row. Read it to say which kind; it may have been released (or pruned)
         // between the two statements, in which case the claim is tried again.
-        const row = this.readLive(eventId, nowMs);
+        const row = this.readLive({ event, eventId }, nowMs);
         if (row?.state === 'handed_off') return { kind: 'duplicate' };
         if (row?.state === 'in_progress') return { kind: 'in_progress', retryAfterMs: retryAfter(row.lease_until, nowMs, this.leaseMs) };
         if (attempt >= CLAIM_ATTEMPTS) return { kind: 'in_progress', retryAfterMs: 1 };
@@ -177,23 +210,23 @@ class SqliteStore implements DedupeStore {
     });
   }
 
-  complete(eventId: string, token: string, now: Date): Promise<boolean> {
+  complete({ event, eventId }: EventRef, token: string, now: Date): Promise<boolean> {
     return this.run(() => {
       const nowMs = now.getTime();
-      const done = this.statements.complete.run({ id: eventId, token, since: now.toISOString(), expiresAt: nowMs + this.retentionMs });
+      const done = this.statements.complete.run({ event, id: eventId, token, since: now.toISOString(), expiresAt: nowMs + this.retentionMs });
       return done.changes > 0;
     });
   }
 
-  release(eventId: string, token: string): Promise<void> {
+  release({ event, eventId }: EventRef, token: string): Promise<void> {
     return this.run(() => {
-      this.statements.release.run({ id: eventId, token });
+      this.statements.release.run({ event, id: eventId, token });
     });
   }
 
-  lookup(eventId: string, now: Date): Promise<StoredEvent | undefined> {
+  lookup(ref: EventRef, now: Date): Promise<StoredEvent | undefined> {
     return this.run(() => {
-      const row = this.readLive(eventId, now.getTime());
+      const row = this.readLive(ref, now.getTime());
       if (row === undefined) return undefined;
       const until = row.state === 'in_progress' ? (row.lease_until ?? row.expires_at) : row.expires_at;
       return { eventId: row.event_id, event: row.event, state: row.state, since: row.since, until: new Date(until).toISOString() };
@@ -212,8 +245,8 @@ class SqliteStore implements DedupeStore {
     return Promise.resolve();
   }
 
-  private readLive(eventId: string, nowMs: number): EventRow | undefined {
-    const row = this.statements.read.get({ id: eventId }) as EventRow | undefined;
+  private readLive({ event, eventId }: EventRef, nowMs: number): EventRow | undefined {
+    const row = this.statements.read.get({ event, id: eventId }) as EventRow | undefined;
     if (row === undefined) return undefined;
     const live = row.state === 'handed_off' ? nowMs < row.expires_at : row.lease_until !== null && nowMs < row.lease_until;
     return live ? row : undefined;
