@@ -6,7 +6,7 @@
  * Environment (set by infra/receiver-stack.ts):
  *   ECOLOGIC_SECRETS_ARN   a Secrets Manager secret holding the space-separated whsec_ secrets
  *                          (or ECOLOGIC_WEBHOOK_SECRETS with the secrets themselves, for tests)
- *   DEDUPE_TABLE           the DynamoDB table        HANDOFF_QUEUE_URL   the SQS queue
+ *   DEDUPE_TABLE           the DynamoDB table        HANDOFF_QUEUE_URL   the SQS (FIFO) queue
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
