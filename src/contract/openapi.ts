@@ -14,6 +14,7 @@ import { createDocument, type ZodOpenApiObject, type ZodOpenApiOperationObject, 
 import { eventDefinition } from '../core/event-registry';
 import { PLATFORM_EVENTS, type PlatformEvent } from '../core/events';
 import { SIGNATURE_WINDOW } from '../core/signature';
+import { DELIVERY_LIMITS } from './limits';
 import { EVENT_MEMORY_SECONDS, PRODUCTION_SCHEDULE } from './schedule';
 import { contractDocPath } from './paths';
 import {
@@ -164,6 +165,16 @@ const DEDUPLICATION = {
   receiver_retention_hours: EVENT_MEMORY_SECONDS / 3600,
 } as const;
 
+/** Contract 3.6, for tools: the same numbers the receiver enforces. */
+const LIMITS = {
+  max_body_bytes: DELIVERY_LIMITS.maxBodyBytes,
+  max_events_per_delivery: DELIVERY_LIMITS.maxRecords,
+  max_item_bytes: DELIVERY_LIMITS.maxItemBytes,
+  max_event_id_bytes: DELIVERY_LIMITS.maxEventIdBytes,
+  max_nesting_depth: DELIVERY_LIMITS.maxNestingDepth,
+  refused_for_good: [400, 413],
+};
+
 const webhookOperation = (event: PlatformEvent) => {
   const entry = eventDefinition(event);
   const origin: Origin = event === 'RequestQuote:Create' ? 'published' : 'assumed';
@@ -175,13 +186,16 @@ const webhookOperation = (event: PlatformEvent) => {
     operationId: `deliver${event.replace(/:/g, '')}`,
     summary: `${event}: ${entry.description.replace(/^Triggers when /, '').replace(/\.$/, '')}`,
     tags: ['Webhooks'],
-    description: `${fields} One event per request, \`POST\` to the subscription's \`uri\` with \`Content-Type: application/json\` and \`User-Agent: Ecologic-Webhooks/1.0\`. The Zapier trigger \`${entry.triggerKey}\` ("${entry.label}") receives it. Signed, retried and de-duplicated as the introduction says (contract 3.3 to 3.5); \`x-ecologic-signing\`, \`x-ecologic-retries\` and \`x-ecologic-deduplication\` give the same rules for tools.`,
+    description: `${fields} One event per request, \`POST\` to the subscription's \`uri\` with \`Content-Type: application/json\` and \`User-Agent: Ecologic-Webhooks/1.0\`. The Zapier trigger \`${entry.triggerKey}\` ("${entry.label}") receives it. Signed, retried, de-duplicated and limited as the introduction says (contract 3.3 to 3.6); \`x-ecologic-signing\`, \`x-ecologic-retries\`, \`x-ecologic-deduplication\` and \`x-ecologic-limits\` give the same rules for tools.`,
     security: [],
     requestParams: { header: webhookHeaders },
     requestBody: { required: true, content: json(PLATFORM_BODY_SCHEMAS[event]) },
     responses: {
       '200': { description: 'Accepted. Any `2xx` within 15 s is a success; the body is ignored.' },
       '410': { description: 'Gone: the platform deletes the subscription and sends nothing more to it.' },
+      '413': {
+        description: `Refused for good: the body is over ${DELIVERY_LIMITS.maxBodyBytes} bytes, it holds more than ${DELIVERY_LIMITS.maxRecords} events, or an event's item is over ${DELIVERY_LIMITS.maxItemBytes} bytes (contract 3.6). A retry gets the same answer.`,
+      },
       '429': {
         description: 'The receiver is busy: the platform retries, after `Retry-After` when that is longer than the next backoff step.',
       },
@@ -192,6 +206,7 @@ const webhookOperation = (event: PlatformEvent) => {
     'x-ecologic-signing': SIGNING,
     'x-ecologic-retries': RETRIES,
     'x-ecologic-deduplication': DEDUPLICATION,
+    'x-ecologic-limits': LIMITS,
   } as ZodOpenApiOperationObject & { description: string });
 };
 
@@ -217,6 +232,7 @@ export function buildOpenApiDocument(contractMarkdown: string = readFileSync(con
         `## Webhook signing (contract 3.3)\n\n${section('3.3')}`,
         `## Responses, retries and removal (contract 3.4)\n\n${section('3.4')}`,
         `## Event identity and de-duplication (contract 3.5)\n\n${section('3.5')}`,
+        `## Limits of a delivery (contract 3.6)\n\n${section('3.6')}`,
         `## What the app also accepts (contract 2.10)\n\nThe schemas below describe the preferred form.\n\n${section('2.10')}`,
       ].join('\n\n'),
       contact: { name: 'Ecologic partner integrations', url: 'https://www.getecologic.com' },

@@ -16,23 +16,21 @@ import { normaliseEvents, PayloadError, type EventItem } from '../core/normalise
 import { headerRejection, verifyDelivery, type Verification } from '../core/signature';
 import type { HandOff, HandOffItem, HandOffResult } from './hand-off';
 import type { ReceiverLog } from './log';
+import { DELIVERY_LIMITS } from '../contract/limits';
 import { PRODUCTION_SCHEDULE } from '../contract/schedule';
 import type { DedupeStore, EventRef } from './store';
 
-/** Bodies above this are refused before any work: real deliveries are a few KiB. */
-export const MAX_BODY_BYTES = 1024 * 1024;
+/** Bodies above this are refused before any work (contract section 3.6). */
+export const MAX_BODY_BYTES = DELIVERY_LIMITS.maxBodyBytes;
 
 /**
- * An event's id may be this long at most, in UTF-8 bytes: real ids are tens of characters, and
- * every store must take it as (part of) a key (DynamoDB's partition key holds 2,048 bytes).
+ * An event's id may be this long at most, in UTF-8 bytes: every store must take it as (part of) a
+ * key (DynamoDB's partition key holds 2,048 bytes).
  */
-export const MAX_EVENT_ID_BYTES = 1024;
+export const MAX_EVENT_ID_BYTES = DELIVERY_LIMITS.maxEventIdBytes;
 
-/**
- * Objects and arrays nest this deep at most: real events nest three or four levels, and a body
- * nested thousands deep overflows the stack when it is serialised for the hand-off.
- */
-export const MAX_NESTING_DEPTH = 64;
+/** Objects and arrays nest this deep at most: a body nested thousands deep overflows the stack when serialised. */
+export const MAX_NESTING_DEPTH = DELIVERY_LIMITS.maxNestingDepth;
 
 /**
  * The receiver checks signatures as deliveries arrive (unlike a Zap, which may run minutes later),
@@ -44,11 +42,10 @@ export const RECEIVER_SIGNATURE_WINDOW = { pastSeconds: 5 * 60, futureSeconds: 5
 export const UNAVAILABLE_RETRY_AFTER_SECONDS = 10;
 
 /**
- * Records one delivery may hold: what the platform fires at once at most (contract section 6), and
- * what a receiver claims, hands off and records well inside one answer. More is refused (413):
- * no retry could ever fit it.
+ * Records one delivery may hold: what a receiver claims, hands off and records well inside one
+ * answer. More is refused (413): no retry could ever fit it.
  */
-export const MAX_RECORDS_PER_DELIVERY = 1_000;
+export const MAX_RECORDS_PER_DELIVERY = DELIVERY_LIMITS.maxRecords;
 
 /** The platform's wait for an answer (contract section 3.4): the deadline when none is given. */
 export const ANSWER_WITHIN_MS = PRODUCTION_SCHEDULE.timeoutMs;

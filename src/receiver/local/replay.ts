@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { sqliteReason } from '../sqlite-errors';
 import { openSqliteOutbox, type SqliteOutbox } from './outbox';
 
-const USAGE = 'Name at least one event id to replay, e.g. `npm run replay -- evt_01JDX2E7V9X1Z3B5D7F9H1K3QC`.';
+const USAGE =
+  'Name at least one event id to replay, e.g. `npm run replay -- evt_01JDX2E7V9X1Z3B5D7F9H1K3QC`, or an event and its id, e.g. `npm run replay -- RequestQuote:Create/42` (an id alone replays it under every event).';
 
 /** 0: every named id was replayed; 1: some were not (or the outbox failed); 2: usage error. */
 export async function replayLocal(
