@@ -155,8 +155,9 @@ export async function forwardItem(target: URL, item: HandOffItem, options: { tim
       headers: {
         'Content-Type': 'application/json',
         'User-Agent': USER_AGENT,
-        // The same key on every attempt of one event, so a target that de-duplicates can.
-        'Idempotency-Key': headerValue(item.eventId),
+        // The same key on every attempt of one event, so a target that de-duplicates can; the
+        // event's name is part of it, as ids are often numbered per event type.
+        'Idempotency-Key': `${item.event}/${headerValue(item.eventId)}`,
         'X-Ecologic-Event': headerValue(item.event),
       },
       body: JSON.stringify(item.item),

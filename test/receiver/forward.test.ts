@@ -37,7 +37,7 @@ describe('forwardItem', () => {
       reqheaders: {
         'content-type': 'application/json',
         'user-agent': 'Ecologic-Receiver/1.0',
-        'idempotency-key': 'evt_01JDX2E7V9X1Z3B5D7F9H1K3QC',
+        'idempotency-key': 'RequestQuote:Create/evt_01JDX2E7V9X1Z3B5D7F9H1K3QC',
         'x-ecologic-event': 'RequestQuote:Create',
       },
     })
@@ -61,7 +61,7 @@ describe('forwardItem', () => {
   });
 
   it('percent-encodes an event id that is not printable ASCII instead of failing every attempt', async () => {
-    const scope = nock(ORIGIN, { reqheaders: { 'idempotency-key': 'evt_%C3%BC%0A1' } }).post(PATH).query(true).reply(200);
+    const scope = nock(ORIGIN, { reqheaders: { 'idempotency-key': 'RequestQuote:Create/evt_%C3%BC%0A1' } }).post(PATH).query(true).reply(200);
     await expect(forwardItem(target, { ...item, eventId: 'evt_ü\n1' })).resolves.toMatchObject({ kind: 'delivered' });
     expect(scope.isDone()).toBe(true);
   });

@@ -140,7 +140,7 @@ describe('forwarder Lambda', () => {
     await expect(handler(batch(record(1), record(2)))).resolves.toEqual({ batchItemFailures: [] });
 
     expect(posts.map((p) => p.body).sort((a, b) => (a as { n: number }).n - (b as { n: number }).n)).toEqual([zapItem(1), zapItem(2)]);
-    expect(posts.map((p) => p.idempotencyKey).sort()).toEqual(['evt_1', 'evt_2']);
+    expect(posts.map((p) => p.idempotencyKey).sort()).toEqual(['Audit:Create/evt_1', 'Audit:Create/evt_2']);
     expect(sqsCalls).toEqual([]); // delivered records are deleted by Lambda, not by us
     expect(log.lines.filter((l) => l.outcome === 'delivered').map((l) => l.event_id).sort()).toEqual(['evt_1', 'evt_2']);
     expectCleanLogs(log.lines);
@@ -152,7 +152,7 @@ describe('forwarder Lambda', () => {
     const { handler } = forwarder();
 
     await expect(handler(batch(record(7, { attributes: false })))).resolves.toEqual({ batchItemFailures: [] });
-    expect(posts[0]!.idempotencyKey).toBe('evt_7');
+    expect(posts[0]!.idempotencyKey).toBe('Audit:Create/evt_7');
   });
 
   it('on a 503 fails the record and delays its next attempt by the backoff for its receive count', async () => {
@@ -330,7 +330,7 @@ describe('forwarder Lambda', () => {
         .query(true)
         .times(4)
         .reply(async (request: Request) => {
-          const key = request.headers.get('idempotency-key') ?? '';
+          const key = (request.headers.get('idempotency-key') ?? '').replace(/^[A-Za-z:]+\//, '');
           posted.push(key);
           inFlight++;
           most = Math.max(most, inFlight);
@@ -359,7 +359,7 @@ describe('forwarder Lambda', () => {
         .query(true)
         .times(4)
         .reply(async (request: Request) => {
-          const key = request.headers.get('idempotency-key') ?? '';
+          const key = (request.headers.get('idempotency-key') ?? '').replace(/^[A-Za-z:]+\//, '');
           order.push(key);
           const a = ['evt_1', 'evt_3', 'evt_5'].includes(key);
           if (a && inGroupA++ > 0) overlap = true;
@@ -439,7 +439,7 @@ describe('forwarder Lambda', () => {
       await expect(handler(batch(record(2)))).resolves.toEqual({ batchItemFailures: [] });
 
       expect(reads).toEqual([SECRET_ARN]);
-      expect(posts.map((p) => p.idempotencyKey)).toEqual(['evt_1', 'evt_2']);
+      expect(posts.map((p) => p.idempotencyKey)).toEqual(['Audit:Create/evt_1', 'Audit:Create/evt_2']);
       expectCleanLogs(log.lines);
     });
 

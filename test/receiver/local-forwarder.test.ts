@@ -66,7 +66,7 @@ it('delivers pending items, those already there at start and those sent after', 
   const bodies: unknown[] = [];
   const scope = crm()
     .times(3)
-    .matchHeader('idempotency-key', /^evt_/)
+    .matchHeader('idempotency-key', /^[A-Za-z:]+\/evt_/)
     .reply(200, async (request) => {
       // nock 15 hands a reply function the Fetch Request.
       bodies.push(await request.json());
