@@ -318,6 +318,8 @@ describe('forwarder Lambda', () => {
   });
 
   describe('on a FIFO queue (one message group per event)', () => {
+    /** The event id in a post's Idempotency-Key (`<event>/<id>`). */
+    const eventIdOf = (request: Request) => (request.headers.get('idempotency-key') ?? '').replace(/^[A-Za-z:]+\//, '');
     const arn = `${QUEUE_ARN}.fifo`;
 
     it('forwards the records of different groups concurrently, and goes on with other groups after one fails', async () => {
@@ -330,7 +332,7 @@ describe('forwarder Lambda', () => {
         .query(true)
         .times(4)
         .reply(async (request: Request) => {
-          const key = (request.headers.get('idempotency-key') ?? '').replace(/^[A-Za-z:]+\//, '');
+          const key = eventIdOf(request);
           posted.push(key);
           inFlight++;
           most = Math.max(most, inFlight);
@@ -359,7 +361,7 @@ describe('forwarder Lambda', () => {
         .query(true)
         .times(4)
         .reply(async (request: Request) => {
-          const key = (request.headers.get('idempotency-key') ?? '').replace(/^[A-Za-z:]+\//, '');
+          const key = eventIdOf(request);
           order.push(key);
           const a = ['evt_1', 'evt_3', 'evt_5'].includes(key);
           if (a && inGroupA++ > 0) overlap = true;

@@ -23,6 +23,7 @@ import type { ZapItem } from '../../core/normalise';
 import type { HandOff, HandOffItem, HandOffResult } from '../hand-off';
 import type { EventRef } from '../store';
 import { sqliteReason } from '../sqlite-errors';
+import { migrateWhen } from '../sqlite-migrate';
 
 export const OUTBOX_STATES = ['pending', 'delivered', 'dead', 'kept', 'unsent'] as const;
 export type OutboxState = (typeof OUTBOX_STATES)[number];
@@ -147,26 +148,18 @@ CREATE INDEX IF NOT EXISTS outbox_event_id ON outbox (event_id);
 
 /**
  * Files written before rows were keyed by (event, id) hold `event_id` as unique on its own: their
- * rows (states, attempts and sequence included) are copied into the new shape in one transaction.
+ * rows (states, attempts and sequence included) are copied into the new shape.
  */
 const migrateToEventKeys = (db: DatabaseSync): void => {
-  const keyedByIdAlone = () =>
-    /event_id TEXT NOT NULL UNIQUE/.test((db.prepare(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'outbox'`).get() as { sql?: string } | undefined)?.sql ?? '');
-  if (!keyedByIdAlone()) return;
-  db.exec('BEGIN IMMEDIATE');
-  try {
-    if (keyedByIdAlone()) {
-      const columns = 'seq, event_id, event, item, created_at, state, attempts, next_attempt_at, last_error';
-      db.exec(`${OUTBOX_TABLE('outbox_by_event')}
-        INSERT INTO outbox_by_event (${columns}) SELECT ${columns} FROM outbox;
-        DROP TABLE outbox;
-        ALTER TABLE outbox_by_event RENAME TO outbox;`);
-    }
-    db.exec('COMMIT');
-  } catch (error) {
-    db.exec('ROLLBACK');
-    throw error;
-  }
+  const columns = 'seq, event_id, event, item, created_at, state, attempts, next_attempt_at, last_error';
+  migrateWhen(
+    db,
+    () => /event_id TEXT NOT NULL UNIQUE/.test((db.prepare(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'outbox'`).get() as { sql?: string } | undefined)?.sql ?? ''),
+    `${OUTBOX_TABLE('outbox_by_event')}
+     INSERT INTO outbox_by_event (${columns}) SELECT ${columns} FROM outbox;
+     DROP TABLE outbox;
+     ALTER TABLE outbox_by_event RENAME TO outbox;`,
+  );
 };
 
 interface RawRow {

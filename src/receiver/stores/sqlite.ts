@@ -36,6 +36,7 @@ import {
   StoreUnavailableError,
 } from '../store';
 import { sqliteReason } from '../sqlite-errors';
+import { migrateWhen } from '../sqlite-migrate';
 
 export interface SqliteStoreOptions extends StoreOptions {
   /**
@@ -81,30 +82,21 @@ CREATE INDEX IF NOT EXISTS events_expires_at ON events (expires_at);
 
 /**
  * Files written before events were keyed by (event, id) have `event_id` alone as the key: their
- * rows are copied into the new shape in one transaction (every row has its event name), so no
- * remembered event is forgotten by an upgrade. Safe when several processes open the file at once:
- * the first takes the write lock and migrates, the others then find the new shape.
+ * rows are copied into the new shape (every row has its event name), so no remembered event is
+ * forgotten by an upgrade.
  */
-const migrateToEventKeys = (db: DatabaseSync): void => {
-  const keyedByIdAlone = () =>
-    (db.prepare(`SELECT name FROM pragma_table_info('events') WHERE pk > 0`).all() as Array<{ name: string }>).map((c) => c.name).join(',') ===
-    'event_id';
-  if (!keyedByIdAlone()) return;
-  db.exec('BEGIN IMMEDIATE');
-  try {
-    if (keyedByIdAlone()) {
-      db.exec(`${EVENTS_TABLE('events_by_event')}
-        INSERT INTO events_by_event (event, event_id, state, token, since, lease_until, expires_at)
-          SELECT event, event_id, state, token, since, lease_until, expires_at FROM events;
-        DROP TABLE events;
-        ALTER TABLE events_by_event RENAME TO events;`);
-    }
-    db.exec('COMMIT');
-  } catch (error) {
-    db.exec('ROLLBACK');
-    throw error;
-  }
-};
+const migrateToEventKeys = (db: DatabaseSync): void =>
+  migrateWhen(
+    db,
+    () =>
+      (db.prepare(`SELECT name FROM pragma_table_info('events') WHERE pk > 0`).all() as Array<{ name: string }>).map((c) => c.name).join(',') ===
+      'event_id',
+    `${EVENTS_TABLE('events_by_event')}
+     INSERT INTO events_by_event (event, event_id, state, token, since, lease_until, expires_at)
+       SELECT event, event_id, state, token, since, lease_until, expires_at FROM events;
+     DROP TABLE events;
+     ALTER TABLE events_by_event RENAME TO events;`,
+  );
 
 /** The live-record rule, for a row named `r` at time :now (ms). */
 const LIVE = `((r.state = 'handed_off' AND :now < r.expires_at) OR (r.state = 'in_progress' AND :now < r.lease_until))`;
