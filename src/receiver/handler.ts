@@ -18,7 +18,7 @@ import type { HandOff, HandOffItem, HandOffResult } from './hand-off';
 import type { ReceiverLog } from './log';
 import { DELIVERY_LIMITS } from '../contract/limits';
 import { PRODUCTION_SCHEDULE } from '../contract/schedule';
-import type { DedupeStore, EventRef } from './store';
+import { type DedupeStore, type EventRef, eventKey } from './store';
 
 /** Bodies above this are refused before any work (contract section 3.6). */
 export const MAX_BODY_BYTES = DELIVERY_LIMITS.maxBodyBytes;
@@ -366,7 +366,19 @@ export const createReceiver = (deps: ReceiverDeps): ReceiverHandler => {
     const completionReserve = Math.min(COMPLETION_RESERVE_MS, window / 4);
     const handOffBy = answerBy - completionReserve;
     const claimStopAt = answerBy - Math.min(HAND_OFF_AND_COMPLETION_RESERVE_MS, window / 2);
-    const round = await claimAll(events.items, at, claimStopAt, handOffBy);
+    // A batch first asks which of its events are handed off already (a few reads for all of them):
+    // the retry of a batch taken in part then spends its time on the rest, not on duplicates.
+    let toClaim: readonly EventItem[] = events.items;
+    if (toClaim.length > 1 && store.handedOff) {
+      try {
+        const done = await by(claimStopAt, store.handedOff(toClaim.map(refOf), at));
+        toClaim = toClaim.filter((entry) => !done.has(eventKey(refOf(entry))));
+      } catch {
+        // Nothing lost: the claims find the duplicates one by one.
+      }
+    }
+    const round = await claimAll(toClaim, at, claimStopAt, handOffBy);
+    round.duplicates += events.items.length - toClaim.length;
     if (round.failure !== undefined) {
       await releaseAll(round.claimed, answerBy);
       return unavailable(round.failure, { webhook_id: loggableWebhookId(headers.webhookId) ?? '', stage: 'claim' });

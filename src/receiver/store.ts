@@ -65,6 +65,12 @@ export interface DedupeStore {
   release(ref: EventRef, token: string): Promise<void>;
   /** The live record for an event, if any (an expired one reads as absent). */
   lookup(ref: EventRef, now: Date): Promise<StoredEvent | undefined>;
+  /**
+   * Which of these events are handed off (live), as their `eventKey`s: a few reads for a whole
+   * batch, so a retried batch skips what an earlier attempt took instead of claiming it again.
+   * Both stores have it; without it (a test double) every event of a batch is claimed.
+   */
+  handedOff?(refs: readonly EventRef[], now: Date): Promise<ReadonlySet<string>>;
   close(): Promise<void>;
 }
 

@@ -17,7 +17,7 @@ import type { AddressInfo } from 'node:net';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { SqsHandOff } from '../../src/receiver/aws/sqs-hand-off';
-import { createReceiver } from '../../src/receiver/handler';
+import { createReceiver, MAX_RECORDS_PER_DELIVERY } from '../../src/receiver/handler';
 import { memoryLog } from '../../src/receiver/log';
 import { createDedupeTable, DynamoDbStore } from '../../src/receiver/stores/dynamodb';
 import { waitUntil } from '../support/bounded-wait';
@@ -320,6 +320,30 @@ describe('the receiver Lambda, configured by its environment', () => {
     const taken = await handler(functionUrlEvent(signed(fixture('audit_label_applied'), { webhookId: 'msg_l6' })), { getRemainingTimeInMillis: () => 13_000 } as never);
     expect(taken.statusCode).toBe(200);
   });
+
+  it('takes a batch at the limit within the time a Lambda has, over as many answers as it needs, one message per event', async () => {
+    const before = aws.messages.length;
+    const records = Array.from({ length: MAX_RECORDS_PER_DELIVERY }, (_, n) => ({ ...fixture('audit_created'), event_id: `evt_big_${n}` }));
+    const remaining = 13_000;
+    const answers: Array<{ status: number; ms: number }> = [];
+    for (let attempt = 0; attempt < 6 && answers.at(-1)?.status !== 200; attempt++) {
+      const started = Date.now();
+      const response = await handler(functionUrlEvent(signed(records, { webhookId: 'msg_big' })), { getRemainingTimeInMillis: () => remaining } as never);
+      answers.push({ status: response.statusCode ?? 0, ms: Date.now() - started });
+    }
+    // Every answer before the function's time was up (in one answer on a quiet machine, more on a busy one).
+    for (const answer of answers) expect(answer.ms).toBeLessThan(remaining);
+    expect(answers.at(-1)?.status).toBe(200);
+    expect(aws.messages.length - before).toBe(MAX_RECORDS_PER_DELIVERY);
+    expect(new Set(aws.messages.slice(before).map((m) => m.deduplicationId)).size).toBe(MAX_RECORDS_PER_DELIVERY);
+
+    // One more record than that is refused for good, before anything is claimed or sent.
+    const calls = aws.calls.length;
+    const tooMany = await handler(functionUrlEvent(signed([...records, { ...records[0]!, event_id: 'evt_big_extra' }], { webhookId: 'msg_too_big' })));
+    expect(tooMany.statusCode).toBe(413);
+    expect(JSON.parse(tooMany.body!)).toMatchObject({ error: 'too_many_records' });
+    expect(aws.calls.slice(calls).filter((call) => call.startsWith('AmazonSQS.'))).toEqual([]);
+  }, 90_000);
 
   it('answers 405 to a GET through the Function URL', async () => {
     const event = functionUrlEvent(signed('{}'));

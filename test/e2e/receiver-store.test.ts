@@ -290,6 +290,20 @@ describe.each([
     expect(await store.lookup(ref(id, 'Audit:Create'), at(4))).toMatchObject({ eventId: id, event: 'Audit:Create', state: 'handed_off' });
   });
 
+  it('says which events of a batch are handed off, in a few reads, leaving claims in progress and expired ones out', async () => {
+    const done = [newId(), newId()];
+    for (const id of done) await store.complete(ref(id), claimed(await store.claim(ref(id), T0)), T0);
+    const held = newId();
+    claimed(await store.claim(ref(held), T0));
+    const absent = newId();
+    const otherEvent = ref(done[0]!, 'Audit:Create'); // the same id under another event
+    const many = Array.from({ length: 230 }, () => ref(newId())); // more than one DynamoDB read
+    const answer = await store.handedOff!([ref(done[0]!), ref(held), ref(absent), otherEvent, ref(done[1]!), ...many, ref(done[0]!)], at(1));
+    expect([...answer].sort()).toEqual(done.map((id) => eventKey(ref(id))).sort());
+    expect((await store.handedOff!([ref(done[0]!)], at(RETENTION_MS))).size).toBe(0); // the retention ended
+    expect((await store.handedOff!([], at(1))).size).toBe(0);
+  });
+
   it('keeps ids with odd characters apart and returns them as sent', async () => {
     const base = newId();
     const ids = [
@@ -376,6 +390,7 @@ describe.each([
       () => closing.complete(ref(newId()), 'token', T0),
       () => closing.release(ref(newId()), 'token'),
       () => closing.lookup(ref(newId()), T0),
+      () => closing.handedOff!([ref(newId())], T0),
     ]) {
       await expect(call()).rejects.toThrow(StoreUnavailableError);
     }

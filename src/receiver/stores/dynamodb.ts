@@ -31,6 +31,8 @@
  */
 import {
   type AttributeValue,
+  BatchGetItemCommand,
+  type BatchGetItemCommandOutput,
   type ConditionalCheckFailedException,
   CreateTableCommand,
   DeleteItemCommand,
@@ -218,6 +220,43 @@ export class DynamoDbStore implements DedupeStore {
     return { eventId: record.eventId, event: record.event, state: record.state, since: record.since, until: new Date(record.untilMs).toISOString() };
   }
 
+  async handedOff(refs: readonly EventRef[], now: Date): Promise<ReadonlySet<string>> {
+    const nowMs = now.getTime();
+    const keys = [...new Set(refs.map(eventKey))];
+    const found = new Set<string>();
+    const chunks: string[][] = [];
+    for (let at = 0; at < keys.length; at += BATCH_GET_KEYS) chunks.push(keys.slice(at, at + BATCH_GET_KEYS));
+    try {
+      await Promise.all(
+        chunks.map(async (chunk) => {
+          let pending: Array<Record<string, AttributeValue>> = chunk.map((key) => ({ event_id: { S: key } }));
+          // Keys DynamoDB left unprocessed (throttling) are asked again a few times, then left to the claims.
+          for (let attempt = 1; attempt <= BATCH_GET_ATTEMPTS && pending.length > 0; attempt++) {
+            const answer = (await this.send(
+              new BatchGetItemCommand({
+                RequestItems: {
+                  [this.tableName]: {
+                    Keys: pending,
+                    ConsistentRead: true,
+                    ProjectionExpression: '#event_id, #state, #expires_at, #lease_until',
+                    ExpressionAttributeNames: names('#event_id', '#state', '#expires_at', '#lease_until'),
+                  },
+                },
+              }),
+            )) as unknown as BatchGetItemCommandOutput;
+            for (const item of answer.Responses?.[this.tableName] ?? []) {
+              if (liveRecord(item, nowMs)?.state === 'handed_off' && item.event_id?.S !== undefined) found.add(item.event_id.S);
+            }
+            pending = answer.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+          }
+        }),
+      );
+    } catch (error) {
+      throw this.unavailable(error);
+    }
+    return found;
+  }
+
   close(): Promise<void> {
     this.closed = true;
     return Promise.resolve();
@@ -228,7 +267,7 @@ export class DynamoDbStore implements DedupeStore {
     return got.Item;
   }
 
-  private send<T extends PutItemCommand | UpdateItemCommand | DeleteItemCommand | GetItemCommand>(command: T) {
+  private send<T extends PutItemCommand | UpdateItemCommand | DeleteItemCommand | GetItemCommand | BatchGetItemCommand>(command: T) {
     if (this.closed) throw new StoreUnavailableError(`${this.description} unavailable: the store is closed`);
     // The union of commands confuses send()'s overloads; each call site knows its output type.
     return this.client.send(command as GetItemCommand, { abortSignal: AbortSignal.timeout(this.callTimeoutMs) });
@@ -239,6 +278,10 @@ export class DynamoDbStore implements DedupeStore {
     return new StoreUnavailableError(`${this.description} unavailable (${failureKind(error)})`);
   }
 }
+
+/** DynamoDB's cap on the keys of one BatchGetItem. */
+const BATCH_GET_KEYS = 100;
+const BATCH_GET_ATTEMPTS = 3;
 
 /** By name, not instanceof: the injected client may come from another copy of the SDK. */
 function isConditionFailure(error: unknown): error is ConditionalCheckFailedException {

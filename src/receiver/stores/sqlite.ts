@@ -31,6 +31,7 @@ import {
   DEFAULT_STORE_OPTIONS,
   type DedupeStore,
   type EventRef,
+  eventKey,
   type StoredEvent,
   type StoreOptions,
   StoreUnavailableError,
@@ -222,6 +223,13 @@ class SqliteStore implements DedupeStore {
       if (row === undefined) return undefined;
       const until = row.state === 'in_progress' ? (row.lease_until ?? row.expires_at) : row.expires_at;
       return { eventId: row.event_id, event: row.event, state: row.state, since: row.since, until: new Date(until).toISOString() };
+    });
+  }
+
+  handedOff(refs: readonly EventRef[], now: Date): Promise<ReadonlySet<string>> {
+    return this.run(() => {
+      const nowMs = now.getTime();
+      return new Set(refs.filter((ref) => this.readLive(ref, nowMs)?.state === 'handed_off').map(eventKey));
     });
   }
 
