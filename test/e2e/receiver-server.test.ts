@@ -125,6 +125,35 @@ const holdUpload = (url: string, headers: Record<string, string>, partial: numbe
 };
 
 
+describe('the answer deadline', () => {
+  it('counts the time the body took to arrive: a delivery read too late is answered 503 at once, nothing claimed', async () => {
+    const slow = await startReceiverServer(createReceiver({ secrets: () => [SECRET], store, handOff, log }), { host: '127.0.0.1', port: 0, log, answerWithinMs: 1_500 });
+    try {
+      const body = { ...fixture('audit_simulated'), event_id: 'evt_slow_upload' };
+      const request = signed(body);
+      const bytes = Buffer.from(request.body as string);
+      const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const req = post(slow.url, { ...(request.headers as Record<string, string>), 'content-length': String(bytes.length) }, (res) => {
+          let text = '';
+          res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        });
+        req.on('error', reject);
+        // Half the body now, the rest once the platform's wait is all but over.
+        req.write(bytes.subarray(0, 10));
+        setTimeout(() => req.end(bytes.subarray(10)), 1_000);
+      });
+      const { status, text } = await within(answer, { what: 'the answer to a slow upload', timeoutMs: 20_000 });
+      expect(status).toBe(503);
+      expect(JSON.parse(text)).toMatchObject({ error: 'unavailable' });
+      expect(log.lines).toContainEqual(expect.objectContaining({ outcome: 'unavailable', stage: 'arrival' }));
+      expect(await store.lookup({ event: 'Audit:Simulate', eventId: 'evt_slow_upload' }, new Date())).toBeUndefined();
+    } finally {
+      await slow.close();
+    }
+  });
+});
+
 describe('uploads that cost memory', () => {
   it('answers 401 to an unsigned upload from its headers alone, without waiting for its body', async () => {
     const before = log.lines.length;

@@ -5,7 +5,7 @@
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { MAX_BODY_BYTES, type ReceiverHandler } from '../handler';
+import { ANSWER_WITHIN_MS, MAX_BODY_BYTES, type ReceiverHandler } from '../handler';
 import type { ReceiverLog } from '../log';
 
 export interface ReceiverServer {
@@ -67,12 +67,22 @@ const headersOf = (req: http.IncomingMessage): Record<string, string> => {
 
 export const startReceiverServer = async (
   handler: ReceiverHandler,
-  options: { host: string; port: number; log: ReceiverLog; maxBodiesInFlight?: number; maxConnections?: number },
+  options: {
+    host: string;
+    port: number;
+    log: ReceiverLog;
+    maxBodiesInFlight?: number;
+    maxConnections?: number;
+    /** How long the platform waits for an answer from when it sent the request (default ANSWER_WITHIN_MS). */
+    answerWithinMs?: number;
+  },
 ): Promise<ReceiverServer> => {
   const { log } = options;
   const maxBodies = options.maxBodiesInFlight ?? MAX_BODIES_IN_FLIGHT;
   let bodiesInFlight = 0;
   const server = http.createServer(async (req, res) => {
+    // The platform's wait for an answer starts when it sent the request, not when the body is read.
+    const deadline = Date.now() + (options.answerWithinMs ?? ANSWER_WITHIN_MS);
     try {
       const path = (req.url ?? '/').split('?')[0];
       if (req.method === 'GET' && path === '/health') {
@@ -113,7 +123,7 @@ export const startReceiverServer = async (
         log.info('delivery abandoned before its body arrived', { outcome: 'aborted' });
         return;
       }
-      const response = await handler({ method: req.method ?? 'GET', headers, body });
+      const response = await handler({ method: req.method ?? 'GET', headers, body, deadline });
       send(res, response.status, response.headers, response.body);
     } catch (error) {
       // A bug, not a verdict on the delivery: 500, so the platform retries once it is fixed.
