@@ -5,19 +5,22 @@
  * the bytes that verified, each event is claimed before its item is handed off, and the answer tells
  * the platform whether to retry (contract section 3.4):
  *   200  accepted, or every event already handed off (a duplicate)
- *   401  missing or bad signature            400  not events        413  body too large
+ *   401  missing or bad signature            400  not events (or never takeable: id, nesting)
+ *   413  body, record count or an item over the limits of contract section 3.6
  *   429  another delivery of the event is being handed off right now (Retry-After)
- *   503  the store or the hand-off is unavailable (Retry-After): nothing was lost, the retry will do it
+ *   503  the store or the hand-off is unavailable, or time ran out (Retry-After): what was taken is
+ *        handed off, nothing was lost, the retry does the rest
+ * Every answer is given by the request's deadline (the platform's 15 s, or a Lambda's remaining time).
  */
 import { createHash } from 'node:crypto';
 import { webhookHeaders } from '../core/headers';
 import { jsonDeeperThan } from '../core/json-depth';
 import { normaliseEvents, PayloadError, type EventItem } from '../core/normalise';
 import { headerRejection, verifyDelivery, type Verification } from '../core/signature';
-import type { HandOff, HandOffItem, HandOffResult } from './hand-off';
-import type { ReceiverLog } from './log';
 import { DELIVERY_LIMITS } from '../contract/limits';
 import { PRODUCTION_SCHEDULE } from '../contract/schedule';
+import type { HandOff, HandOffItem, HandOffResult } from './hand-off';
+import type { ReceiverLog } from './log';
 import { type DedupeStore, type EventRef, eventKey } from './store';
 
 /** Bodies above this are refused before any work (contract section 3.6). */
@@ -275,7 +278,7 @@ export const createReceiver = (deps: ReceiverDeps): ReceiverHandler => {
         error: 'unavailable',
         ...(typeof fields.accepted === 'number' ? { accepted: fields.accepted, duplicates: fields.duplicates } : {}),
         message: taken
-          ? `The receiver took ${fields.accepted} event(s) of this delivery but not all of them in time. Retry: the events taken are recognised as duplicates.`
+          ? `The receiver took ${fields.accepted} event(s) of this delivery, not all of them. Retry: the events taken are recognised as duplicates.`
           : 'The receiver could not store this delivery right now; nothing was kept. Retry later.',
       },
       { 'retry-after': String(retryAfterSeconds) },
