@@ -345,7 +345,7 @@ describe('the hand-off half-fails', () => {
       error: 'unavailable',
       accepted: 2,
       duplicates: 0,
-      message: 'The receiver took 2 event(s) of this delivery but not all of them in time. Retry: the events taken are recognised as duplicates.',
+      message: 'The receiver took 2 event(s) of this delivery, not all of them. Retry: the events taken are recognised as duplicates.',
     });
     expect(log.lines.at(-1)).toMatchObject({ outcome: 'unavailable', stage: 'hand-off', reason: '2 item(s) not handed off: queue throttled', accepted: 2, events: 4 });
     expect(linesSaying('claims not released')).toEqual([]);
