@@ -374,13 +374,16 @@ export const createReceiver = (deps: ReceiverDeps): ReceiverHandler => {
     let toClaim: readonly EventItem[] = events.items;
     if (toClaim.length > 1 && store.handedOff) {
       try {
-        const done = await by(claimStopAt, store.handedOff(toClaim.map(refOf), at));
+        // A quarter of the claims' time at most: a store slow to read must not leave none for claims.
+        const done = await by(Date.now() + (claimStopAt - Date.now()) / 4, store.handedOff(toClaim.map(refOf), at));
         toClaim = toClaim.filter((entry) => !done.has(eventKey(refOf(entry))));
       } catch {
         // Nothing lost: the claims find the duplicates one by one.
       }
     }
-    const round = await claimAll(toClaim, at, claimStopAt, handOffBy);
+    // A claim still unanswered halfway to the hand-off's deadline counts as not made, so a store
+    // that hangs on one event cannot take the time the others need to be handed off.
+    const round = await claimAll(toClaim, at, claimStopAt, claimStopAt + (handOffBy - claimStopAt) / 2);
     round.duplicates += events.items.length - toClaim.length;
     if (round.failure !== undefined) {
       await releaseAll(round.claimed, answerBy);

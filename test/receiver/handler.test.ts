@@ -430,6 +430,40 @@ describe('the deadline for an answer', () => {
     expect(parsed(await receiver({ store: blind })(signed(records.slice(0, 2))))).toMatchObject({ accepted: 2 });
     expect(parsed(await receiver({ store: blind })(signed(records)))).toMatchObject({ outcome: 'accepted', accepted: 3, duplicates: 2 });
     expect(handOff.sent).toHaveLength(5);
+
+    // A store that never answers the read leaves the claims most of their time.
+    const more = batch(8).map((record, n) => ({ ...record, event_id: `evt_unread_${n}` }));
+    const mute: DedupeStore = { ...slowed({}), handedOff: () => new Promise<never>(() => undefined) };
+    const started = Date.now();
+    const response = await receiver({ store: mute })({ ...signed(more), deadline: started + 4_000 });
+    expect(Date.now() - started).toBeLessThan(4_000);
+    expect(parsed(response)).toMatchObject({ outcome: 'accepted', accepted: 8 });
+  });
+
+  it('counts a claim the store did not answer in time as not made, not as the store failing: the others are handed off', async () => {
+    const records = batch(3);
+    const stuck = refTo(records[1]!);
+    const hangsOnOne: DedupeStore = {
+      ...slowed({}),
+      claim: (ref, at) => (ref.eventId === stuck.eventId ? new Promise<never>(() => undefined) : store.claim(ref, at)),
+    };
+    const started = Date.now();
+    const response = await receiver({ store: hangsOnOne })({ ...signed(records), deadline: started + 4_000 });
+    expect(Date.now() - started).toBeLessThan(4_000);
+    expect(response.status).toBe(503);
+    expect(parsed(response)).toMatchObject({ accepted: 2 });
+    expect(log.lines.at(-1)).toMatchObject({ outcome: 'unavailable', stage: 'deadline' });
+    expect(handOff.sent.map((entry) => entry.eventId).sort()).toEqual([records[0]!.event_id, records[2]!.event_id].sort());
+  });
+
+  it('asks the platform to wait for the longest lease left among the events other deliveries hold', async () => {
+    const [short, long] = batch(2);
+    const now = Date.now();
+    await store.claim(refTo(short!), new Date(now - 25_000)); // 5 s of its lease left
+    await store.claim(refTo(long!), new Date(now - 2_000)); // 28 s left
+    const response = await receiver()(signed([short, long]));
+    expect(response.status).toBe(429);
+    expect(Number(response.headers['retry-after'])).toBeGreaterThanOrEqual(27);
   });
 
   it('answers 503 at once, claiming nothing, when too little time is left to take a delivery', async () => {
