@@ -132,12 +132,15 @@ describe('replayDeadLetters', () => {
     const result = await replayDeadLetters({ sqs: sqsClient(), deadLetterQueueUrl: DLQ_URL, queueUrl: QUEUE_URL, eventIds: ['evt_1', 'evt_3'] });
 
     expect(result).toEqual({ replayed: ['evt_1', 'evt_3'], missing: [], failed: [] });
+    // Ids alone: the queue is read to its end (two empty receives), as another event may have a dead letter with the same id.
     expect(summary(calls)).toEqual([
       'ReceiveMessage',
       'send evt_1 to queue',
       'delete dlq-msg-1#1',
       'send evt_3 to queue',
       'delete dlq-msg-3#1',
+      'ReceiveMessage',
+      'ReceiveMessage',
       'visible dlq-msg-2#1 after 0',
     ]);
     expect(calls[0]!.body).toEqual({
@@ -172,8 +175,27 @@ describe('replayDeadLetters', () => {
       missing: [],
       failed: [{ eventId: 'evt_1', reason: 'could not send it to the queue (InternalError)' }],
     });
-    expect(summary(calls)).toEqual(['ReceiveMessage', 'send evt_1 to queue', 'send evt_2 to queue', 'delete dlq-msg-2#1', 'visible dlq-msg-1#1 after 0']);
+    expect(summary(calls)).toEqual(['ReceiveMessage', 'send evt_1 to queue', 'send evt_2 to queue', 'delete dlq-msg-2#1', 'ReceiveMessage', 'ReceiveMessage', 'visible dlq-msg-1#1 after 0']);
     expect(dlq.map((m) => [m.id, m.visible])).toEqual([['dlq-msg-1', true]]);
+  });
+
+  it('replays one event by `<event>/<id>`, and by an id alone every event\'s dead letter with that id', async () => {
+    const letter = (n: number, event: string): Stored => ({
+      ...deadLetter(n),
+      body: JSON.stringify({ id: '42', event, n }),
+      attributes: { event_id: { DataType: 'String', StringValue: '42' }, event: { DataType: 'String', StringValue: event } },
+    });
+    const dlq = [letter(1, 'Audit:Create'), letter(2, 'RequestQuote:Create'), letter(3, 'Audit:Assign')];
+    const calls = fakeSqs(dlq);
+    const one = await replayDeadLetters({ sqs: sqsClient(), deadLetterQueueUrl: DLQ_URL, queueUrl: QUEUE_URL, eventIds: ['RequestQuote:Create/42'] });
+    expect(one).toEqual({ replayed: ['RequestQuote:Create/42'], missing: [], failed: [] });
+    expect(dlq.map((m) => m.id)).toEqual(['dlq-msg-1', 'dlq-msg-3']);
+
+    const all = await replayDeadLetters({ sqs: sqsClient(), deadLetterQueueUrl: DLQ_URL, queueUrl: QUEUE_URL, eventIds: ['42'] });
+    expect(all).toEqual({ replayed: ['42'], missing: [], failed: [] });
+    expect(dlq).toEqual([]);
+    const sent = calls.filter((c) => c.operation === 'SendMessage').map((c) => JSON.parse(c.body.MessageBody).event);
+    expect(sent).toEqual(['RequestQuote:Create', 'Audit:Create', 'Audit:Assign']);
   });
 
   it('reports an unknown id missing after a bounded number of polls, touching nothing', async () => {

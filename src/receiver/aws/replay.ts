@@ -116,7 +116,10 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayR
   const log = options.log ?? noLog;
   const maxPolls = options.maxPolls ?? 50;
   const maxEmptyPolls = options.maxEmptyPolls ?? 2;
+  // A name is `<event>/<id>` (that event's dead letter) or an id alone (every event's with that id:
+  // ids are often numbered per event type). An id alone is looked for until the queue reads empty.
   const pending = new Set(options.eventIds.filter((id) => id !== ''));
+  const byIdAlone = new Set<string>();
   const replayed: string[] = [];
   const failed: Array<{ eventId: string; reason: string }> = [];
   // Looked at and left alone: made visible again at the end (the latest receipt handle counts).
@@ -154,7 +157,7 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayR
   let empty = 0;
   let readError: string | undefined;
   try {
-    while (pending.size > 0 && fruitless < maxPolls && empty < maxEmptyPolls) {
+    while ((pending.size > 0 || byIdAlone.size > 0) && fruitless < maxPolls && empty < maxEmptyPolls) {
       let messages: Message[];
       try {
         const output = await sqs.send(
@@ -183,10 +186,17 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayR
       let matched = false;
       for (const message of messages) {
         const eventId = eventIdOfMessage(message);
-        if (eventId !== undefined && pending.has(eventId)) {
+        const event = message.MessageAttributes?.event?.StringValue;
+        const key = eventId !== undefined && event ? `${event}/${eventId}` : undefined;
+        const name = key !== undefined && pending.has(key) ? key : eventId !== undefined && (pending.has(eventId) || byIdAlone.has(eventId)) ? eventId : undefined;
+        if (name !== undefined && eventId !== undefined) {
           matched = true;
-          pending.delete(eventId);
-          await replayOne(message, eventId);
+          if (name === key) pending.delete(key);
+          else if (pending.delete(eventId)) byIdAlone.add(eventId);
+          const before = replayed.length;
+          await replayOne(message, name);
+          // One line per name, however many dead letters it replayed.
+          if (replayed.length > before && replayed.indexOf(name) < before) replayed.pop();
         } else if (message.MessageId && message.ReceiptHandle) {
           hidden.set(message.MessageId, message.ReceiptHandle);
         }
@@ -233,7 +243,7 @@ export async function replayAwsCli(
 ): Promise<number> {
   const print = (line: string) => (typeof out === 'function' ? out(line) : void out.write(`${line}\n`));
   if (args.eventIds.length === 0) {
-    print('Name at least one event id to replay (the item\'s "id", e.g. evt_01JD...).');
+    print('Name at least one event id to replay (the item\'s "id", e.g. evt_01JD..., or an event and its id, e.g. RequestQuote:Create/42).');
     return 1;
   }
   let queueName: string;
