@@ -253,10 +253,11 @@ export class ReceiverStack extends Stack {
       },
     });
     // Exactly the calls the DynamoDB store makes: claim (conditional put/update), complete, release,
-    // lookup. No Query/Scan: the receiver never lists events.
+    // lookup, and the batch read of which events are handed off. No Query/Scan: the receiver never
+    // lists events.
     this.receiver.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem'],
+        actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:BatchGetItem'],
         resources: [this.table.tableArn],
       }),
     );

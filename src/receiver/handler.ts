@@ -377,8 +377,9 @@ export const createReceiver = (deps: ReceiverDeps): ReceiverHandler => {
         // A quarter of the claims' time at most: a store slow to read must not leave none for claims.
         const done = await by(Date.now() + (claimStopAt - Date.now()) / 4, store.handedOff(toClaim.map(refOf), at));
         toClaim = toClaim.filter((entry) => !done.has(eventKey(refOf(entry))));
-      } catch {
-        // Nothing lost: the claims find the duplicates one by one.
+      } catch (error) {
+        // Nothing lost: the claims find the duplicates one by one. Said, so a denied or failing read is seen.
+        log.warn('batch read failed: every event is claimed', { reason: reasonOf(error, 'unknown'), events: toClaim.length });
       }
     }
     // A claim still unanswered halfway to the hand-off's deadline counts as not made, so a store

@@ -302,13 +302,13 @@ describe('hand-off queue and dead-letter queue', () => {
 });
 
 describe('least privilege', () => {
-  it('the receiver may write its logs, claim/complete/release/look up events, send to the queue and read the secret: nothing else', () => {
+  it('the receiver may write its logs, claim/complete/release/look up events (one or a batch), send to the queue and read the secret: nothing else', () => {
     for (const { resources } of [base, full]) {
       const { receiverRole, receiverLogs, table, queue, secret } = ids(resources);
       expect(permissionsOf(resources, receiverRole)).toEqual(
         [
           ...pairs(['logs:CreateLogStream', 'logs:PutLogEvents'], `${receiverLogs}.Arn`),
-          ...pairs(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], `${table}.Arn`),
+          ...pairs(['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], `${table}.Arn`),
           ...pairs(['sqs:SendMessage'], `${queue}.Arn`),
           ...pairs(['secretsmanager:GetSecretValue'], `ref:${secret}`),
         ].sort(),
