@@ -510,3 +510,136 @@ describe('waits that end by the answer', () => {
     expect(started).toBeLessThan(60);
   });
 });
+
+describe('the batch read before the claims', () => {
+  /** The real store, counting its claims and batch reads; each read answers after `readMs`, or never. */
+  const counting = (read: { readMs?: number; never?: boolean; fails?: unknown } = {}) => {
+    const calls = { claims: 0, reads: 0 };
+    const counted = wrapped({
+      claim: (ref, at) => ((calls.claims += 1), store.claim(ref, at)),
+      handedOff: async (refs, at) => {
+        calls.reads += 1;
+        if (read.never) return new Promise<never>(() => undefined);
+        if (read.fails !== undefined) throw read.fails;
+        await new Promise((resolve) => setTimeout(resolve, read.readMs ?? 0));
+        return store.handedOff!(refs, at);
+      },
+    });
+    return { calls, counted };
+  };
+
+  it('asks once which events of a batch are handed off, claims only the others, and counts those as duplicates', async () => {
+    const records = batch(3, 'evt_pre');
+    expect((await receiver()(signed(records[1]))).status).toBe(200);
+    const { calls, counted } = counting({ readMs: 10 });
+    const response = await receiver({ store: counted })(signed(records));
+    expect(parsed(response)).toEqual({ outcome: 'accepted', accepted: 2, duplicates: 1, skipped: 0 });
+    expect(calls).toEqual({ claims: 2, reads: 1 });
+    const again = await receiver({ store: counted })(signed(records));
+    expect(parsed(again)).toEqual({ outcome: 'duplicate', accepted: 0, duplicates: 3, skipped: 0 });
+    expect(calls).toEqual({ claims: 2, reads: 2 });
+  });
+
+  it('makes no batch read for a delivery of one event', async () => {
+    const { calls, counted } = counting();
+    expect((await receiver({ store: counted })(signed(fixture('audit_created')))).status).toBe(200);
+    expect(calls).toEqual({ claims: 1, reads: 0 });
+  });
+
+  it('claims every event, and says why, when the read fails or does not answer in its time', async () => {
+    const failing = counting({ fails: 'not an error' });
+    expect(parsed(await receiver({ store: failing.counted })(signed(batch(2, 'evt_fail'))))).toMatchObject({ accepted: 2 });
+    expect(failing.calls).toEqual({ claims: 2, reads: 1 });
+    expect(linesSaying('batch read failed: every event is claimed')).toEqual([expect.objectContaining({ level: 'warn', reason: 'unknown', events: 2 })]);
+
+    const mute = counting({ never: true });
+    const started = Date.now();
+    const response = await receiver({ store: mute.counted })({ ...signed(batch(3, 'evt_mute')), deadline: started + 4_000 });
+    expect(parsed(response)).toMatchObject({ outcome: 'accepted', accepted: 3 });
+    expect(mute.calls).toEqual({ claims: 3, reads: 1 });
+    expect(linesSaying('batch read failed: every event is claimed').at(-1)).toMatchObject({ reason: 'out of time', events: 3 });
+  });
+});
+
+describe('what each answer logs and says', () => {
+  it('logs each outcome under its own message, and says in the 429 what to do', async () => {
+    const handle = receiver();
+    const message = () => log.lines.at(-1)?.message;
+    await handle(signed('x'.repeat(MAX_BODY_BYTES + 1)));
+    expect(message()).toBe('delivery refused');
+    await handle(signed([]));
+    expect(message()).toBe('delivery refused');
+    await handle(signed(Array.from({ length: MAX_RECORDS_PER_DELIVERY + 1 }, (_, n) => ({ event: 'Audit:Create', event_id: `r${n}` }))));
+    expect(message()).toBe('delivery refused');
+    await handle(signed(fixture('audit_created'), { secret: OTHER_SECRET }));
+    expect(message()).toBe('delivery rejected');
+    await receiver({ secrets: () => Promise.reject(new Error('down')) })(signed(fixture('audit_created')));
+    expect(message()).toBe('delivery not taken: try again later');
+    handOff.tooLarge.add('evt_big');
+    await handle(signed({ ...fixture('audit_created'), event_id: 'evt_big' }));
+    expect(message()).toBe('delivery refused');
+
+    const body = fixture('audit_simulated');
+    await store.claim(refTo(body), new Date());
+    const before = Date.now();
+    const busy = await handle(signed(body));
+    const elapsed = Date.now() - before;
+    expect(message()).toBe('delivery deferred: the event is being handed off by another delivery');
+    expect(parsed(busy).message).toBe('Another delivery of this event is being handled; retry after the given time.');
+    const { ms } = parsed(busy);
+    expect(ms).toBeGreaterThanOrEqual(0);
+    expect(ms).toBeLessThanOrEqual(elapsed);
+  });
+
+  it('names each distinct failure of a hand-off once, separated by semicolons', async () => {
+    const mixed: HandOff = {
+      description: 'mixed',
+      send: async (items) =>
+        items.map((item, n): HandOffResult => ({ ok: false, reason: `reason ${n % 2}`, ...(item.eventId.startsWith('evt_big') ? { permanent: true } : {}) })),
+    };
+    await receiver({ handOff: mixed })(signed(batch(3, 'evt_mixed')));
+    expect(log.lines.at(-1)).toMatchObject({ stage: 'hand-off', reason: '3 item(s) not handed off: reason 0; reason 1' });
+    await receiver({ handOff: mixed })(signed(batch(3, 'evt_big')));
+    expect(log.lines.at(-1)).toMatchObject({ outcome: 'too_large', reason: 'reason 0; reason 1' });
+  });
+
+  it('names a release or a completion the store rejected with no error as unknown', async () => {
+    const odd = wrapped({ release: () => Promise.reject('odd'), complete: () => Promise.reject('odd') });
+    handOff.failNext(1);
+    // The platform's 15 s: both waits, each 1.3 s of retries at most, end well inside it.
+    await receiver({ store: odd })(signed(batch(2, 'evt_odd')));
+    expect(linesSaying('claims not released')).toEqual([expect.objectContaining({ count: 1, reason: 'unknown' })]);
+    expect(linesSaying('hand-off not recorded')).toEqual([expect.objectContaining({ count: 1, reason: 'unknown' })]);
+  });
+});
+
+describe('retries and order', () => {
+  it('waits 100 ms, then 300 ms, before retrying a completion the store did not take', async () => {
+    const attempts: number[] = [];
+    const flaky = wrapped({
+      complete: (ref, token, at) => (attempts.push(Date.now()), attempts.length < 3 ? Promise.reject(new StoreUnavailableError('sqlite: busy')) : store.complete(ref, token, at)),
+    });
+    expect((await receiver({ store: flaky })(signed(fixture('audit_created')))).status).toBe(200);
+    expect(attempts).toHaveLength(3);
+    // Timers never fire early (a millisecond of rounding aside); late is fine on a busy machine.
+    expect(attempts[1]! - attempts[0]!).toBeGreaterThanOrEqual(99);
+    expect(attempts[2]! - attempts[1]!).toBeGreaterThanOrEqual(299);
+  });
+
+  it('claims a batch in a random order, another each time', async () => {
+    const orders: string[][] = [[], []];
+    let round = 0;
+    const recording = wrapped({ claim: (ref, at) => (orders[round]!.push(ref.eventId), store.claim(ref, at)) });
+    const records = batch(40, 'evt_order');
+    await receiver({ store: recording })(signed(records));
+    round = 1;
+    await receiver({ store: recording })(signed(records));
+    // 40 events: the chance that two random orders agree, or one is the delivery's, is 1 in 40!.
+    const delivered = records.map((record) => record.event_id);
+    expect(orders[0]).toHaveLength(40);
+    expect(orders[1]).toHaveLength(40);
+    expect(orders[0]).not.toEqual(delivered);
+    expect(orders[1]).not.toEqual(orders[0]);
+    expect(new Set(orders[1])).toEqual(new Set(delivered));
+  });
+});
