@@ -9,10 +9,14 @@
 //
 //   node scripts/mutation-report-paths.cjs [file]      (default: .stryker/incremental.json)
 //
+// Paths under the system's temporary folder (the temporary directories tests make, quoted in their
+// failure messages) become `<tmpdir>/...`: they name one run on one machine.
+//
 // Stryker reads only `files` and `testFiles` (keys already relative) from the report, so the
 // rewrite does not change which mutants a later incremental run tests again.
 
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -39,6 +43,15 @@ function pathRewriter(roots) {
   return (text) => text.replace(pattern, (_match, separator) => (separator ? '' : '.'));
 }
 
+/** A function that writes each path under one of the temporary folders `roots` as `<tmpdir>/...`. */
+function tmpdirRewriter(roots) {
+  const unique = [...new Set(roots.map((root) => root.replace(/[\\/]+$/, '')).filter((root) => root.length > 1))];
+  if (unique.length === 0) return (text) => text;
+  unique.sort((a, b) => b.length - a.length);
+  const pattern = new RegExp(`(?<![\\w.~/\\\\-])(?:${unique.map(escapeRegExp).join('|')})(?=[\\\\/])`, 'g');
+  return (text) => text.replace(pattern, '<tmpdir>');
+}
+
 /** The same JSON value with `rewrite` applied to every string, keys included. */
 function mapStrings(value, rewrite) {
   if (typeof value === 'string') return rewrite(value);
@@ -51,6 +64,18 @@ function mapStrings(value, rewrite) {
   return value;
 }
 
+/** The system's temporary folder, as given and with links resolved (`/tmp`, `/private/var/...`). */
+function temporaryRoots() {
+  const given = os.tmpdir();
+  const roots = [given];
+  try {
+    roots.push(fs.realpathSync(given));
+  } catch {
+    // a temporary folder that cannot be resolved is rewritten as given
+  }
+  return roots;
+}
+
 function main(argv) {
   const file = argv[0] ? path.resolve(argv[0]) : DEFAULT_FILE;
   const text = fs.readFileSync(file, 'utf8');
@@ -61,7 +86,9 @@ function main(argv) {
   // The report's own root (where Stryker ran) and this checkout's root, which may differ.
   const roots = [PROJECT_ROOT];
   if (typeof report.projectRoot === 'string' && path.isAbsolute(report.projectRoot)) roots.push(report.projectRoot);
-  const rewritten = mapStrings(report, pathRewriter(roots));
+  const relative = pathRewriter(roots);
+  const tmpdirs = tmpdirRewriter(temporaryRoots());
+  const rewritten = mapStrings(report, (text) => tmpdirs(relative(text)));
   if ('projectRoot' in rewritten) rewritten.projectRoot = '.';
 
   // Stryker writes JSON.stringify(report, null, 2); keep its indentation and its final newline (or none).
@@ -85,4 +112,4 @@ if (require.main === module) {
   }
 }
 
-module.exports = { pathRewriter, mapStrings };
+module.exports = { pathRewriter, tmpdirRewriter, mapStrings };
