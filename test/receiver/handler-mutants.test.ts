@@ -503,11 +503,13 @@ describe('waits that end by the answer', () => {
         return store.claim(ref, at);
       },
     });
-    // Due at 2 s, claims may start until 1 s: each one started is answered by the hand-off's time (1.5 s).
+    // Due at 2 s, claims may start until 1 s (about three rounds of 16), never all 60.
     const response = await receiver({ store: slow })({ ...signed(batch(60, 'evt_stop')), deadline: Date.now() + 3_000 });
     expect(response.status).toBe(503);
-    expect(started).toBe(Number(parsed(response).accepted));
     expect(started).toBeLessThan(60);
+    // Those that answered in time were handed off; one still running at its bound counts as not made.
+    expect(Number(parsed(response).accepted)).toBeGreaterThan(0);
+    expect(Number(parsed(response).accepted)).toBeLessThanOrEqual(started);
   });
 });
 
