@@ -117,10 +117,11 @@ describe('npm run receiver, fed by the sandbox', () => {
   }, 150_000);
 
   it('refuses to start without signing secrets, and says what to do', async () => {
-    await expect(startReceiverProcess({ file: bundleReceiverCli() }, { ECOLOGIC_WEBHOOK_SECRETS: '', PORT: '0', DATA_DIR: dataDir }, 10_000)).rejects.toThrow(
+    // Bounded generously: on a busy machine a Node process alone can take seconds to start.
+    await expect(startReceiverProcess({ file: bundleReceiverCli() }, { ECOLOGIC_WEBHOOK_SECRETS: '', PORT: '0', DATA_DIR: dataDir }, 30_000)).rejects.toThrow(
       /ECOLOGIC_WEBHOOK_SECRETS is not set.*npm run subscribe/s,
     );
-  });
+  }, 45_000);
 });
 
 describe('two receiver processes sharing one DynamoDB-compatible store, ~20% of deliveries failing', () => {
