@@ -13,9 +13,8 @@ import type { HandOff, HandOffResult } from '../../src/receiver/hand-off';
 import { memoryLog } from '../../src/receiver/log';
 import { StoreUnavailableError, type DedupeStore, type EventRef } from '../../src/receiver/store';
 import { openSqliteStore } from '../../src/receiver/stores/sqlite';
-import { fixture, OTHER_SECRET, RecordingHandOff, SECRET, signed } from '../support/receiver-kit';
+import { fixture, OTHER_SECRET, parsed, RecordingHandOff, refTo, SECRET, signed } from '../support/receiver-kit';
 
-const refTo = (body: Record<string, unknown>): EventRef => ({ event: String(body.event), eventId: String(body.event_id) });
 
 let dir: string;
 let store: DedupeStore;
@@ -23,7 +22,6 @@ let handOff: RecordingHandOff;
 let log: ReturnType<typeof memoryLog>;
 
 const receiver = (overrides: Partial<ReceiverDeps> = {}) => createReceiver({ secrets: () => [SECRET], store, handOff, log, ...overrides });
-const parsed = (response: { body: string }) => JSON.parse(response.body) as Record<string, unknown>;
 const linesSaying = (message: string) => log.lines.filter((line) => line.message === message);
 const batch = (count: number, prefix = 'evt_m') => Array.from({ length: count }, (_, n) => ({ ...fixture('audit_created'), event_id: `${prefix}_${n}` }));
 

@@ -13,10 +13,8 @@ import { createReceiver, MAX_BODY_BYTES, MAX_EVENT_ID_BYTES, MAX_NESTING_DEPTH, 
 import { memoryLog } from '../../src/receiver/log';
 import { StoreUnavailableError, type DedupeStore, type EventRef } from '../../src/receiver/store';
 import { openSqliteStore } from '../../src/receiver/stores/sqlite';
-import { fixture, OTHER_SECRET, RecordingHandOff, SECRET, signed } from '../support/receiver-kit';
+import { fixture, OTHER_SECRET, parsed, RecordingHandOff, refTo, SECRET, signed } from '../support/receiver-kit';
 
-/** The store's name for a fixture's event: its `event` and `event_id`. */
-const refTo = (body: Record<string, unknown>): EventRef => ({ event: String(body.event), eventId: String(body.event_id) });
 
 let dir: string;
 let store: DedupeStore;
@@ -24,7 +22,6 @@ let handOff: RecordingHandOff;
 let log: ReturnType<typeof memoryLog>;
 
 const receiver = (overrides: Partial<ReceiverDeps> = {}) => createReceiver({ secrets: () => [SECRET], store, handOff, log, ...overrides });
-const parsed = (response: { body: string }) => JSON.parse(response.body) as Record<string, unknown>;
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'receiver-handler-'));

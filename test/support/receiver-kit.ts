@@ -10,6 +10,7 @@ import { eventDefinition } from '../../src/core/event-registry';
 import { platformEventNamed } from '../../src/core/events';
 import { normaliseDelivery } from '../../src/core/normalise';
 import type { HandOff, HandOffItem, HandOffResult } from '../../src/receiver/hand-off';
+import type { EventRef } from '../../src/receiver/store';
 
 export const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 export const OTHER_SECRET = 'whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD';
@@ -26,6 +27,12 @@ export const handOffItem = (name: (typeof FIXTURES)[number], eventId: string): H
   const [item] = normaliseDelivery(definition, body, { receivedAt: new Date('2026-11-27T02:08:40Z') }).items;
   return { eventId: item!.id, event: definition.event, item: item! };
 };
+
+/** The store's name for a delivered record: its `event` and `event_id`. */
+export const refTo = (body: Record<string, unknown>): EventRef => ({ event: String(body.event), eventId: String(body.event_id) });
+
+/** A receiver answer's JSON body. */
+export const parsed = (response: { body: string }) => JSON.parse(response.body) as Record<string, unknown>;
 
 export interface SignedRequest {
   method: string;
