@@ -320,6 +320,19 @@ describe('forwarder Lambda', () => {
   describe('on a FIFO queue (one message group per event)', () => {
     /** The event id in a post's Idempotency-Key (`<event>/<id>`). */
     const eventIdOf = (request: Request) => (request.headers.get('idempotency-key') ?? '').replace(/^[A-Za-z:]+\//, '');
+    /** The CRM for `posts` posts: each answered by `answer` (given the event id) after `ms`. */
+    const slowCrm = (posts: number, ms: number, answer: (eventId: string) => number, onPost: (eventId: string) => void, onDone: (eventId: string) => void = () => undefined) =>
+      nock(CRM)
+        .post(CRM_PATH)
+        .query(true)
+        .times(posts)
+        .reply(async (request: Request) => {
+          const key = eventIdOf(request);
+          onPost(key);
+          await new Promise((resolve) => setTimeout(resolve, ms));
+          onDone(key);
+          return [answer(key), ''];
+        });
     const arn = `${QUEUE_ARN}.fifo`;
 
     it('forwards the records of different groups concurrently, and goes on with other groups after one fails', async () => {
@@ -327,19 +340,17 @@ describe('forwarder Lambda', () => {
       let inFlight = 0;
       let most = 0;
       const posted: string[] = [];
-      nock(CRM)
-        .post(CRM_PATH)
-        .query(true)
-        .times(4)
-        .reply(async (request: Request) => {
-          const key = eventIdOf(request);
+      slowCrm(
+        4,
+        30,
+        (key) => (key === 'evt_2' ? 503 : 200),
+        (key) => {
           posted.push(key);
           inFlight++;
           most = Math.max(most, inFlight);
-          await new Promise((resolve) => setTimeout(resolve, 30));
-          inFlight--;
-          return [key === 'evt_2' ? 503 : 200, ''];
-        });
+        },
+        () => inFlight--,
+      );
       const { handler } = forwarder();
 
       const response = await handler(batch(...[1, 2, 3, 4].map((n) => record(n, { arn, group: `g${n}` }))));
@@ -356,19 +367,19 @@ describe('forwarder Lambda', () => {
       const order: string[] = [];
       let inGroupA = 0;
       let overlap = false;
-      nock(CRM)
-        .post(CRM_PATH)
-        .query(true)
-        .times(4)
-        .reply(async (request: Request) => {
-          const key = eventIdOf(request);
+      const inGroupAKey = (key: string) => ['evt_1', 'evt_3', 'evt_5'].includes(key);
+      slowCrm(
+        4,
+        20,
+        (key) => (key === 'evt_3' ? 500 : 200),
+        (key) => {
           order.push(key);
-          const a = ['evt_1', 'evt_3', 'evt_5'].includes(key);
-          if (a && inGroupA++ > 0) overlap = true;
-          await new Promise((resolve) => setTimeout(resolve, 20));
-          if (a) inGroupA--;
-          return [key === 'evt_3' ? 500 : 200, ''];
-        });
+          if (inGroupAKey(key) && inGroupA++ > 0) overlap = true;
+        },
+        (key) => {
+          if (inGroupAKey(key)) inGroupA--;
+        },
+      );
       const { handler, log } = forwarder();
 
       // Group a: 1, 3, 5 (3 fails, so 5 must not go); group b: 2, 4 (both go).
