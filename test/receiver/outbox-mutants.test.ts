@@ -346,15 +346,23 @@ describe('unsent rows at the next start', () => {
     expect(next.counts()).toMatchObject({ unsent: 0, kept: 2 });
   });
 
-  it('writes none when standard output is not the hand-off (no reader, or a forwarder)', async () => {
+  it('writes none when standard output is not the hand-off: without a reader they wait, with a forwarder they become its', async () => {
     await leaveUnsent(['evt_S3']);
     const silent = openOutbox({ lines: null });
     await expect(silent.resendUnsent()).resolves.toBe(0);
+    expect(silent.find('evt_S3')?.state).toBe('unsent');
     const out = counting();
     const forwarding = openOutbox({ lines: out.stream, forwarding: true });
-    await expect(forwarding.resendUnsent()).resolves.toBe(0);
+    let woken = 0;
+    forwarding.onPending(() => (woken += 1));
+    await expect(forwarding.resendUnsent()).resolves.toBe(1);
     expect(out.writes).toEqual([]);
-    expect(forwarding.find('evt_S3')?.state).toBe('unsent');
+    // Not stranded: pending, due now, with no attempts, and the forwarder is woken for it.
+    expect(forwarding.find('evt_S3')).toMatchObject({ state: 'pending', attempts: 0 });
+    expect(forwarding.due(new Date(Date.now() + 1), 10).map((row) => row.eventId)).toEqual(['evt_S3']);
+    expect(woken).toBe(1);
+    await expect(forwarding.resendUnsent()).resolves.toBe(0);
+    expect(woken).toBe(1);
   });
 });
 

@@ -60,9 +60,12 @@ export const main = async (env: NodeJS.ProcessEnv = process.env): Promise<void> 
     forwarding: target !== undefined,
     onLinesClosed: (reason) => onLinesClosed(reason),
   });
-  // Lines an earlier reader never got (it stopped, or the receiver was stopped mid-write) go first.
+  // Items an earlier reader never got (it stopped, or the receiver was stopped mid-write) go first:
+  // written out again, or handed to the forwarder when this start forwards.
   const resent = await outbox.resendUnsent();
-  if (resent > 0) log.info('items written again: an earlier reader did not get them', { items: resent });
+  if (resent > 0) {
+    log.info(target === undefined ? 'items written again: an earlier reader did not get them' : 'items an earlier reader did not get are forwarded', { items: resent });
+  }
   const forwarder = target === undefined ? undefined : startLocalForwarder(outbox, { target, log });
   const handler = createReceiver({ secrets: () => config.secrets, store, handOff: outbox, log });
   const server = await startReceiverServer(handler, { host: config.host, port: config.port, log });

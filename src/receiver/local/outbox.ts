@@ -117,8 +117,10 @@ export interface SqliteOutbox extends HandOff {
   /** Called (synchronously) after rows became pending in this process: the forwarder's wake-up. */
   onPending(listener: () => void): () => void;
   /**
-   * Writes the lines of every `unsent` row (oldest first) and marks them `kept` once written out:
-   * at start, so what an earlier reader never got reaches the new one. Returns how many.
+   * Hands off again every `unsent` row (one an earlier reader never got), at start: its line is
+   * written out and the row marked `kept`; with a forwarder (a receiver restarted with
+   * `FORWARD_URL`), the row becomes `pending` for it instead, so no item stays stranded. Returns how
+   * many. Without a reader or a forwarder the rows wait for a start that has one.
    */
   resendUnsent(): Promise<number>;
   close(): Promise<void>;
@@ -248,6 +250,7 @@ export function openSqliteOutbox(file: string, options: OutboxOptions = {}): Sql
   const countAll = db.prepare('SELECT state, COUNT(*) AS n FROM outbox GROUP BY state');
   const unsentOne = db.prepare(`SELECT item FROM outbox WHERE event = ? AND event_id = ? AND state = 'unsent'`);
   const unsentAll = db.prepare(`SELECT event, event_id, item FROM outbox WHERE state = 'unsent' ORDER BY seq`);
+  const unsentToPending = db.prepare(`UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ? WHERE state = 'unsent'`);
   const markKept = db.prepare(`UPDATE outbox SET state = 'kept' WHERE event = ? AND event_id = ? AND state = 'unsent'`);
   // Oldest first by seq (rows are inserted in time order), so the scan stops at the first young row.
   const pruneOld = db.prepare(
@@ -444,6 +447,11 @@ export function openSqliteOutbox(file: string, options: OutboxOptions = {}): Sql
       return () => void listeners.delete(listener);
     },
     async resendUnsent() {
+      if (initialState === 'pending') {
+        const moved = Number(unsentToPending.run(Date.now()).changes);
+        if (moved > 0) notify();
+        return moved;
+      }
       if (!linesAreHandOff) return 0;
       const rows = unsentAll.all() as unknown as Array<{ event: string; event_id: string; item: string }>;
       if (rows.length === 0) return 0;
