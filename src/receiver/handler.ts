@@ -21,6 +21,7 @@ import { DELIVERY_LIMITS } from '../contract/limits';
 import { PRODUCTION_SCHEDULE } from '../contract/schedule';
 import type { HandOff, HandOffItem, HandOffResult } from './hand-off';
 import type { ReceiverLog } from './log';
+import { mapBounded } from './map-bounded';
 import { type DedupeStore, type EventRef, eventKey } from './store';
 
 /** Bodies above this are refused before any work (contract section 3.6). */
@@ -58,8 +59,8 @@ const ANSWER_MARGIN_MS = 1_000;
 
 /**
  * What claims leave for the hand-off and the completions: no claim starts later than this (or half
- * the time there is) before the answer is due. A delivery whose claims did not all fit hands off those made, and the
- * platform's retry (503) finds them handed off and claims the rest: big batches make progress.
+ * the time there is) before the answer is due. A delivery whose claims did not all fit hands off
+ * those made, and the platform's retry (503) finds them handed off and claims the rest.
  */
 const HAND_OFF_AND_COMPLETION_RESERVE_MS = 5_000;
 
@@ -88,16 +89,14 @@ class OutOfTime extends Error {
 
 /** The promise's value, or OutOfTime at `until` (epoch ms); the work itself goes on unobserved. */
 const by = <T>(until: number, work: Promise<T>): Promise<T> => {
+  // A rejection after the wait ended is nobody's to handle.
+  work.catch(() => undefined);
   const left = until - Date.now();
-  if (left <= 0) {
-    work.catch(() => undefined);
-    return Promise.reject(new OutOfTime('out of time'));
-  }
+  if (left <= 0) return Promise.reject(new OutOfTime('out of time'));
   let timer: NodeJS.Timeout | undefined;
   const expiry = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new OutOfTime('out of time')), left);
   });
-  work.catch(() => undefined);
   return Promise.race([work, expiry]).finally(() => clearTimeout(timer));
 };
 
@@ -112,18 +111,6 @@ const withRetries = async <T>(until: number, attempt: () => Promise<T>): Promise
     }
   }
   return by(until, attempt());
-};
-
-/** Runs `work` over the inputs, `limit` at a time, starting none once `stopAt` (epoch ms) passed. */
-const forEachBounded = async <T>(inputs: readonly T[], limit: number, stopAt: number, work: (input: T) => Promise<void>): Promise<void> => {
-  let next = 0;
-  const worker = async () => {
-    while (next < inputs.length && Date.now() < stopAt) {
-      const input = inputs[next++] as T;
-      await work(input);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, inputs.length) }, worker));
 };
 
 const reasonOf = (error: unknown, fallback: string): string => (error instanceof Error ? error.message : fallback);
@@ -237,7 +224,7 @@ export const createReceiver = (deps: ReceiverDeps): ReceiverHandler => {
     // then reaches events the earlier attempts did not, instead of re-reading the same duplicates.
     const order = entries.map((entry, index) => ({ entry, index, key: Math.random() })).sort((a, b) => a.key - b.key);
     const positions = new Map(order.map(({ entry, index }) => [entry, index]));
-    await forEachBounded(order.map(({ entry }) => entry), CONCURRENT_STORE_CALLS, stopAt, async (entry) => {
+    const claimOne = async (entry: EventItem): Promise<void> => {
       if (round.failure !== undefined) return;
       try {
         const outcome = await by(until, store.claim(refOf(entry), at));
@@ -248,7 +235,8 @@ export const createReceiver = (deps: ReceiverDeps): ReceiverHandler => {
       } catch (error) {
         if (!(error instanceof OutOfTime)) round.failure = reasonOf(error, 'the store failed');
       }
-    });
+    };
+    await mapBounded(order.map(({ entry }) => entry), CONCURRENT_STORE_CALLS, claimOne, stopAt);
     round.unclaimed = entries.length - answered;
     // Handed off in the delivery's order.
     round.claimed.sort((a, b) => (positions.get(a.entry) ?? 0) - (positions.get(b.entry) ?? 0));
@@ -258,12 +246,12 @@ export const createReceiver = (deps: ReceiverDeps): ReceiverHandler => {
   const releaseAll = async (claims: readonly Claimed[], until: number) => {
     let released = 0;
     let reason = 'out of time';
-    await forEachBounded(claims, CONCURRENT_STORE_CALLS, until, async ({ entry, token }) => {
-      await withRetries(until, () => store.release(refOf(entry), token)).then(
-        () => (released += 1),
-        (error: unknown) => (reason = reasonOf(error, 'unknown')),
+    const releaseOne = ({ entry, token }: Claimed) =>
+      withRetries(until, () => store.release(refOf(entry), token)).then(
+        () => void (released += 1),
+        (error: unknown) => void (reason = reasonOf(error, 'unknown')),
       );
-    });
+    await mapBounded(claims, CONCURRENT_STORE_CALLS, releaseOne, until);
     const unreleased = claims.length - released;
     // The claims lapse after their lease anyway; the platform's retry waits at most that long.
     if (unreleased > 0) log.warn('claims not released', { count: unreleased, reason });
@@ -416,14 +404,15 @@ export const createReceiver = (deps: ReceiverDeps): ReceiverHandler => {
       handedOff = sent.length;
       const recorded = new Set<Claimed>();
       let lapsed = 0;
-      await forEachBounded(sent, CONCURRENT_STORE_CALLS, answerBy, async (claim) => {
+      const completeOne = async (claim: Claimed): Promise<void> => {
         try {
           if (!(await withRetries(answerBy, () => store.complete(refOf(claim.entry), claim.token, now())))) lapsed += 1;
           recorded.add(claim);
         } catch (error) {
           unrecordedReason = reasonOf(error, 'unknown');
         }
-      });
+      };
+      await mapBounded(sent, CONCURRENT_STORE_CALLS, completeOne, answerBy);
       unrecorded.push(...sent.filter((claim) => !recorded.has(claim)));
       // Another delivery took the event over after the lease: it hands it off again (at least once).
       if (lapsed > 0) log.warn('claims lapsed before completion', { count: lapsed, webhook_id: loggableWebhookId(headers.webhookId) ?? '' });

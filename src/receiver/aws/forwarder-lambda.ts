@@ -37,7 +37,8 @@ import type { ZapItem } from '../../core/normalise';
 import { FORWARD_SCHEDULE, forwardDelayMs, forwardItem, forwardTarget, type ForwardOutcome } from '../forward';
 import type { HandOffItem } from '../hand-off';
 import { jsonLog, type ReceiverLog } from '../log';
-import { mapBounded, requestFailureName } from './sqs-hand-off';
+import { mapBounded } from '../map-bounded';
+import { requestFailureName } from './sqs-hand-off';
 
 /** SQS's longest visibility timeout: 12 hours. */
 export const MAX_VISIBILITY_SECONDS = 12 * 60 * 60;

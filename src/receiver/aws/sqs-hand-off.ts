@@ -24,6 +24,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { HandOff, HandOffItem, HandOffOptions, HandOffResult } from '../hand-off';
+import { mapBounded } from '../map-bounded';
 
 /** SQS's cap on one SendMessageBatch: entries per request. */
 export const SQS_BATCH_ENTRIES = 10;
@@ -116,20 +117,6 @@ export const requestFailureName = (error: unknown): string => {
   // An SDK service error's name is its error code (ThrottlingException, QueueDoesNotExist); an
   // unparseable 5xx is `Unknown`, so the status says more.
   return error.name === 'Unknown' && status !== undefined ? `http_${status}` : error.name;
-};
-
-/** Runs `work` over `inputs` with at most `limit` in flight; results in input order. */
-export const mapBounded = async <T, R>(inputs: readonly T[], limit: number, work: (input: T) => Promise<R>): Promise<R[]> => {
-  const results = new Array<R>(inputs.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < inputs.length) {
-      const at = next++;
-      results[at] = await work(inputs[at] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, inputs.length)) }, worker));
-  return results;
 };
 
 export class SqsHandOff implements HandOff {
