@@ -8,7 +8,7 @@
  * hand-off: a row starts `unsent` and becomes `kept` only once its line was written out, so a
  * reader that stops or goes away loses nothing: the delivery is answered 503 and retried, and
  * `unsent` rows are written again when the receiver next starts (a reader may see a line twice,
- * never none; each line's `id` tells repeats apart). A reader that falls behind pauses intake
+ * never none; each line's `event` and `id` together tell repeats apart). A reader that falls behind pauses intake
  * (503 with Retry-After) instead of the receiver buffering without bound.
  *
  * The file may be shared with the de-duplication store (src/receiver/stores/sqlite.ts keeps its
