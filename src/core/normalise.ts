@@ -20,6 +20,11 @@ export interface DeliveryMeta {
   readonly webhookId?: string | null;
   readonly webhookTimestamp?: string | null;
   readonly receivedAt: Date;
+  /**
+   * The organisation's IANA time zone (e.g. `Australia/Melbourne`), when its account says; the
+   * customer's local time uses it when the customer's address names no zone of its own.
+   */
+  readonly timeZone?: string | null;
 }
 
 export interface NormalisedDelivery {
