@@ -5,6 +5,7 @@ import type { CatalogField } from '../src/core/catalog';
 import { EVENT_REGISTRY, schemaFor } from '../src/core/event-registry';
 import type { PlatformEvent } from '../src/core/events';
 import { partnerGuideMarkdown } from './partner-guide';
+import { zapTemplatesMarkdown } from './zap-templates';
 
 // Everything generated from the zod schemas, as file path -> content. `npm run docs` writes these
 // files; test/generated-files.test.ts fails when a committed copy differs.
@@ -142,6 +143,7 @@ export const generatedFiles = (): Record<string, string> => {
     'docs/triggers.md': triggersMarkdown(),
     'docs/openapi.yaml': openApiYaml(),
     'docs/partner-guide.md': partnerGuideMarkdown(),
+    'docs/zap-templates.md': zapTemplatesMarkdown(),
   };
   for (const entry of EVENT_REGISTRY) {
     files[`docs/schemas/${entry.triggerKey}.schema.json`] = jsonSchemaFor(entry);
