@@ -1,14 +1,22 @@
 import { fieldsOf, type CatalogField } from '../src/core/catalog';
 import { EVENT_REGISTRY, eventDefinition } from '../src/core/event-registry';
 import { ECOLOGIC_LINKS } from '../src/core/links';
-import { PARTNER_MESSAGES } from '../src/zapier/messages';
+import { PARTNER_MESSAGES, type PartnerMessageName } from '../src/zapier/messages';
+import { ZAP_TEMPLATES } from './zap-templates';
 
 // docs/partner-guide.md, generated from the registry, the field catalog and the partner messages,
 // so the guide cannot name a field, a label or a message the app no longer has. `npm run docs`
 // writes it; test/generated-files.test.ts fails when the committed copy differs.
 
-/** Where a CRM field's value comes from: New Quote Request fields (joined by spaces), or fixed text. */
-export type MappingSource = { readonly fields: readonly string[] } | { readonly fixed: string };
+/**
+ * Where a CRM field's value comes from: New Quote Request fields (joined by spaces), fixed text, a
+ * fixed choice the installer picks from the CRM's own list, or a field of an earlier step of the Zap.
+ */
+export type MappingSource =
+  | { readonly fields: readonly string[] }
+  | { readonly fixed: string }
+  | { readonly choice: string }
+  | { readonly step: string; readonly field: string };
 
 export interface CrmMappingRow {
   readonly crmField: string;
@@ -26,29 +34,38 @@ export interface CrmMapping {
 }
 
 const from = (...fields: string[]): MappingSource => ({ fields });
+const choice = (what: string): MappingSource => ({ choice: what });
+const earlierStep = (step: string, field: string): MappingSource => ({ step, field });
 
 /** Recommended mappings of New Quote Request into the CRMs installers use most. */
 export const CRM_MAPPINGS: readonly CrmMapping[] = [
   {
     crm: 'HubSpot',
-    step: 'HubSpot → **Create or Update Contact**, then HubSpot → **Create Deal** (associate it with the contact from the first step)',
-    intro: 'One contact per customer (HubSpot matches on email, so a returning customer is updated, not duplicated) and one deal per quote request.',
+    step: 'HubSpot → **Create or Update Contact**, then HubSpot → **Create Deal**',
+    intro:
+      'One contact per customer (HubSpot matches on email, so a returning customer is updated, not duplicated) and one deal per quote request. ' +
+      'The deal is tied to the customer in the **Create Deal** step: in its field for associated contacts, choose the contact\'s **ID** from the **Create or Update Contact** step ' +
+      '(HubSpot\'s Zapier step may word that field slightly differently; it is the one that asks which contact the deal belongs to).',
     rows: [
       { crmField: 'Contact: Email', source: from('reply_email'), note: 'HubSpot finds an existing contact by it.' },
       { crmField: 'Contact: First Name', source: from('first_name') },
       { crmField: 'Contact: Last Name', source: from('last_name') },
       { crmField: 'Contact: Phone Number', source: from('reply_phone_e164'), note: 'International format, so click-to-call and SMS work.' },
-      { crmField: 'Contact: Street Address', source: from('street'), note: 'Holds the suburb too; Ecologic sends them as one line.' },
+      { crmField: 'Contact: Street Address', source: from('street'), note: 'The street line as Ecologic sends it, which usually ends with the suburb.' },
+      { crmField: 'Contact: City', source: from('suburb') },
       { crmField: 'Contact: State/Region', source: from('state_code') },
       { crmField: 'Contact: Postal Code', source: from('postcode') },
       { crmField: 'Contact: Country/Region', source: from('country') },
       { crmField: 'Contact: Lead Source (or your own source property)', source: { fixed: 'Ecologic' } },
       { crmField: 'Deal: Deal Name', source: from('action_name', 'full_name') },
+      { crmField: 'Deal: Pipeline', source: choice('your sales pipeline') },
+      { crmField: 'Deal: Deal Stage', source: choice('its first stage, for example "Appointment scheduled"'), note: 'Where every new quote request starts.' },
       { crmField: 'Deal: Amount', source: from('offer_price_amount'), note: 'A number; empty when the price is "POA".' },
-      { crmField: 'Deal: Currency (multi-currency portals)', source: from('offer_price_currency') },
+      { crmField: 'Deal: Currency (only if your HubSpot account uses several currencies)', source: from('offer_price_currency') },
       { crmField: 'Deal: Description', source: from('offer_title', 'comments') },
       { crmField: 'Deal: your "Ecologic link" property (single-line text)', source: from('quote_request_url') },
       { crmField: 'Deal: your "Ecologic ID" property', source: from('quote_request_id'), note: 'Lets a later Zap find this deal again.' },
+      { crmField: 'Deal: associated contact', source: earlierStep('Create or Update Contact', 'ID'), note: 'Ties the deal to the customer.' },
     ],
   },
   {
@@ -59,8 +76,10 @@ export const CRM_MAPPINGS: readonly CrmMapping[] = [
       { crmField: 'Person: Name', source: from('full_name') },
       { crmField: 'Person: Email', source: from('reply_email') },
       { crmField: 'Person: Phone', source: from('reply_phone_e164') },
-      { crmField: 'Person: your "Address" field (address type)', source: from('address'), note: 'Pipedrive reads a one-line address into its parts.' },
+      { crmField: 'Person: your "Address" field (address type)', source: from('address'), note: 'Pipedrive reads a one-line address into its parts, the suburb as its city.' },
+      { crmField: 'Person: your "City" field (text), if you keep one', source: from('suburb'), note: 'Only for a separate city field; the address above already holds it.' },
       { crmField: 'Lead: Title', source: from('action_name', 'full_name') },
+      { crmField: 'Lead: Person', source: earlierStep('Create Person', 'ID'), note: 'Ties the lead to the customer.' },
       { crmField: 'Lead: Value', source: from('offer_price_amount') },
       { crmField: 'Lead: Currency', source: from('offer_price_currency'), note: 'Empty when unknown; Pipedrive then uses your default currency.' },
       { crmField: 'Lead: Note (or a Create Note step)', source: from('offer_title', 'comments', 'quote_request_url') },
@@ -69,7 +88,7 @@ export const CRM_MAPPINGS: readonly CrmMapping[] = [
   },
   {
     crm: 'Salesforce',
-    step: 'Salesforce → **Create Record**, object **Lead** (or **Find or Create Record** to match on email)',
+    step: 'Salesforce → **Create Record** with **Lead** as the kind of record (or **Find or Create Record** to match on email)',
     intro: 'One lead per quote request. Salesforce requires Last Name and Company on a lead; households have no company, so use the customer\'s name.',
     rows: [
       { crmField: 'First Name', source: from('first_name') },
@@ -77,13 +96,14 @@ export const CRM_MAPPINGS: readonly CrmMapping[] = [
       { crmField: 'Company (required)', source: from('full_name'), note: 'The usual practice for a household lead.' },
       { crmField: 'Email', source: from('reply_email') },
       { crmField: 'Phone or Mobile', source: from('reply_phone_e164') },
-      { crmField: 'Street', source: from('street') },
-      { crmField: 'State/Province (or State Code with state picklists)', source: from('state_code') },
+      { crmField: 'Street', source: from('street'), note: 'The street line as Ecologic sends it, which usually ends with the suburb.' },
+      { crmField: 'City', source: from('suburb') },
+      { crmField: 'State/Province (or State Code, if your Salesforce uses dropdown lists for states)', source: from('state_code') },
       { crmField: 'Zip/Postal Code', source: from('postcode') },
-      { crmField: 'Country (or Country Code with country picklists)', source: from('country_code') },
+      { crmField: 'Country (or Country Code, if your Salesforce uses dropdown lists for countries)', source: from('country_code') },
       { crmField: 'Lead Source', source: { fixed: 'Ecologic' } },
       { crmField: 'Description', source: from('comments') },
-      { crmField: 'Lead Currency (multi-currency orgs)', source: from('offer_price_currency') },
+      { crmField: 'Lead Currency (only if your Salesforce uses several currencies)', source: from('offer_price_currency') },
       { crmField: 'your "Product or Service" field', source: from('action_name') },
       { crmField: 'your "Offer Price" field (currency)', source: from('offer_price_amount') },
       { crmField: 'your "Ecologic Link" field (URL)', source: from('quote_request_url') },
@@ -100,11 +120,16 @@ const fieldByKey = (key: string): CatalogField => {
   return field;
 };
 
-const sourceText = (source: MappingSource): string =>
-  'fixed' in source ? `the text "${source.fixed}"` : source.fields.map((key) => `**${fieldByKey(key).label}**`).join(' + ');
+const sourceText = (source: MappingSource): string => {
+  if ('fixed' in source) return `the text "${source.fixed}"`;
+  if ('choice' in source) return `choose ${source.choice}`;
+  if ('step' in source) return `**${source.field}** from the **${source.step}** step`;
+  return source.fields.map((key) => `**${fieldByKey(key).label}**`).join(' + ');
+};
 
 const exampleText = (source: MappingSource): string => {
   if ('fixed' in source) return source.fixed;
+  if ('choice' in source || 'step' in source) return '';
   const sample = eventDefinition(QUOTE_EVENT).sample as Record<string, unknown>;
   return source.fields
     .map((key) => sample[key])
@@ -122,17 +147,29 @@ const mappingSection = (mapping: CrmMapping): string => {
 
 Add ${mapping.step}. ${mapping.intro}
 
-| ${mapping.crm} field | New Quote Request field | example | note |
+| ${mapping.crm} field | from | example | note |
 |---|---|---|---|
 ${rows}
 `;
 };
 
+/** The filter's label in the Zap editor, and how many values it takes. */
+const filterText = (filter: NonNullable<(typeof EVENT_REGISTRY)[number]['filter']>): string =>
+  `${filter.key === 'action' ? 'Product or Service' : 'Status Label'}${filter.several ? ' (one or more)' : ' (one)'}`;
+
 const triggerTable = (): string =>
   EVENT_REGISTRY.map((entry) => {
-    const filter = !entry.filter ? '—' : entry.filter.key === 'action' ? 'Product or Service (one or more)' : 'Status Label';
+    const filter = entry.filter ? filterText(entry.filter) : '—';
     return `| **${entry.label}** | ${entry.description.replace(/^Triggers when /, '').replace(/\.$/, '')} | ${filter} |`;
   }).join('\n');
+
+/** How the Status Label filter of the label triggers is used, from whether it takes several labels. */
+const labelFilterText = (): string => {
+  const several = EVENT_REGISTRY.some((entry) => entry.filter?.key === 'label' && entry.filter.several);
+  return several
+    ? 'choose one or more labels, for example "Site visit booked". Any of them starts the Zap. Leave it empty for every label.'
+    : 'choose one label, for example "Site visit booked". Leave it empty for every label.';
+};
 
 const quoteFieldTable = (): string => {
   const sample = eventDefinition(QUOTE_EVENT).sample as Record<string, unknown>;
@@ -147,10 +184,60 @@ const quoteFieldTable = (): string => {
 
 const WHAT_YOU_WERE_DOING = '[what you were doing]';
 
+/**
+ * The order of the guide's message table. The three an installer meets most often come first:
+ * - keyRejected: every Zap of an organisation shows it at once when an administrator deletes or
+ *   replaces the API key, which organisations do when staff leave;
+ * - deliveryRejected: the only message that appears in the Zap history on its own, without the
+ *   installer doing anything, and the one the guide's own section explains;
+ * - optionNoLongerValid: a product, service or status label renamed or removed in Ecologic stops a
+ *   Zap from turning on or testing, and labels are edited often.
+ * The rest follow in the order of the steps an installer takes (connect, turn on, test, run).
+ * `messageOrder()` checks that the list names every message exactly once.
+ */
+export const MESSAGE_ORDER: readonly PartnerMessageName[] = [
+  'keyRejected',
+  'deliveryRejected',
+  'optionNoLongerValid',
+  'keyNotAllowed',
+  'notAccepted',
+  'rateLimited',
+  'ecologicUnavailable',
+  'unreachable',
+  'redirected',
+  'unreadableAnswer',
+  'unusableSecret',
+  'noHookAddress',
+  'unreadableDelivery',
+  'somethingWentWrong',
+];
+
+/** MESSAGE_ORDER, once it is checked to name every partner message exactly once. */
+export const messageOrder = (order: readonly string[] = MESSAGE_ORDER): PartnerMessageName[] => {
+  const names = Object.keys(PARTNER_MESSAGES);
+  const repeated = order.filter((name, index) => order.indexOf(name) !== index);
+  const unknown = order.filter((name) => !names.includes(name));
+  const missing = names.filter((name) => !order.includes(name));
+  if (repeated.length + unknown.length + missing.length > 0) {
+    throw new Error(
+      `the guide's message order must name every message once: repeated [${repeated.join(', ')}], unknown [${unknown.join(', ')}], missing [${missing.join(', ')}]`,
+    );
+  }
+  return order as PartnerMessageName[];
+};
+
 const messageTable = (): string =>
-  Object.values(PARTNER_MESSAGES)
+  messageOrder()
+    .map((name) => PARTNER_MESSAGES[name])
     .map((message) => `| ${cell(message.text(WHAT_YOU_WERE_DOING))} | ${cell(message.when)} |`)
     .join('\n');
+
+const templateList = (): string =>
+  ZAP_TEMPLATES.map((template) => {
+    const entry = EVENT_REGISTRY.find((candidate) => candidate.triggerKey === template.trigger.key)!;
+    const steps = [`Ecologic **${entry.label}**`, ...template.steps.map((step) => `${step.app} **${step.action}**`)].join(' → ');
+    return `- **${template.title}**: ${steps}.`;
+  }).join('\n');
 
 export const partnerGuideMarkdown = (): string => `<!-- Generated by \`npm run docs\` from the event registry, the output fields and src/zapier/messages.ts. Do not edit by hand. -->
 # Ecologic in Zapier: a guide for partners
@@ -177,17 +264,20 @@ Ecologic, Zapier asks you to reconnect; repeat these steps with the new key.
 |---|---|---|
 ${triggerTable()}
 
-Every trigger is instant: Ecologic tells Zapier the moment something happens. When you turn a Zap
-on, Zapier registers it with Ecologic; when you turn it off, it is removed again.
+Every trigger starts your Zap the moment something happens in Ecologic: Ecologic tells Zapier
+straight away, and Zapier does not have to check for news. When you turn a Zap on, Zapier registers
+it with Ecologic; when you turn it off, it is removed again.
 
 - **Product or Service** (New Quote Request): choose one or more, for example Solar PV and Home
   Battery. Only quote requests for those start the Zap. Leave it empty for every quote request.
-- **Status Label** (the two label triggers): choose one label, for example "Site visit booked".
-  Leave it empty for every label.
+- **Status Label** (the two label triggers): ${labelFilterText()}
 
-**Test trigger** loads your organisation's recent real events, so the fields you map are the fields
-your Zap will get. If there are none yet, create one in Ecologic (for example a test quote request),
-then test again.
+**Test trigger** loads your organisation's recent real events, newest first, so the fields you map
+are the fields your Zap will get. Most installers cannot create a quote request themselves, so at
+first there may be none to load. When **Test trigger** finds none, choose **Skip test**: Zapier then
+uses the app's sample (one made-up customer with realistic values in every field) for mapping, and
+your first real quote request flows through once the Zap is on. If you can create one in Ecologic
+(for example a test quote request), you can do that instead and test again.
 
 Each event reaches each Zap once, even when Ecologic has to send it again.
 
@@ -207,25 +297,37 @@ A few tips:
   Australia). Both are empty when the price is "POA".
 - **Link to Quote Request in Ecologic** opens the quote request in Ecologic; put it in a note or a
   link field so your team can get back to it from the CRM.
-- **Quote Request ID** is the same in every later event about that quote request (for example
-  Quote Request Label Applied): store it to find the record again in a later Zap.
+- **${fieldByKey('quote_request_id').label}** is the same in every later event about that quote
+  request (for example Quote Request Label Applied): store it to find the record again in a later Zap.
+- **${fieldByKey('occurred_at_local').label}** is the time in the customer's own time zone: use it when
+  you call them back. **${fieldByKey('occurred_at').label}** is for a CRM's date-and-time fields, which
+  convert times to your own time zone themselves.
+- **${fieldByKey('suburb').label}** holds the suburb or town on its own, for a CRM's City field.
 
 The tables below are a starting point. Field names are those of each CRM's standard Zapier steps;
 "your … field" means a custom field you create first.
 
 ${CRM_MAPPINGS.map(mappingSection).join('\n')}
+## Start from a suggested Zap
+
+These Zaps are ready to copy. Each step, with every field mapped, is in
+[the suggested Zap templates](zap-templates.md); once Ecologic is listed on Zapier they are also
+offered there as ready-made templates.
+
+${templateList()}
+
 ## When a run says "delivery rejected"
 
-Every Zap gets its own secret when it is turned on, and every delivery from Ecologic is signed with
-it. When a delivery cannot be proven to come from Ecologic (the signature does not match, it is more
-than an hour old, or it was not signed at all), the app stops that run. You see it in your Zap
-history as **halted**, with the message "Delivery rejected". Nothing from that delivery was passed
-on, and a halted run does not count towards Zapier turning your Zap off.
+Every Zap gets its own security code from Ecologic when it is turned on, and Ecologic signs every
+delivery with it. When a delivery cannot be proven to come from Ecologic (the signature does not
+match, it is more than an hour old, or it was not signed at all), the app stops that run. You see it in your Zap
+history as a stopped run, with the message "Delivery rejected". Nothing from that delivery was passed
+on, and a run stopped this way does not count towards Zapier turning your Zap off.
 
 - **Once in a while:** nothing to do. Usually someone sent something to your Zap's address that did
   not come from Ecologic, and it was kept out of your CRM.
-- **Every run:** the Zap's secret is out of step with Ecologic. Turn the Zap off and on again: it
-  gets a new secret. If runs are still rejected, contact [Ecologic support](${ECOLOGIC_LINKS.support}).
+- **Every run:** the Zap's security code is out of step with Ecologic. Turn the Zap off and on
+  again: it gets a new one. If runs are still rejected, contact [Ecologic support](${ECOLOGIC_LINKS.support}).
 
 ## What each message means
 
