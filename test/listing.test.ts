@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import app from '../index';
 import { ECOLOGIC_LINKS } from '../src/core/links';
+import { generatedFiles } from '../scripts/generated-files';
+import { ZAP_TEMPLATES } from '../scripts/zap-templates';
 
 // The app's Zapier listing (docs/listing.json) against the listing rules Zapier publishes that can be
 // checked offline, and docs/publishing.md against the listing and against Zapier's own lists of
@@ -160,8 +162,12 @@ const BUILD_GUIDELINE_ID = /^BG-\d{2}$/;
 
 const STATUSES = ['Met', 'Needs Ecologic', 'Needs Zapier', 'Not applicable'];
 
-/** Files docs/publishing.md names that the partner-copy change adds. */
-const ADDED_BY_PARTNER_COPY_CHANGE = new Set(['test/partner-copy.test.ts', 'docs/partner-guide.md']);
+/** Files `npm run docs` writes: docs/publishing.md may name them before a fresh clone has run it. */
+const GENERATED = new Set(Object.keys(generatedFiles()));
+
+/** The repository files a Markdown text names in backticks. */
+const filesNamedIn = (text: string): string[] =>
+  [...text.matchAll(/`((?:src|test|docs|scripts)\/[\w./-]+\.(?:ts|md|json|yaml))`/g)].map((match) => match[1]!);
 
 // Words of selling rather than describing (requirement 6.2: "Focus less on selling"; branding
 // guidelines: "Do not use flowery or overstated language"). This list is this project's reading.
@@ -461,9 +467,37 @@ describe('docs/publishing.md', () => {
     }
   });
 
-  test('every file it names exists, or is one the partner-copy change adds', () => {
-    const named = [...publishing.matchAll(/`((?:src|test|docs|scripts)\/[\w./-]+\.(?:ts|md|json|yaml))`/g)].map((match) => match[1]!);
+  test('every file it names exists, or is one `npm run docs` writes', () => {
+    const named = filesNamedIn(publishing);
     expect(named.length).toBeGreaterThan(10);
-    expect([...new Set(named)].filter((path) => !existsSync(join(ROOT, path)) && !ADDED_BY_PARTNER_COPY_CHANGE.has(path))).toEqual([]);
+    expect([...new Set(named)].filter((path) => !existsSync(join(ROOT, path)) && !GENERATED.has(path))).toEqual([]);
+  });
+
+  test('every file a checklist row names as how it is met is a file of the repository', () => {
+    const missing = rows.flatMap(([id = '', , , how = '']) =>
+      filesNamedIn(how)
+        .filter((path) => !existsSync(join(ROOT, path)) && !GENERATED.has(path))
+        .map((path) => `${id}: ${path}`),
+    );
+    expect(rows.filter(([, , , how = '']) => filesNamedIn(how).length > 0).length).toBeGreaterThan(40);
+    expect(missing).toEqual([]);
+  });
+
+  test('BG-05 holds: every filter of a visible trigger takes several values', () => {
+    const triggers = Object.values(app.triggers ?? {}) as Array<{ display: { hidden?: boolean }; operation: { inputFields?: Array<{ key: string; list?: boolean }> } }>;
+    const filters = triggers.filter((t) => !t.display.hidden).flatMap((t) => t.operation.inputFields ?? []);
+    expect(filters.map((field) => field.key).sort()).toEqual(['action', 'label', 'label']);
+    expect(filters.filter((field) => field.list !== true)).toEqual([]);
+    expect(rows.find(([id]) => id === 'BG-05')?.[3]).toMatch(/Product or Service and Status Label are both multi-select/);
+  });
+
+  test('release step 11 points to the committed Zap templates, and the older numbering is called older', () => {
+    const release = sectionOf(publishing, 'Release steps').replace(/\s+/g, ' ');
+    expect(release).toMatch(/11\. During beta: .*`docs\/zap-templates\.md` \(generated from `scripts\/zap-templates\.ts`, checked by `test\/zap-templates\.test\.ts`\)/);
+    expect(ZAP_TEMPLATES.length).toBeGreaterThanOrEqual(3);
+    expect(GENERATED).toContain('docs/zap-templates.md');
+    // Requirement 3.1, 4.1 and 4.6.5 are the January 2024 numbering, replaced in July 2024.
+    expect(publishingFlat).toContain('older numbering (January 2024)');
+    expect(publishingFlat).not.toMatch(/newer numbering/);
   });
 });
