@@ -1,0 +1,101 @@
+import { australianStateCode } from './state';
+import { readableText } from './text';
+import { isoUtc } from './time';
+
+// Each state's and territory's zone, and the two places whose clocks differ from the rest of
+// their state, by postcode: Broken Hill and the far west of New South Wales keep South
+// Australia's time; Lord Howe Island keeps its own, half an hour of daylight saving.
+const STATE_ZONES: Readonly<Record<string, string>> = {
+  NSW: 'Australia/Sydney',
+  ACT: 'Australia/Sydney',
+  VIC: 'Australia/Melbourne',
+  QLD: 'Australia/Brisbane',
+  SA: 'Australia/Adelaide',
+  WA: 'Australia/Perth',
+  TAS: 'Australia/Hobart',
+  NT: 'Australia/Darwin',
+};
+
+const POSTCODE_ZONES: Readonly<Record<string, string>> = {
+  '2880': 'Australia/Broken_Hill',
+  '2898': 'Australia/Lord_Howe',
+};
+
+/**
+ * The IANA zone of an address in Australia (country Australia or not given) that names a state
+ * or territory; null when it names none or is elsewhere.
+ */
+export const australianTimeZone = (state: unknown, postcode: unknown, country: unknown): string | null => {
+  const code = australianStateCode(state, country);
+  if (code === null) return null;
+  const exception = code === 'NSW' ? POSTCODE_ZONES[readableText(postcode) ?? ''] : undefined;
+  return exception ?? STATE_ZONES[code]!;
+};
+
+// One formatter per zone, made on first use (a formatter costs far more than a format). Zones come
+// from the table above and the organisations' accounts, a handful in all; the bound only keeps
+// odd input from growing the cache.
+const formatters = new Map<string, Intl.DateTimeFormat | null>();
+const MAX_FORMATTERS = 64;
+
+const formatterFor = (zone: string): Intl.DateTimeFormat | null => {
+  let formatter = formatters.get(zone);
+  if (formatter !== undefined) return formatter;
+  try {
+    formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+  } catch {
+    formatter = null;
+  }
+  if (formatters.size >= MAX_FORMATTERS) formatters.clear();
+  formatters.set(zone, formatter);
+  return formatter;
+};
+
+// An IANA name ("Australia/Melbourne", "UTC", "Etc/GMT-10"); not an offset such as "+10:00",
+// which some versions of Intl also accept.
+const ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+-]*(?:\/[A-Za-z0-9_+-]+)*$/;
+
+/** The zone as given (trimmed) when Intl knows it as an IANA time zone; otherwise null, never an error. */
+export const validTimeZone = (zone: unknown): string | null => {
+  if (typeof zone !== 'string') return null;
+  const name = zone.trim();
+  if (name.length === 0 || name.length > 64 || !ZONE_NAME.test(name)) return null;
+  return formatterFor(name) === null ? null : name;
+};
+
+const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+
+/**
+ * The same instant (anything `isoUtc` reads) as wall-clock time in `zone`, to the second, with its numeric offset:
+ * "2026-11-23T11:18:52+11:00" (always `±hh:mm`, never `Z`, never milliseconds). Null when the
+ * instant is unreadable, outside the years 1000 to 9999, or the zone is not one Intl knows.
+ */
+export const localIso = (time: unknown, zone: string): string | null => {
+  const utc = isoUtc(time);
+  if (utc === null) return null;
+  const millis = Date.parse(utc);
+  const instant = Math.floor(millis / 1000) * 1000;
+  const year = new Date(instant).getUTCFullYear();
+  if (year < 1000 || year > 9999) return null;
+  const formatter = formatterFor(zone);
+  if (formatter === null) return null;
+  const part: Record<string, number> = {};
+  for (const { type, value } of formatter.formatToParts(instant)) if (type !== 'literal') part[type] = Number(value);
+  const wall = Date.UTC(part.year!, part.month! - 1, part.day!, part.hour!, part.minute!, part.second!);
+  const offsetMinutes = (wall - instant) / 60_000;
+  // Before standard time (the 1890s), zones kept local mean time, offsets in odd seconds that
+  // ISO 8601 cannot write.
+  if (!Number.isInteger(offsetMinutes) || Math.abs(offsetMinutes) > 18 * 60) return null;
+  const sign = offsetMinutes < 0 ? '-' : '+';
+  const abs = Math.abs(offsetMinutes);
+  return `${new Date(wall).toISOString().slice(0, 19)}${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+};

@@ -1,0 +1,97 @@
+import { australianTimeZone, localIso, validTimeZone } from '../src/core/derive/local-time';
+
+describe("the customer's time zone from an Australian address", () => {
+  test.each([
+    ['NSW', '2000', 'Australia', 'Australia/Sydney'],
+    ['New South Wales', '2150', undefined, 'Australia/Sydney'],
+    ['ACT', '2600', 'AU', 'Australia/Sydney'],
+    ['Victoria', '3056', 'australia', 'Australia/Melbourne'],
+    ['QLD', '4000', '', 'Australia/Brisbane'],
+    ['South Australia', '5000', null, 'Australia/Adelaide'],
+    ['WA', '6000', 'Australia', 'Australia/Perth'],
+    ['Tasmania', '7000', 'Australia', 'Australia/Hobart'],
+    ['NT', '0800', 'Australia', 'Australia/Darwin'],
+    ['NSW', '2880', 'Australia', 'Australia/Broken_Hill'],
+    ['NSW', ' 2880 ', 'Australia', 'Australia/Broken_Hill'],
+    ['NSW', 2880, 'Australia', 'Australia/Broken_Hill'],
+    ['NSW', '2898', 'Australia', 'Australia/Lord_Howe'],
+    // A postcode does not override the state named.
+    ['VIC', '2880', 'Australia', 'Australia/Melbourne'],
+    // No state, or not in Australia: not known from the address.
+    [null, '2880', 'Australia', null],
+    ['', '3056', 'Australia', null],
+    ['Victoria', '3056', 'Canada', null],
+    ['WA', '98101', 'United States', null],
+    ['Ontario', null, null, null],
+  ])('%p %p %p -> %p', (state, postcode, country, zone) => {
+    expect(australianTimeZone(state, postcode, country)).toBe(zone);
+  });
+});
+
+describe('an organisation time zone is used only when Intl knows it', () => {
+  test.each([
+    ['Australia/Melbourne', 'Australia/Melbourne'],
+    [' Australia/Perth ', 'Australia/Perth'],
+    ['Pacific/Auckland', 'Pacific/Auckland'],
+    ['UTC', 'UTC'],
+    ['Etc/GMT-10', 'Etc/GMT-10'],
+    ['Australia/Atlantis', null],
+    ['Melbourne', null],
+    ['+10:00', null],
+    ['', null],
+    [null, null],
+    [undefined, null],
+    [10, null],
+    ['Australia/'.repeat(10), null],
+  ])('%p -> %p', (zone, valid) => {
+    expect(validTimeZone(zone)).toBe(valid);
+  });
+});
+
+describe('the same instant on the local clock', () => {
+  test.each([
+    // Melbourne: daylight saving in November, standard time in June.
+    ['2026-11-23T00:18:52.000Z', 'Australia/Melbourne', '2026-11-23T11:18:52+11:00'],
+    ['2026-06-23T00:18:52.000Z', 'Australia/Melbourne', '2026-06-23T10:18:52+10:00'],
+    // Brisbane: no daylight saving.
+    ['2026-11-23T00:18:52Z', 'Australia/Brisbane', '2026-11-23T10:18:52+10:00'],
+    ['2026-06-23T00:18:52Z', 'Australia/Brisbane', '2026-06-23T10:18:52+10:00'],
+    // Half hours, and Lord Howe's half-hour daylight saving.
+    ['2026-06-23T00:18:52Z', 'Australia/Adelaide', '2026-06-23T09:48:52+09:30'],
+    ['2026-11-23T00:18:52Z', 'Australia/Adelaide', '2026-11-23T10:48:52+10:30'],
+    ['2026-06-23T00:00:00Z', 'Australia/Darwin', '2026-06-23T09:30:00+09:30'],
+    ['2026-11-23T00:00:00Z', 'Australia/Lord_Howe', '2026-11-23T11:00:00+11:00'],
+    ['2026-06-23T00:00:00Z', 'Australia/Lord_Howe', '2026-06-23T10:30:00+10:30'],
+    ['2026-11-23T00:00:00Z', 'Australia/Perth', '2026-11-23T08:00:00+08:00'],
+    // The date changes with the clock; negative offsets; UTC itself.
+    ['2026-11-23T20:00:00Z', 'Australia/Sydney', '2026-11-24T07:00:00+11:00'],
+    ['2026-06-23T02:00:00Z', 'America/St_Johns', '2026-06-22T23:30:00-02:30'],
+    ['2026-06-23T02:00:00Z', 'UTC', '2026-06-23T02:00:00+00:00'],
+    // Around the change to daylight saving in Melbourne (2am on the first Sunday of October).
+    ['2026-10-03T15:59:59Z', 'Australia/Melbourne', '2026-10-04T01:59:59+10:00'],
+    ['2026-10-03T16:00:00Z', 'Australia/Melbourne', '2026-10-04T03:00:00+11:00'],
+    // Anything isoUtc reads; milliseconds dropped, never rounded up.
+    ['2026-11-23T11:18:52.999+11:00', 'Australia/Melbourne', '2026-11-23T11:18:52+11:00'],
+    [1796008500, 'Australia/Melbourne', '2026-11-30T14:15:00+11:00'],
+    ['1796008500000', 'Australia/Melbourne', '2026-11-30T14:15:00+11:00'],
+    // Not readable, not a zone, or before standard time: null.
+    ['last week', 'Australia/Melbourne', null],
+    ['', 'Australia/Melbourne', null],
+    [null, 'Australia/Melbourne', null],
+    ['2026-11-23T00:18:52Z', 'Mars/Olympus_Mons', null],
+    ['1880-01-01T00:00:00Z', 'Australia/Melbourne', null],
+  ])('%p in %p -> %p', (time, zone, local) => {
+    expect(localIso(time, zone)).toBe(local);
+  });
+
+  test('the local time is the same instant as the UTC one', () => {
+    for (const zone of ['Australia/Sydney', 'Australia/Broken_Hill', 'Australia/Eucla', 'Asia/Kathmandu', 'America/New_York']) {
+      for (let day = 0; day < 365; day += 7) {
+        const utc = new Date(Date.UTC(2026, 0, 1 + day, 13, 37, 5)).toISOString();
+        const local = localIso(utc, zone);
+        expect(local).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$/);
+        expect(new Date(local!).toISOString()).toBe(utc);
+      }
+    }
+  });
+});
