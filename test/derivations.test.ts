@@ -2,7 +2,7 @@ import { countryCode } from '../src/core/derive/country';
 import { isoUtc } from '../src/core/derive/time';
 import { phoneE164 } from '../src/core/derive/phone';
 import { parsePrice } from '../src/core/derive/price';
-import { actionName, auditTypeName, priceParts } from '../src/core/derivations';
+import { actionName, auditTypeName, NO_CONTEXT, priceParts } from '../src/core/derivations';
 import { KNOWN_ACTIONS, readableCode } from '../src/core/derive/codes';
 import { australianStateCode } from '../src/core/derive/state';
 
@@ -117,7 +117,7 @@ describe('a plain "$" is AUD where the address is Australian, and unknown elsewh
     [{ offer_price: 7490, country: 'Australia' }, null],
     [{ offer_price: 'POA', country: 'Australia' }, null],
   ])('%p -> %p', (item, currency) => {
-    expect(offer.derive(item).offer_price_currency).toBe(currency);
+    expect(offer.derive(item, NO_CONTEXT).offer_price_currency).toBe(currency);
   });
 });
 
@@ -132,7 +132,7 @@ describe('readable names beside codes', () => {
     [null, null],
     [42, '42'],
   ])('action %p -> %p', (code, name) => {
-    expect(actionName.derive({ action: code }).action_name).toBe(name);
+    expect(actionName.derive({ action: code }, NO_CONTEXT).action_name).toBe(name);
   });
   test.each([
     ['home_energy', 'Home Energy Audit'],
@@ -140,7 +140,7 @@ describe('readable names beside codes', () => {
     ['nabers_office', 'NABERS Office'],
     [undefined, null],
   ])('audit type %p -> %p', (code, name) => {
-    expect(auditTypeName.derive({ audit_type: code }).audit_type_name).toBe(name);
+    expect(auditTypeName.derive({ audit_type: code }, NO_CONTEXT).audit_type_name).toBe(name);
   });
   test('every product the sandbox offers has a name of its own, not a spelt-out code', () => {
     for (const [code, name] of Object.entries(KNOWN_ACTIONS)) expect(readableCode(code, KNOWN_ACTIONS)).toBe(name);

@@ -66,6 +66,109 @@ describe('derived fields', () => {
   });
 });
 
+describe('keys the platform sends that the app may fill in', () => {
+  const audit = eventDefinition('Audit:Create');
+  const auditItem = (body: unknown) => normaliseDelivery(audit, body, meta).items[0]!;
+
+  test('the record\'s own id fills quote_request_id and audit_id, as text; record_id stays as sent', () => {
+    expect(itemsOf({ id: 'qr_1', event_id: 'evt_1' })[0]).toMatchObject({ quote_request_id: 'qr_1', record_id: 'qr_1' });
+    expect(itemsOf({ id: 42, event_id: 'evt_1' })[0]).toMatchObject({ quote_request_id: '42', record_id: 42 });
+    expect(itemsOf({ id: ' qr_1 ', event_id: 'evt_1' })[0]).toMatchObject({ quote_request_id: 'qr_1', record_id: ' qr_1 ' });
+    expect(auditItem({ id: 'aud_1', event_id: 'evt_1' })).toMatchObject({ audit_id: 'aud_1', record_id: 'aud_1' });
+    // In an envelope, data.id is the record's; the envelope's own id is the event's.
+    expect(itemsOf({ id: 'evt_env', type: 'RequestQuote:Create', data: { id: 'qr_inner' } })[0]).toMatchObject({ id: 'evt_env', quote_request_id: 'qr_inner' });
+    const label = eventDefinition('RequestQuote:Label:Apply');
+    expect(normaliseDelivery(label, { id: 'qr_2', label: 'Quote sent' }, meta).items[0]).toMatchObject({ quote_request_id: 'qr_2' });
+  });
+
+  test('a value sent under quote_request_id or audit_id is never replaced; a blank one is filled', () => {
+    expect(itemsOf({ id: 'qr_1', quote_request_id: 'qr_own', event_id: 'evt_1' })[0]!.quote_request_id).toBe('qr_own');
+    expect(itemsOf({ id: 'qr_1', quote_request_id: 7, event_id: 'evt_1' })[0]!.quote_request_id).toBe(7);
+    expect(itemsOf({ id: 'qr_1', quote_request_id: '   ', event_id: 'evt_1' })[0]!.quote_request_id).toBe('qr_1');
+    expect(auditItem({ id: 'aud_1', audit_id: 'aud_own' }).audit_id).toBe('aud_own');
+  });
+
+  test('no usable record id leaves them null', () => {
+    expect(itemsOf({ event_id: 'evt_1' })[0]!.quote_request_id).toBeNull();
+    expect(itemsOf({ id: '  ', event_id: 'evt_1' })[0]!.quote_request_id).toBeNull();
+    expect(itemsOf({ id: { crm: 7 }, event_id: 'evt_1' })[0]!.quote_request_id).toBeNull();
+  });
+
+  test('a suburb sent is kept as sent (trimmed); one left out or blank is read from the street line', () => {
+    expect(itemsOf({ street: '27 Banksia Street, Brunswick', suburb: ' Brunswick East ' })[0]!.suburb).toBe('Brunswick East');
+    expect(itemsOf({ street: '27 Banksia Street, Brunswick' })[0]!.suburb).toBe('Brunswick');
+    expect(itemsOf({ street: '27 Banksia Street, Brunswick', suburb: '  ' })[0]!.suburb).toBe('Brunswick');
+    expect(auditItem({ street: '12 Smith St North Sydney NSW 2060' }).suburb).toBe('North Sydney');
+    expect(itemsOf({ street: '12 Smith Street' })[0]!.suburb).toBeNull();
+    expect(itemsOf({ street: '12 Smith Street, Brunswick', suburb: 3056 })[0]!.suburb).toBe(3056);
+  });
+
+  test('the one-line address names the suburb once', () => {
+    const line = (body: Record<string, unknown>) => itemsOf({ state: 'VIC', postcode: '3056', country: 'Australia', ...body })[0]!.address;
+    expect(line({ street: '27 Banksia Street, Brunswick' })).toBe('27 Banksia Street, Brunswick, VIC 3056, Australia');
+    expect(line({ street: '27 Banksia Street, Brunswick', suburb: 'brunswick' })).toBe('27 Banksia Street, Brunswick, VIC 3056, Australia');
+    expect(line({ street: '27 Banksia Street', suburb: 'Brunswick' })).toBe('27 Banksia Street, Brunswick, VIC 3056, Australia');
+    expect(line({ street: '27 Banksia Street' })).toBe('27 Banksia Street, VIC 3056, Australia');
+    expect(line({ suburb: 'Brunswick' })).toBe('Brunswick, VIC 3056, Australia');
+  });
+
+  test('the quote request label event has no address, so no suburb', () => {
+    const label = eventDefinition('RequestQuote:Label:Apply');
+    expect(normaliseDelivery(label, { street: '27 Banksia Street, Brunswick' }, meta).items[0]).not.toHaveProperty('suburb');
+  });
+
+  test('a derivation fills only the keys it names, and only while they are null', () => {
+    const definition = {
+      ...quote,
+      derivations: [{ outputs: [], fills: ['comments'], derive: () => ({ comments: 'filled', first_name: 'Not Jack', supplier_name: 'filled' }) }],
+    };
+    const [item] = normaliseDelivery(definition, { first_name: 'Jack', comments: ' ' }, meta).items;
+    expect(item).toMatchObject({ comments: 'filled', first_name: 'Jack', supplier_name: null });
+    expect(normaliseDelivery(definition, { comments: 'Call after 5pm' }, meta).items[0]!.comments).toBe('Call after 5pm');
+  });
+});
+
+describe('the event time in the customer\'s local time', () => {
+  const at = { occurred_at: '2026-11-23T00:18:52Z' };
+  const local = (body: Record<string, unknown>, timeZone?: string | null) => {
+    const item = normaliseDelivery(quote, { ...at, ...body }, { ...meta, timeZone }).items[0]!;
+    return [item.occurred_at_local, item.time_zone];
+  };
+
+  test('from the state of the customer\'s Australian address, daylight saving included', () => {
+    expect(local({ state: 'Victoria', country: 'Australia' })).toEqual(['2026-11-23T11:18:52+11:00', 'Australia/Melbourne']);
+    expect(local({ state: 'VIC', occurred_at: '2026-06-23T00:18:52Z' })).toEqual(['2026-06-23T10:18:52+10:00', 'Australia/Melbourne']);
+    expect(local({ state: 'qld' })).toEqual(['2026-11-23T10:18:52+10:00', 'Australia/Brisbane']);
+    expect(local({ state: 'NSW', postcode: '2880' })).toEqual(['2026-11-23T10:48:52+10:30', 'Australia/Broken_Hill']);
+    // The customer's own state wins over the organisation's zone.
+    expect(local({ state: 'WA' }, 'Australia/Sydney')).toEqual(['2026-11-23T08:18:52+08:00', 'Australia/Perth']);
+  });
+
+  test('else the organisation\'s time zone, when it is a real one', () => {
+    expect(local({}, 'Australia/Adelaide')).toEqual(['2026-11-23T10:48:52+10:30', 'Australia/Adelaide']);
+    expect(local({ state: 'Victoria', country: 'New Zealand' }, 'Pacific/Auckland')).toEqual(['2026-11-23T13:18:52+13:00', 'Pacific/Auckland']);
+    expect(local({ state: 'Ontario' }, ' Australia/Perth ')).toEqual(['2026-11-23T08:18:52+08:00', 'Australia/Perth']);
+  });
+
+  test('else neither: an unknown or invalid zone is ignored, never an error', () => {
+    expect(local({})).toEqual([null, null]);
+    expect(local({}, null)).toEqual([null, null]);
+    expect(local({}, 'Mars/Olympus_Mons')).toEqual([null, null]);
+    expect(local({}, '+10:00')).toEqual([null, null]);
+    expect(local({}, '')).toEqual([null, null]);
+  });
+
+  test('occurred_at stays in UTC; an unreadable one has no local time, the zone is still told', () => {
+    const [item] = normaliseDelivery(quote, { state: 'VIC', created_at: '2026-11-23T11:18:52+11:00' }, meta).items;
+    expect(item).toMatchObject({ occurred_at: '2026-11-23T00:18:52.000Z', occurred_at_local: '2026-11-23T11:18:52+11:00' });
+    expect(local({ state: 'VIC', occurred_at: 'last week' })).toEqual([null, 'Australia/Melbourne']);
+  });
+
+  test('a body\'s own occurred_at_local or time_zone is kept as sent', () => {
+    expect(local({ state: 'VIC', occurred_at_local: 'mine', time_zone: 'Europe/Paris' })).toEqual(['mine', 'Europe/Paris']);
+  });
+});
+
 describe('event identity (the item id)', () => {
   const label = eventDefinition('RequestQuote:Label:Apply');
   const labelled = (body: unknown, webhookId?: string) => normaliseDelivery(label, body, { ...meta, webhookId }).items;
@@ -214,7 +317,7 @@ test('toZapItem lays an item out as a lead: the customer first, then anything el
   const keys = Object.keys(toZapItem(quote, record, { id: 'x', source: 'event_id', claim: 'x' }, { ...meta, webhookId: 'msg_1' }));
   expect(keys.slice(0, 3)).toEqual(['first_name', 'last_name', 'full_name']);
   expect(keys.indexOf('reply_email')).toBeLessThan(keys.indexOf('offer_title'));
-  expect(keys.slice(-7)).toEqual(['referral', 'event', 'occurred_at', 'id', 'event_id', 'record_id', 'delivery_id']);
+  expect(keys.slice(-9)).toEqual(['referral', 'event', 'occurred_at', 'occurred_at_local', 'time_zone', 'id', 'event_id', 'record_id', 'delivery_id']);
   // Outside the bookkeeping, the order is the output fields' order in the Zap editor.
   const catalogKeys = fieldsOf(quote.event).map((field) => field.key);
   expect(keys.filter((key) => catalogKeys.includes(key))).toEqual(catalogKeys);

@@ -2,9 +2,11 @@ import fc from 'fast-check';
 import nock from 'nock';
 import { documentedKeys } from '../src/core/catalog';
 import { countryCode } from '../src/core/derive/country';
+import { australianTimeZone, localIso, validTimeZone } from '../src/core/derive/local-time';
 import { phoneE164 } from '../src/core/derive/phone';
 import { parsePrice } from '../src/core/derive/price';
 import { australianStateCode } from '../src/core/derive/state';
+import { suburbFromStreet } from '../src/core/derive/suburb';
 import { readableText } from '../src/core/derive/text';
 import { isoUtc } from '../src/core/derive/time';
 import { EVENT_REGISTRY } from '../src/core/event-registry';
@@ -24,6 +26,7 @@ const isEnvelope = (body: Record<string, unknown>) => 'data' in body;
 
 describe.each(EVENT_REGISTRY.map((d) => [d.triggerKey, d] as const))('%s', (_key, definition) => {
   const documented = documentedKeys(definition.event);
+  const fillable = new Set(definition.derivations.flatMap((d) => d.fills ?? []));
 
   test('normalising never throws anything but PayloadError, and every input key survives with its value', () => {
     fc.assert(
@@ -56,7 +59,10 @@ describe.each(EVENT_REGISTRY.map((d) => [d.triggerKey, d] as const))('%s', (_key
             continue;
           }
           const expected = documented.has(k) && typeof value === 'string' ? value.trim() || null : value;
-          expect(item![k]).toEqual(expected);
+          // A key the app may fill in (suburb, the record's ID) is filled only where the platform sent
+          // nothing usable: a value it did send always survives.
+          if (fillable.has(k) && expected === null) expect([null, 'string']).toContain(item![k] === null ? null : typeof item![k]);
+          else expect(item![k]).toEqual(expected);
         }
         expect(typeof item!.id).toBe('string');
         expect(item!.id).not.toBe('');
@@ -110,7 +116,15 @@ test('the derivation helpers never throw for arbitrary strings or JSON values', 
         parsePrice(a);
         isoUtc(a);
         readableText(a);
+        suburbFromStreet(a);
+        australianTimeZone(a, b, a);
+        validTimeZone(a);
+        localIso(a, 'Australia/Melbourne');
       }).not.toThrow();
+      const suburb = suburbFromStreet(a);
+      if (suburb !== null) expect(String(a).replace(/\s+/g, ' ')).toContain(suburb);
+      const local = localIso(a, 'Australia/Melbourne');
+      if (local !== null) expect(new Date(local).getTime()).toBe(Math.floor(new Date(isoUtc(a)!).getTime() / 1000) * 1000);
       const price = parsePrice(a);
       if (price.amount !== null) expect(Number.isFinite(price.amount)).toBe(true);
       const phone = phoneE164(a, b);

@@ -29,7 +29,17 @@ export const documentedKeys = (event: PlatformEvent): ReadonlySet<string> => {
  * The event's bookkeeping keys, in the order they close every item (see `bookkeepingFields`); the
  * platform's own `event_id` and an envelope's `envelope_id` join them when sent.
  */
-export const BOOKKEEPING_KEYS = ['event', 'occurred_at', 'id', 'event_id', 'record_id', 'delivery_id', 'envelope_id'] as const;
+export const BOOKKEEPING_KEYS = [
+  'event',
+  'occurred_at',
+  'occurred_at_local',
+  'time_zone',
+  'id',
+  'event_id',
+  'record_id',
+  'delivery_id',
+  'envelope_id',
+] as const;
 
 export interface ReadingOrder {
   /** The documented and derived keys about the customer and the request, in catalog order. */

@@ -1,5 +1,16 @@
 import type { z } from 'zod';
-import { actionName, auditTypeName, countryCodes, fullName, personAtAddress, phoneInE164, priceParts, type Derivation } from './derivations';
+import {
+  actionName,
+  auditTypeName,
+  countryCodes,
+  fullName,
+  localEventTime,
+  personAtAddress,
+  phoneInE164,
+  priceParts,
+  recordIdAs,
+  type Derivation,
+} from './derivations';
 import type { PlatformEvent } from './events';
 import { actionFilter, labelFilter, type EventFilter } from './filters';
 import type { AuditAssignedItem, AuditCreatedItem, AuditLabelAppliedItem, AuditSimulatedItem } from './schemas/audit';
@@ -32,16 +43,18 @@ type ItemOf<E extends PlatformEvent> = z.output<(typeof EVENT_SCHEMAS)[E]>;
 const defineEvent = <E extends PlatformEvent>(definition: EventDefinition<E, ItemOf<E>>) => definition;
 
 // The samples a partner sees before their first real event: one Australian household and one
-// quote request, invented (phone numbers from the range ACMA reserves for fiction, example.com.au
-// emails), in the order the item carries them.
+// quote request, invented (phone numbers from the range ACMA reserves for fiction, emails on the
+// domains reserved for examples: example.com for customers, sunrise-solar.example for the
+// installer's staff), in the order the item carries them. Every field has a value, of its type.
 const AUDIT_OWNER = {
   first_name: 'Olivia',
   last_name: 'Nguyen',
   full_name: 'Olivia Nguyen',
-  email: 'olivia.nguyen@example.com.au',
+  email: 'olivia.nguyen@example.com',
   phone: '0491 570 156',
   phone_e164: '+61491570156',
   street: '14 Wattle Grove, Parramatta',
+  suburb: 'Parramatta',
   state: 'New South Wales',
   postcode: '2150',
   country: 'Australia',
@@ -62,9 +75,31 @@ const QUOTE_LINK = {
   quote_request_id: 'qr_5Lm3Dw',
 } as const;
 
-/** The event's bookkeeping fields of a sample (its `id` is the event ID the platform would send). */
-const bookkeeping = <E extends PlatformEvent>(event: E, id: string, occurredAt: string) =>
-  ({ event, occurred_at: occurredAt, id, record_id: null, delivery_id: id }) as const;
+/**
+ * The organisation's time zone the samples assume (the installer is in Melbourne): the local time
+ * of an event whose record has no address of its own is in it.
+ */
+export const SAMPLE_ORGANISATION_TIME_ZONE = 'Australia/Melbourne';
+
+/**
+ * The event's bookkeeping fields of a sample: its `id` is the event ID the platform would send, the
+ * record's ID is the quote request's or audit's, the delivery's ID the `webhook-id` header's.
+ */
+const bookkeeping = <E extends PlatformEvent>(
+  event: E,
+  id: `evt_${string}`,
+  recordId: string,
+  time: { readonly utc: string; readonly local: string; readonly zone: string },
+) =>
+  ({
+    event,
+    occurred_at: time.utc,
+    occurred_at_local: time.local,
+    time_zone: time.zone,
+    id,
+    record_id: recordId,
+    delivery_id: id.replace(/^evt_/, 'msg_'),
+  }) as const;
 
 export const EVENT_REGISTRY = [
   defineEvent({
@@ -73,12 +108,16 @@ export const EVENT_REGISTRY = [
     noun: 'Audit',
     label: 'New Audit',
     description: 'Triggers when a new energy audit is created.',
-    derivations: [...personAtAddress, phoneInE164('phone'), auditTypeName],
+    derivations: [...personAtAddress, phoneInE164('phone'), auditTypeName, recordIdAs('audit_id'), localEventTime],
     sample: {
       ...AUDIT_OWNER,
-      created_by_email: 'assessor@sunrisesolar.com.au',
+      created_by_email: 'assessor@sunrise-solar.example',
       ...AUDIT_LINK,
-      ...bookkeeping('Audit:Create', 'evt_01JDAUDITCREATE0000000001', '2026-11-20T23:41:07.000Z'),
+      ...bookkeeping('Audit:Create', 'evt_01JDAUDITCREATE0000000001', AUDIT_LINK.audit_id, {
+        utc: '2026-11-20T23:41:07.000Z',
+        local: '2026-11-21T10:41:07+11:00',
+        zone: 'Australia/Sydney',
+      }),
     },
   }),
   defineEvent({
@@ -93,6 +132,8 @@ export const EVENT_REGISTRY = [
       auditTypeName,
       priceParts('current_annual_cost'),
       priceParts('estimated_annual_savings'),
+      recordIdAs('audit_id'),
+      localEventTime,
     ],
     sample: {
       ...AUDIT_OWNER,
@@ -109,7 +150,11 @@ export const EVENT_REGISTRY = [
       energy_rating_after: 7.5,
       simulation_id: 'sim_3Rt7Pa',
       ...AUDIT_LINK,
-      ...bookkeeping('Audit:Simulate', 'evt_01JDAUDITSIMULATE00000001', '2026-11-21T02:05:44.000Z'),
+      ...bookkeeping('Audit:Simulate', 'evt_01JDAUDITSIMULATE00000001', AUDIT_LINK.audit_id, {
+        utc: '2026-11-21T02:05:44.000Z',
+        local: '2026-11-21T13:05:44+11:00',
+        zone: 'Australia/Sydney',
+      }),
     },
   }),
   defineEvent({
@@ -118,15 +163,19 @@ export const EVENT_REGISTRY = [
     noun: 'Audit',
     label: 'Audit Assigned',
     description: 'Triggers when an audit is assigned to a different user.',
-    derivations: [...personAtAddress, phoneInE164('phone'), auditTypeName],
+    derivations: [...personAtAddress, phoneInE164('phone'), auditTypeName, recordIdAs('audit_id'), localEventTime],
     sample: {
       ...AUDIT_OWNER,
       assignee_name: 'Priya Sharma',
-      assignee_email: 'priya.sharma@sunrisesolar.com.au',
-      previous_assignee_email: 'assessor@sunrisesolar.com.au',
-      assigned_by_email: 'ops@sunrisesolar.com.au',
+      assignee_email: 'priya.sharma@sunrise-solar.example',
+      previous_assignee_email: 'assessor@sunrise-solar.example',
+      assigned_by_email: 'ops@sunrise-solar.example',
       ...AUDIT_LINK,
-      ...bookkeeping('Audit:Assign', 'evt_01JDAUDITASSIGN0000000001', '2026-11-21T04:12:30.000Z'),
+      ...bookkeeping('Audit:Assign', 'evt_01JDAUDITASSIGN0000000001', AUDIT_LINK.audit_id, {
+        utc: '2026-11-21T04:12:30.000Z',
+        local: '2026-11-21T15:12:30+11:00',
+        zone: 'Australia/Sydney',
+      }),
     },
   }),
   defineEvent({
@@ -137,14 +186,18 @@ export const EVENT_REGISTRY = [
     description: 'Triggers when a status label is applied to an audit.',
     filter: labelFilter,
     labelType: 'audit',
-    derivations: [...personAtAddress, phoneInE164('phone'), auditTypeName],
+    derivations: [...personAtAddress, phoneInE164('phone'), auditTypeName, recordIdAs('audit_id'), localEventTime],
     sample: {
       label: 'Report sent',
       ...AUDIT_OWNER,
-      applied_by_email: 'priya.sharma@sunrisesolar.com.au',
+      applied_by_email: 'priya.sharma@sunrise-solar.example',
       label_id: 'lbl_2Vn8Qe',
       ...AUDIT_LINK,
-      ...bookkeeping('Audit:Label:Apply', 'evt_01JDAUDITLABEL00000000001', '2026-11-22T01:00:00.000Z'),
+      ...bookkeeping('Audit:Label:Apply', 'evt_01JDAUDITLABEL00000000001', AUDIT_LINK.audit_id, {
+        utc: '2026-11-22T01:00:00.000Z',
+        local: '2026-11-22T12:00:00+11:00',
+        zone: 'Australia/Sydney',
+      }),
     },
   }),
   defineEvent({
@@ -154,15 +207,16 @@ export const EVENT_REGISTRY = [
     label: 'New Quote Request',
     description: 'Triggers when a customer requests a quote, for example for solar panels or a battery.',
     filter: actionFilter,
-    derivations: [...personAtAddress, phoneInE164('reply_phone'), actionName, priceParts('offer_price')],
+    derivations: [...personAtAddress, phoneInE164('reply_phone'), actionName, priceParts('offer_price'), recordIdAs('quote_request_id'), localEventTime],
     sample: {
       first_name: 'Jack',
       last_name: 'Thompson',
       full_name: 'Jack Thompson',
-      reply_email: 'jack.thompson@example.com.au',
+      reply_email: 'jack.thompson@example.com',
       reply_phone: '0491 570 159',
       reply_phone_e164: '+61491570159',
       street: '27 Banksia Street, Brunswick',
+      suburb: 'Brunswick',
       state: 'VIC',
       postcode: '3056',
       country: 'Australia',
@@ -179,7 +233,11 @@ export const EVENT_REGISTRY = [
       offer_price_currency: 'AUD',
       supplier_name: 'Sunrise Solar & Batteries',
       ...QUOTE_LINK,
-      ...bookkeeping('RequestQuote:Create', 'evt_01JDQUOTECREATE0000000001', '2026-11-23T00:18:52.000Z'),
+      ...bookkeeping('RequestQuote:Create', 'evt_01JDQUOTECREATE0000000001', QUOTE_LINK.quote_request_id, {
+        utc: '2026-11-23T00:18:52.000Z',
+        local: '2026-11-23T11:18:52+11:00',
+        zone: 'Australia/Melbourne',
+      }),
     },
   }),
   defineEvent({
@@ -190,13 +248,13 @@ export const EVENT_REGISTRY = [
     description: 'Triggers when a status label is applied to a quote request.',
     filter: labelFilter,
     labelType: 'quote_request',
-    derivations: [fullName, countryCodes, phoneInE164('reply_phone'), actionName],
+    derivations: [fullName, countryCodes, phoneInE164('reply_phone'), actionName, recordIdAs('quote_request_id'), localEventTime],
     sample: {
       label: 'Site visit booked',
       first_name: 'Jack',
       last_name: 'Thompson',
       full_name: 'Jack Thompson',
-      reply_email: 'jack.thompson@example.com.au',
+      reply_email: 'jack.thompson@example.com',
       reply_phone: '0491 570 159',
       reply_phone_e164: '+61491570159',
       country: 'Australia',
@@ -204,10 +262,14 @@ export const EVENT_REGISTRY = [
       action_name: 'Solar PV',
       action: 'solar_pv',
       offer_title: '6.6 kW Solar Package',
-      applied_by_email: 'ops@sunrisesolar.com.au',
+      applied_by_email: 'ops@sunrise-solar.example',
       label_id: 'lbl_7Kp4Ts',
       ...QUOTE_LINK,
-      ...bookkeeping('RequestQuote:Label:Apply', 'evt_01JDQUOTELABEL00000000001', '2026-11-24T05:30:00.000Z'),
+      ...bookkeeping('RequestQuote:Label:Apply', 'evt_01JDQUOTELABEL00000000001', QUOTE_LINK.quote_request_id, {
+        utc: '2026-11-24T05:30:00.000Z',
+        local: '2026-11-24T16:30:00+11:00',
+        zone: SAMPLE_ORGANISATION_TIME_ZONE,
+      }),
     },
   }),
 ] as const satisfies readonly EventDefinition<PlatformEvent, object>[];

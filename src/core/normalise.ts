@@ -1,4 +1,6 @@
 import { BOOKKEEPING_KEYS, documentedKeys, readingOrder } from './catalog';
+import type { DerivationContext } from './derivations';
+import { validTimeZone } from './derive/local-time';
 import { isoUtc } from './derive/time';
 import { eventDefinition, type EventDefinition } from './event-registry';
 import { platformEventNamed, type PlatformEvent } from './events';
@@ -119,7 +121,8 @@ const namesOtherEvent = (definition: EventDefinition, record: DeliveredRecord): 
 /**
  * One record to one Zap item: every key the platform sent survives (documented strings trimmed,
  * blank ones null), documented keys it left out are null, and derived fields are added beside them
- * without ever overwriting a key the record itself has. The item's `id` is the event's identity;
+ * without ever overwriting a key the record itself has. A derivation may fill in a documented key
+ * it names in `fills` only while that key is null (left out or blank). The item's `id` is the event's identity;
  * the ids the platform sent stay beside it: the record's own `id` as `record_id`, an envelope `id`
  * that is not the identity as `envelope_id`, the `webhook-id` header as `delivery_id`.
  */
@@ -154,9 +157,10 @@ export const toZapItem = (definition: EventDefinition, record: DeliveredRecord, 
       isoUtc(item.created_at) ?? isoUtc(item.timestamp) ?? isoUtc(meta.webhookTimestamp) ?? meta.receivedAt.toISOString();
   }
 
+  const context: DerivationContext = { timeZone: validTimeZone(meta.timeZone), recordId: usableId(record.fields.id) };
   for (const derivation of definition.derivations) {
-    for (const [key, value] of Object.entries(derivation.derive(item))) {
-      if (!bodySent.has(key)) item[key] = value;
+    for (const [key, value] of Object.entries(derivation.derive(item, context))) {
+      if (derivation.fills?.includes(key) ? item[key] === null : !bodySent.has(key)) item[key] = value;
     }
   }
   item.id = identity.id;

@@ -35,7 +35,10 @@ const audit = {
 
 const link = {
   audit_url: recordLink('Audit'),
-  audit_id: text('Audit ID', "The audit's ID in Ecologic."),
+  audit_id: text(
+    'Audit ID',
+    "The audit's ID in Ecologic: as sent under `audit_id`, else the record's own ID (the same as `record_id`, as text) when Ecologic sent only that.",
+  ),
 };
 
 export const auditCreatedSchema = z.object({

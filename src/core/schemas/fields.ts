@@ -45,9 +45,19 @@ export const bookkeepingFields = {
   event: describe(z.string(), 'Event Type', 'The platform event name, e.g. `RequestQuote:Create`.', 'derived'),
   occurred_at: describe(
     z.iso.datetime(),
-    'Event Date and Time',
+    'Event Date and Time (UTC)',
     'When the event happened, ISO 8601 in UTC: from the body (`occurred_at`, `created_at` or `timestamp`), else the delivery timestamp, else the time Zapier received it.',
     'derived',
+  ),
+  occurred_at_local: describe(
+    z.iso.datetime({ offset: true }).nullable(),
+    "Event Date and Time (Customer's Local Time)",
+    "The same moment as `occurred_at` on the customer's clock, daylight saving included, to the second with the offset from UTC, e.g. `2026-11-23T11:18:52+11:00`. In the time zone of `time_zone`; null when that is not known.",
+    'derived',
+  ),
+  time_zone: derivedText(
+    "Customer's Time Zone",
+    "The time zone of `occurred_at_local`, e.g. `Australia/Melbourne`: from the state or territory of the customer's Australian address (Broken Hill and Lord Howe Island by postcode), else your organisation's time zone in Ecologic; null when neither is known.",
   ),
   id: describe(
     z.union([z.string(), z.number()]),
@@ -59,30 +69,37 @@ export const bookkeepingFields = {
   record_id: describe(
     z.unknown(),
     'Record ID (as Sent)',
-    "The `id` the record itself carried (a flat body's `id`, or `data.id` in an envelope), usually the quote request's or audit's ID; null when it sent none.",
+    "The `id` the record itself carried (a flat body's `id`, or `data.id` in an envelope), exactly as sent: usually the quote request's or audit's ID; null when it sent none.",
     'derived',
   ),
   delivery_id: derivedText(
     'Delivery ID',
-    "The delivery's `webhook-id` header, the same on every retry; null for samples and for deliveries without one.",
+    "The delivery's `webhook-id` header, the same on every retry; null for deliveries without one and for the recent events loaded by Test trigger.",
   ),
 } as const;
 
 /** Where the person is: the fields quote requests and audits share, as typed. */
 export const addressFields = {
-  street: text('Street Address and Suburb', 'Street address and suburb in one line, as typed, e.g. "27 Banksia Street, Brunswick".'),
-  state: text('State', 'State or territory, as typed (e.g. `NSW` or `New South Wales`).'),
+  street: text('Street Address and Suburb', 'Street address and usually the suburb in one line, as typed, e.g. "27 Banksia Street, Brunswick".'),
+  suburb: text(
+    'Suburb or Town',
+    'The suburb or town, e.g. "Brunswick" (CRMs call it City). As sent when Ecologic sends one; otherwise read from the street line when it can be told for sure ("27 Banksia Street, Brunswick" or "12 Smith St North Sydney"), else null.',
+  ),
+  state: text('State (as Sent)', 'State or territory, as typed (e.g. `NSW` or `New South Wales`).'),
   postcode: text('Postcode', 'Postcode, as typed.'),
   country: text('Country', 'Country, as typed (e.g. `Australia` or `AU`).'),
 } as const;
 
 export const addressDerivedFields = {
   state_code: derivedText(
-    'State Abbreviation',
+    'State Abbreviation (NSW, VIC…)',
     'Australian state or territory abbreviation (`NSW`, `VIC`, `QLD`, `SA`, `WA`, `TAS`, `NT`, `ACT`) when the country is Australia or not given; otherwise null.',
   ),
   country_code: derivedText('Country Code (2 Letters)', 'ISO 3166-1 alpha-2 code of the country (e.g. `AU`); null when not recognised.'),
-  address: derivedText('Full Address (One Line)', 'Street and suburb, state, postcode and country on one line, ready for a CRM address field.'),
+  address: derivedText(
+    'Full Address (One Line)',
+    'Street and suburb, state, postcode and country on one line, ready for a CRM address field. A suburb sent on its own follows the street unless the street line already names it.',
+  ),
 } as const;
 
 /** The person's name, as sent and joined. */

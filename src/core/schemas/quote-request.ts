@@ -12,12 +12,17 @@ import {
   textOrNumber,
 } from './fields';
 
-// The published field set of RequestQuote:Create (shared/reference), plus the quote request's ID
-// and web address, which we assume. Fields are in the order an installer reads a lead: who, how to
+// The published field set of RequestQuote:Create (shared/reference), plus the suburb and the quote
+// request's ID and web address, which we assume. Fields are in the order an installer reads a lead: who, how to
 // reach them, where, what they asked for; the event's bookkeeping last.
 const published = <T extends z.ZodType>(schema: T) => schema.meta({ ...schema.meta(), origin: 'published' as const });
 
 const customer = nameFields('Customer');
+
+const quoteRequestId = text(
+  'Quote Request ID',
+  "The quote request's ID in Ecologic: as sent under `quote_request_id`, else the record's own ID (the same as `record_id`, as text) when Ecologic sent only that.",
+);
 
 const customerEmail = text('Customer Email', 'The email address the customer asked to be replied to.');
 const customerPhone = text('Customer Phone', 'The phone number the customer asked to be called on, as typed.');
@@ -38,6 +43,7 @@ export const quoteRequestCreatedSchema = z.object({
   reply_phone: published(customerPhone),
   reply_phone_e164: phoneDerived('reply_phone', 'Customer'),
   street: published(addressFields.street),
+  suburb: addressFields.suburb,
   state: published(addressFields.state),
   postcode: published(addressFields.postcode),
   country: published(addressFields.country),
@@ -51,7 +57,7 @@ export const quoteRequestCreatedSchema = z.object({
   ...priceDerivedFields('offer_price', 'Price'),
   supplier_name: published(text('Supplier', 'The supplier whose offer it is.')),
   quote_request_url: recordLink('Quote Request'),
-  quote_request_id: text('Quote Request ID', "The quote request's ID in Ecologic."),
+  quote_request_id: quoteRequestId,
   ...bookkeepingFields,
 });
 
@@ -68,7 +74,7 @@ export const quoteRequestLabelAppliedSchema = z.object({
   applied_by_email: text('Label Applied By (Email)', 'Email address of the staff member who applied the label.'),
   label_id: text('Status Label ID', "The label's ID in Ecologic."),
   quote_request_url: recordLink('Quote Request'),
-  quote_request_id: text('Quote Request ID', "The quote request's ID in Ecologic."),
+  quote_request_id: quoteRequestId,
   ...bookkeepingFields,
 });
 
