@@ -13,13 +13,53 @@ type Operation = {
   performSubscribe?: unknown;
   performUnsubscribe?: unknown;
   sample?: Record<string, unknown>;
-  outputFields?: Array<{ key: string; label?: string; type?: string }>;
+  outputFields?: OutputField[];
 };
 type TriggerDefinition = { key: string; noun: string; display: { label: string; description: string; hidden?: boolean }; operation: Operation };
 
 const triggers = Object.values(app.triggers ?? {}) as unknown as TriggerDefinition[];
 const visible = triggers.filter((trigger) => !trigger.display.hidden);
 const hooks = triggers.filter((trigger) => trigger.operation.type === 'hook');
+
+type OutputField = { key: string; label?: string; type?: string };
+
+// Domains a sample may show: the ones reserved for examples (RFC 2606 and RFC 6761) and Ecologic's own.
+const ALLOWED_DOMAIN = /(^|\.)(example\.(com|net|org)|[a-z0-9-]+\.example|example|getecologic\.com)$/i;
+const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** The domains of the email addresses and web addresses in a value. */
+const domainsIn = (value: string): string[] => [
+  ...[...value.matchAll(/[\w.+-]+@([a-z0-9.-]+[a-z0-9])/gi)].map((match) => match[1]!),
+  ...[...value.matchAll(/\b[a-z][a-z0-9+.-]*:\/\/(?:[^@/\s]*@)?([a-z0-9.-]+)/gi)].map((match) => match[1]!),
+];
+
+/**
+ * What Zapier's D024 finds wrong in a static sample, by key: a value that does not match its output
+ * field's type (text, a number, an ISO 8601 date and time with Z or an offset, true or false), a
+ * null, or an email or web address on a domain that could be someone's business.
+ */
+const sampleProblems = (sample: Record<string, unknown>, fields: readonly OutputField[]): string[] => {
+  const problems: string[] = [];
+  for (const { key, type = 'string' } of fields) {
+    const value = sample[key];
+    if (value === null || value === undefined) {
+      problems.push(`${key}: no value`);
+      continue;
+    }
+    const fits =
+      type === 'number' ? typeof value === 'number' && Number.isFinite(value)
+      : type === 'boolean' ? typeof value === 'boolean'
+      : type === 'datetime' ? typeof value === 'string' && ISO_DATETIME.test(value) && !Number.isNaN(Date.parse(value))
+      : typeof value === 'string';
+    if (!fits) problems.push(`${key}: not a ${type}`);
+  }
+  for (const [key, value] of Object.entries(sample)) {
+    for (const domain of domainsIn(JSON.stringify(value) ?? '')) {
+      if (!ALLOWED_DOMAIN.test(domain)) problems.push(`${key}: ${domain} is not a domain reserved for examples`);
+    }
+  }
+  return problems;
+};
 
 const SMALL_WORDS = new Set(['a', 'an', 'and', 'as', 'at', 'by', 'for', 'in', 'of', 'on', 'or', 'the', 'to', 'with']);
 const isTitleCase = (label: string) =>
@@ -48,6 +88,9 @@ describe.each(hooks.map((t) => [t.key, t] as const))('%s', (_key, trigger) => {
       expect(trigger.operation.sample?.[key]).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/);
     }
   });
+  test('D024: every sample value has the type of its output field, none is null, every domain is an example one', () => {
+    expect(sampleProblems(trigger.operation.sample ?? {}, trigger.operation.outputFields ?? [])).toEqual([]);
+  });
   test('every output field has a human label', () => {
     for (const field of trigger.operation.outputFields ?? []) {
       expect(field.label).toMatch(/^[A-Z]/);
@@ -66,6 +109,54 @@ describe.each(triggers.map((t) => [t.key, t] as const))('%s display', (_key, tri
   test('D021: the description reads "Triggers when … ."', () => {
     expect(trigger.display.description).toMatch(/^Triggers when .+\.$/);
   });
+});
+
+test('the D024 check itself catches wrong types, nulls and business domains', () => {
+  const fields: OutputField[] = [
+    { key: 'name' },
+    { key: 'amount', type: 'number' },
+    { key: 'at', type: 'datetime' },
+    { key: 'local', type: 'datetime' },
+    { key: 'done', type: 'boolean' },
+    { key: 'email' },
+    { key: 'url' },
+  ];
+  const good = {
+    name: 'Jack',
+    amount: 7490,
+    at: '2026-11-23T00:18:52.000Z',
+    local: '2026-11-23T11:18:52+11:00',
+    done: false,
+    email: 'jack@example.com',
+    url: 'https://app.getecologic.com/quote-requests/qr_1',
+  };
+  expect(sampleProblems(good, fields)).toEqual([]);
+  expect(sampleProblems({ ...good, email: 'ops@sunrise-solar.example', url: 'https://www.example.org/x' }, fields)).toEqual([]);
+  expect(
+    sampleProblems(
+      {
+        ...good,
+        name: null,
+        amount: '7490',
+        at: '23/11/2026',
+        local: '2026-11-23T11:18:52',
+        done: 'yes',
+        email: 'assessor@sunrisesolar.com.au',
+        url: 'https://crm.example.com.au/leads/1',
+        note: 'Copy to priya@gmail.com',
+      },
+      fields,
+    ),
+  ).toEqual([
+    'name: no value',
+    'amount: not a number',
+    'at: not a datetime',
+    'local: not a datetime',
+    'done: not a boolean',
+    'email: sunrisesolar.com.au is not a domain reserved for examples',
+    'url: crm.example.com.au is not a domain reserved for examples',
+    'note: gmail.com is not a domain reserved for examples',
+  ]);
 });
 
 test('the title-case check itself catches sentence case', () => {
