@@ -76,9 +76,9 @@ const triggersMarkdown = (): string => {
     const filter = entry.filter
       ? `Optional filter: ${
           entry.filter.key === 'action'
-            ? '**Product or Service** (key `action`) — only quote requests for one of the chosen action codes'
-            : '**Status Label** (key `label`) — only this label (ID or name)'
-        } start the Zap.\n\n`
+            ? '**Product or Service** (key `action`) — only quote requests for one of the chosen action codes start the Zap'
+            : '**Status Label** (key `label`) — only a label you chose (one or more labels, each by ID or name) starts the Zap'
+        }.\n\n`
       : '';
     const rows = catalogFor(entry.event)
       .map(
