@@ -1,9 +1,10 @@
 import nock from 'nock';
-import { API, deliveryBundle, fixtureBody, newTester, run, TARGET_URL, useNock } from './helpers';
+import { API, deliveryBundle, expectMe, fixtureBody, newTester, run, TARGET_URL, useNock } from './helpers';
 
-useNock();
+useNock({ everyRequestMocked: true });
 
 const subscribeWith = async (triggerKey: string, inputData: Record<string, unknown>) => {
+  expectMe();
   let sent: { filters?: unknown } = {};
   nock(API)
     .post('/notifications', (body) => {
@@ -36,8 +37,17 @@ describe('filters are sent at subscribe time', () => {
   test('a Zap made before the field allowed several, or typed with commas, still works', async () => {
     expect(await subscribeWith('quote_request_created', { action: 'solar_pv, battery' })).toEqual({ action: ['solar_pv', 'battery'] });
   });
-  test('a label name with a comma stays one label', async () => {
+  test('a label name with a comma stays one label (a Zap made before the field allowed several)', async () => {
     expect(await subscribeWith('quote_request_label_applied', { label: 'Awaiting documents, phase 2' })).toEqual({ label: 'Awaiting documents, phase 2' });
+  });
+  test.each(['audit_label_applied', 'quote_request_label_applied'])('%s sends several labels as a list, each whole, trimmed and without repeats', async (key) => {
+    expect(await subscribeWith(key, { label: [' lbl_7Kp4Ts', 'Awaiting documents, phase 2', 'lbl_7Kp4Ts', ' '] })).toEqual({
+      label: ['lbl_7Kp4Ts', 'Awaiting documents, phase 2'],
+    });
+  });
+  test('one label chosen in the list is sent as text, as before the field allowed several', async () => {
+    expect(await subscribeWith('quote_request_label_applied', { label: ['Awaiting documents, phase 2'] })).toEqual({ label: 'Awaiting documents, phase 2' });
+    expect(await subscribeWith('quote_request_label_applied', { label: [] })).toEqual({});
   });
   test('triggers without a filter ignore stray input', async () => {
     expect(await subscribeWith('audit_created', { action: 'solar_pv' })).toEqual({});
@@ -66,12 +76,60 @@ describe('filters are enforced again on every delivery', () => {
     ['site visit BOOKED', 1],
     ['lbl_other', 0],
     ['Quote sent', 0],
+    [['Quote sent', 'SITE VISIT BOOKED'], 1],
+    [['lbl_other', 'lbl_7kp4ts'], 1],
+    [['lbl_other', 'Quote sent'], 0],
+    // Old single-value Zaps: text is one label, never split on its comma.
+    ['Quote sent, site visit booked', 0],
+    [[], 1],
   ])('label filter %p yields %i items', async (wanted, expected) => {
     const items = await run(newTester(), 'quote_request_label_applied', 'perform', deliveryBundle(label, { inputData: { label: wanted } }));
     expect(items).toHaveLength(expected);
   });
 
+  test('a label whose name holds a comma matches as a whole, from a list or as text', async () => {
+    const named = { ...label, label: 'Awaiting documents, phase 2', label_id: 'lbl_aw2' };
+    for (const wanted of ['awaiting documents, phase 2', ['Quote sent', 'Awaiting documents, phase 2']]) {
+      const items = await run(newTester(), 'quote_request_label_applied', 'perform', deliveryBundle(named, { inputData: { label: wanted } }));
+      expect(items).toHaveLength(1);
+    }
+    const parts = await run(newTester(), 'quote_request_label_applied', 'perform', deliveryBundle(named, { inputData: { label: ['Awaiting documents', 'phase 2'] } }));
+    expect(parts).toHaveLength(0);
+  });
+
+  /** The exact query string "Test trigger" sends for a label trigger. */
+  const sampleQueryFor = async (wanted: unknown, samples: unknown[] = []) => {
+    expectMe();
+    let path = '';
+    nock(API)
+      .get((uri) => {
+        path = uri;
+        return uri.startsWith('/v1/notifications/samples?');
+      })
+      .reply(200, { data: samples });
+    const items = await run(newTester(), 'quote_request_label_applied', 'performList', { inputData: { label: wanted }, meta: { isLoadingSample: true } });
+    return { query: path.slice(path.indexOf('?') + 1), items };
+  };
+
+  test('performList sends several labels as the parameter repeated, never joined with commas', async () => {
+    const { query } = await sampleQueryFor(['Site visit booked', 'Awaiting documents, phase 2']);
+    expect(query).toBe('event=RequestQuote%3ALabel%3AApply&limit=3&label=Site%20visit%20booked&label=Awaiting%20documents%2C%20phase%202');
+  });
+
+  test('performList sends one label, even one with a comma, as one parameter', async () => {
+    expect((await sampleQueryFor('Awaiting documents, phase 2')).query).toBe('event=RequestQuote%3ALabel%3AApply&limit=3&label=Awaiting%20documents%2C%20phase%202');
+    expect((await sampleQueryFor(['lbl_7Kp4Ts'])).query).toBe('event=RequestQuote%3ALabel%3AApply&limit=3&label=lbl_7Kp4Ts');
+    expect((await sampleQueryFor([])).query).toBe('event=RequestQuote%3ALabel%3AApply&limit=3');
+  });
+
+  test('performList keeps the samples that match any chosen label', async () => {
+    const samples = [label, { ...label, event_id: 'evt_q', label_id: 'lbl_q', label: 'Quote sent' }, { ...label, event_id: 'evt_x', label_id: 'lbl_x', label: 'Lost' }];
+    const { items } = await sampleQueryFor(['Quote sent', 'lbl_7Kp4Ts'], samples);
+    expect(items.map((item) => item.label)).toEqual(['Site visit booked', 'Quote sent']);
+  });
+
   test('performList applies the filter too, and passes it to the samples endpoint', async () => {
+    expectMe();
     nock(API)
       .get('/notifications/samples')
       .query({ event: 'RequestQuote:Create', limit: '3', action: 'battery' })
@@ -84,6 +142,7 @@ describe('filters are enforced again on every delivery', () => {
   });
 
   test('performList passes several products or services separated by commas, and keeps what matches any', async () => {
+    expectMe();
     nock(API)
       .get('/notifications/samples')
       .query({ event: 'RequestQuote:Create', limit: '3', action: 'battery,ev_charger' })
@@ -137,10 +196,17 @@ describe('dropdown feeds', () => {
     expect(fieldsOf('quote_request_created')).toEqual([
       expect.objectContaining({ key: 'action', label: 'Product or Service', required: false, list: true, dynamic: 'list_actions.id.name' }),
     ]);
-    expect(fieldsOf('audit_label_applied')).toEqual([expect.objectContaining({ key: 'label', dynamic: 'list_audit_labels.id.name' })]);
-    expect(fieldsOf('quote_request_label_applied')).toEqual([
-      expect.objectContaining({ key: 'label', dynamic: 'list_quote_request_labels.id.name' }),
+    expect(fieldsOf('audit_label_applied')).toEqual([
+      expect.objectContaining({ key: 'label', label: 'Status Label', required: false, list: true, dynamic: 'list_audit_labels.id.name' }),
     ]);
+    expect(fieldsOf('quote_request_label_applied')).toEqual([
+      expect.objectContaining({ key: 'label', label: 'Status Label', required: false, list: true, dynamic: 'list_quote_request_labels.id.name' }),
+    ]);
+    for (const key of ['audit_label_applied', 'quote_request_label_applied']) {
+      expect((fieldsOf(key) as Array<{ helpText: string }>)[0]!.helpText).toMatch(
+        /^Only these status labels start the Zap, for example .*\. Choose one or more, or leave empty for every label\./,
+      );
+    }
     for (const key of ['audit_created', 'audit_simulated', 'audit_assigned']) expect(fieldsOf(key)).toEqual([]);
     for (const key of ['list_actions', 'list_audit_labels', 'list_quote_request_labels']) {
       expect(app.triggers?.[key]?.display.hidden).toBe(true);

@@ -9,6 +9,11 @@ export interface EventFilter {
   readonly key: 'action' | 'label';
   /** The partner may choose several values; an event matching any of them passes. */
   readonly several: boolean;
+  /**
+   * Text is split on commas (a Zap made before the field allowed several, or typed by hand). Only
+   * where values can never contain one: action codes yes, label names no.
+   */
+  readonly splitsText: boolean;
   matches(item: Readonly<Record<string, unknown>>, wanted: string): boolean;
 }
 
@@ -18,13 +23,15 @@ const folded = (value: unknown): string | null => readableText(value)?.toLowerCa
 export const actionFilter: EventFilter = {
   key: 'action',
   several: true,
+  splitsText: true,
   matches: (item, wanted) => folded(item.action) === folded(wanted),
 };
 
-/** Label triggers: the label's ID, or its name without regard to case. */
+/** Label triggers: the label's ID, or its name without regard to case; any of several. */
 export const labelFilter: EventFilter = {
   key: 'label',
-  several: false,
+  several: true,
+  splitsText: false,
   matches: (item, wanted) => {
     const want = folded(wanted);
     return want !== null && (folded(item.label_id) === want || folded(item.label) === want);
@@ -34,14 +41,15 @@ export const labelFilter: EventFilter = {
 /**
  * The values a partner chose, readable and without repeats. A multi-select field arrives as a list,
  * or (from a Zap made before it allowed several, or typed by hand) as text; action codes never
- * contain commas, so text is split on them. A label's name may, so a label stays one value.
+ * contain commas, so text is split on them. A label's name may, so each label stays one value,
+ * whether it came as text or as an element of a list.
  */
 export const wantedValues = (filter: EventFilter, input: unknown): string[] => {
   const raw = Array.isArray(input) ? input : [input];
   const values = raw.flatMap((value) => {
     const text = readableText(value);
     if (text === null) return [];
-    return filter.several ? text.split(',').map((part) => part.trim()).filter(Boolean) : [text];
+    return filter.splitsText ? text.split(',').map((part) => part.trim()).filter(Boolean) : [text];
   });
   return [...new Set(values)];
 };
