@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import { EVENT_REGISTRY } from '../src/core/event-registry';
 import { PLATFORM_EVENTS } from '../src/core/events';
 import { contractSection } from '../src/contract/openapi';
-import { filtersSchema, MAX_ACTION_FILTER_CODES, ORIGIN_KEY, PLATFORM_BODY_SCHEMAS, subscribeRequestSchema } from '../src/contract/schemas';
+import { filtersSchema, MAX_ACTION_FILTER_CODES, MAX_LABEL_FILTER_VALUES, ORIGIN_KEY, PLATFORM_BODY_SCHEMAS, subscribeRequestSchema } from '../src/contract/schemas';
 import { ContractValidator } from '../src/contract/validator';
 import { parseConformanceArgs, UsageError } from '../src/conformance/cli';
 import { signatureProblems } from '../src/conformance/webhooks';
@@ -177,7 +177,6 @@ describe('action filters: one code or a list (contract 2.4, 2.7)', () => {
     for (const action of ['', [], codes(21), [42], ['solar_pv', ''], [null], [['solar_pv']], { code: 'solar_pv' }]) {
       expect([action, filtersSchema.safeParse({ action }).success]).toEqual([action, false]);
     }
-    expect(filtersSchema.safeParse({ label: ['Won'] }).success).toBe(false);
   });
 
   test('the document describes both forms, and the subscription echo of a list is valid', () => {
@@ -202,6 +201,55 @@ describe('action filters: one code or a list (contract 2.4, 2.7)', () => {
     const parameter = (document.paths['/notifications/samples'].get.parameters as Json[]).find((p) => p.name === 'action');
     expect(parameter).toMatchObject({ in: 'query', schema: { type: 'string', example: 'solar_pv,battery' } });
     expect(parameter!.description).toMatch(/separated by commas/);
+  });
+});
+
+describe('label filters: one label or a list (contract 2.4, 2.7)', () => {
+  const labels = (n: number) => Array.from({ length: n }, (_, i) => `Label ${i}, with a comma`);
+
+  test('the schema takes a label, or 1 to 20 non-empty labels; a string is one label even with a comma', () => {
+    expect(MAX_LABEL_FILTER_VALUES).toBe(20);
+    for (const label of ['lbl_4kd8', 'Awaiting documents, phase 2', ['lbl_4kd8'], ['lbl_4kd8', 'Quote sent'], labels(20)]) {
+      expect([label, filtersSchema.safeParse({ label }).success]).toEqual([label, true]);
+      const request = { type: 'webhook', event: 'RequestQuote:Label:Apply', uri: 'https://hooks.example.com/1', filters: { label } };
+      expect(subscribeRequestSchema.safeParse(request).success).toBe(true);
+    }
+    for (const label of ['', [], labels(21), [42], ['lbl_4kd8', ''], [null], [['lbl_4kd8']], { id: 'lbl_4kd8' }]) {
+      expect([label, filtersSchema.safeParse({ label }).success]).toEqual([label, false]);
+    }
+  });
+
+  test('the document describes both forms in the subscription, and samples take the parameter repeated, never commas', () => {
+    const label = document.components.schemas.Filters.properties.label as Json;
+    expect(label.description).toMatch(/array of 1 to 20/);
+    expect(label.description).toMatch(/a string is always one label/);
+    expect(label.anyOf).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ type: 'string', minLength: 1 }),
+        expect.objectContaining({ type: 'array', minItems: 1, maxItems: 20, items: expect.objectContaining({ type: 'string', minLength: 1 }) }),
+      ]),
+    );
+    const parameter = (document.paths['/notifications/samples'].get.parameters as Json[]).find((p) => p.name === 'label') as Json & { schema: Json };
+    expect(parameter).toMatchObject({ in: 'query' });
+    // OpenAPI's default for a query list: style form, exploded, i.e. `label=a&label=b`.
+    expect(parameter.style ?? 'form').toBe('form');
+    expect(parameter.explode ?? true).toBe(true);
+    expect(parameter.schema.anyOf).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'array', maxItems: 20 })]));
+    expect(parameter.description).toMatch(/parameter repeated/);
+    expect(parameter.description).toMatch(/never separated by commas/);
+  });
+});
+
+describe("the organisation's time zone (contract 2.3)", () => {
+  test('GET /me documents an optional time_zone, and answers with or without one are valid', () => {
+    const me = document.components.schemas.Me as Json & { properties: Record<string, Json> };
+    expect(me.properties.time_zone).toMatchObject({ description: expect.stringMatching(/IANA time zone/) });
+    expect(me.required ?? []).not.toContain('time_zone');
+    const base = { organisation_id: 'org_1', organisation_name: 'Sunrise Solar Pty Ltd', email: null };
+    expect(validator.checkResponse(response('GET', '/me', 200, { ...base, time_zone: 'Australia/Melbourne' }))).toEqual([]);
+    expect(validator.checkResponse(response('GET', '/me', 200, { ...base, time_zone: null }))).toEqual([]);
+    expect(validator.checkResponse(response('GET', '/me', 200, base))).toEqual([]);
+    expect(validator.checkResponse(response('GET', '/me', 200, { ...base, time_zone: 10 }))).toEqual([expect.stringMatching(/^body\/time_zone must be/)]);
   });
 });
 

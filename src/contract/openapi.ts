@@ -26,6 +26,7 @@ import {
   labelListSchema,
   labelTypeSchema,
   MAX_ACTION_FILTER_CODES,
+  MAX_LABEL_FILTER_VALUES,
   meSchema,
   ORIGIN_KEY,
   PLATFORM_BODY_SCHEMAS,
@@ -260,7 +261,7 @@ export function buildOpenApiDocument(contractMarkdown: string = readFileSync(con
           operationId: 'getMe',
           summary: 'Who the key belongs to',
           tags: ['Account'],
-          description: 'Tests the connection and labels it in Zapier (contract 2.3).',
+          description: "Tests the connection and labels it in Zapier; the organisation's time zone, when given, places customers' local times (contract 2.3).",
           responses: { '200': { description: 'The organisation and key owner.', content: json(meSchema) }, ...errors(...READ_ERRORS) },
         }),
       },
@@ -328,7 +329,13 @@ export function buildOpenApiDocument(contractMarkdown: string = readFileSync(con
                   description: `Only these action codes (RequestQuote:Create): one code, or up to ${MAX_ACTION_FILTER_CODES} separated by commas (\`solar_pv,battery\`); a sample matches when its \`action\` is any of them. The sandbox also accepts the parameter repeated.`,
                   example: 'solar_pv,battery',
                 }),
-              label: z.string().min(1).optional().meta({ description: 'Only this label id or name (label events).' }),
+              label: z
+                .union([z.string().min(1), z.array(z.string().min(1)).min(1).max(MAX_LABEL_FILTER_VALUES)])
+                .optional()
+                .meta({
+                  description: `Only these label ids or names (label events): one, or up to ${MAX_LABEL_FILTER_VALUES} with the parameter repeated (\`label=lbl_4kd8&label=Quote%20sent\`), never separated by commas, since a name may contain one; a sample matches when its \`label_id\` or \`label\` is any of them.`,
+                  example: ['lbl_4kd8', 'Quote sent'],
+                }),
             }),
           },
           responses: { '200': { description: 'The samples.', content: json(samplesSchema) }, ...errors('400', ...READ_ERRORS) },

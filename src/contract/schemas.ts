@@ -101,11 +101,14 @@ export const meSchema = z
     organisation_id: nullableText("The organisation's id, e.g. `org_7Qm2Lx`."),
     organisation_name: nullableText("The organisation's name; labels the connection in Zapier."),
     email: nullableText("The key owner's email address."),
+    time_zone: nullableText(
+      "The organisation's IANA time zone, e.g. `Australia/Melbourne`; local times of a customer whose state is unknown use it. The app also reads `timezone`, and `time_zone` or `timezone` in a nested `organisation` (or `organization`) object; a zone it does not know is ignored.",
+    ),
   })
   .meta({
     id: 'Me',
     description:
-      'Who the API key belongs to. Also accepted by the app: any JSON object, the same keys under `data`, American spellings, a nested `organisation` object, numeric ids (contract 2.3).',
+      'Who the API key belongs to. Also accepted by the app: any JSON object, the same keys under `data`, American spellings, a nested `organisation` object, numeric ids (contract 2.3). When it names nobody, the connection is labelled with the kind of key and the day it was connected.',
     origin: 'assumed',
   });
 
@@ -121,7 +124,12 @@ const subscriptionId = z
 /** The most action codes one `filters.action` list may hold (contract 2.4). */
 export const MAX_ACTION_FILTER_CODES = 20;
 
+/** The most labels one `filters.label` list may hold (contract 2.4). */
+export const MAX_LABEL_FILTER_VALUES = 20;
+
 const actionCode = z.string().min(1).meta({ description: 'An action code from `GET /actions`, e.g. `solar_pv`.' });
+
+const labelValue = z.string().min(1).meta({ description: 'A label id or name from `GET /labels`, e.g. `lbl_4kd8` or `Site visit booked`.' });
 
 export const filtersSchema = z
   .strictObject({
@@ -133,10 +141,12 @@ export const filtersSchema = z
         example: ['solar_pv', 'battery'],
       }),
     label: z
-      .string()
-      .min(1)
+      .union([labelValue, z.array(labelValue).min(1).max(MAX_LABEL_FILTER_VALUES)])
       .optional()
-      .meta({ description: 'A label id or name from `GET /labels`; only for the two label events.' }),
+      .meta({
+        description: `Only for the two label events: one label id or name from \`GET /labels\`, or an array of 1 to ${MAX_LABEL_FILTER_VALUES} of them; an event matches when its \`label_id\` or \`label\` is any of them. A name may contain a comma, so a string is always one label. Echoed as sent. An empty array, an element that is not a non-empty string, an unknown label or more than ${MAX_LABEL_FILTER_VALUES} are a \`400 invalid_filter\`.`,
+        example: ['lbl_4kd8', 'Quote sent'],
+      }),
   })
   .meta({
     id: 'Filters',

@@ -5,7 +5,7 @@
  *   GET    {base}/me
  *   POST   {base}/notifications          GET {base}/notifications
  *   DELETE {base}/notifications/{id}
- *   GET    {base}/notifications/samples?event=&limit=&action=&label=   (action=a,b: any of several)
+ *   GET    {base}/notifications/samples?event=&limit=&action=&label=   (action=a,b or label=a&label=b: any of several)
  *   GET    {base}/actions                GET {base}/labels?type=audit|quote_request
  *   POST   /sandbox/events    {event, data?, count?}   fire events (sandbox control, the API key)
  *   GET    /sandbox/stats                               delivery statistics
@@ -23,7 +23,7 @@ import * as http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { z } from 'zod';
 
-import { MAX_ACTION_FILTER_CODES, PLATFORM_BODY_SCHEMAS } from '../contract/schemas';
+import { MAX_ACTION_FILTER_CODES, MAX_LABEL_FILTER_VALUES, PLATFORM_BODY_SCHEMAS } from '../contract/schemas';
 import { isLoopbackHost } from '../core/net';
 import { isPlainObject } from '../core/normalise';
 import { findRepoRoot, openApiPath, referenceHtmlPath } from '../contract/paths';
@@ -48,12 +48,15 @@ export interface Organisation {
   organisation_id: string;
   organisation_name: string;
   email?: string;
+  /** The organisation's IANA time zone (contract 2.3). */
+  time_zone?: string;
 }
 
 export const DEMO_ORGANISATION: Readonly<Organisation> = Object.freeze({
   organisation_id: 'org_7Qm2Lx',
   organisation_name: 'Sunrise Solar Pty Ltd',
   email: 'integrations@sunrisesolar.com.au',
+  time_zone: 'Australia/Melbourne',
 });
 
 export const DEMO_API_KEY = 'eco_test_sandbox_key';
@@ -154,8 +157,11 @@ export interface Subscription {
   type: 'webhook';
   event: EventName;
   uri: string;
-  /** As sent (contract 2.4): `action` is one code, or a list of 1 to 20 codes that any may match. */
-  filters: { action?: string | string[]; label?: string };
+  /**
+   * As sent (contract 2.4): `action` is one code, or a list of 1 to 20 codes that any may match;
+   * `label` is one label id or name, or a list of 1 to 20 that any may match.
+   */
+  filters: { action?: string | string[]; label?: string | string[] };
   created_at: string;
   secret?: string;
 }
@@ -340,8 +346,8 @@ function requireJson(req: http.IncomingMessage): void {
 
 /**
  * Validates `filters` (or the filter query of samples) for an event; returns the normalised filters:
- * `action` stays a string when sent as one and an array when sent as one (contract 2.4), each code as
- * sent. Messages name the field and what was expected, never the value.
+ * `action` and `label` stay a string when sent as one and an array when sent as one (contract 2.4),
+ * each value as sent. Messages name the field and what was expected, never the value.
  */
 export function validateFilters(event: EventName, filters: unknown, where = 'filters'): Subscription['filters'] {
   if (!isPlainObject(filters)) throw new ApiError(400, 'invalid_filter', `${where} must be an object`);
@@ -355,32 +361,41 @@ export function validateFilters(event: EventName, filters: unknown, where = 'fil
       out.action = validateActionFilter(value, `${where}.action`);
       continue;
     }
-    if (typeof value !== 'string' || value.trim() === '') {
-      throw new ApiError(400, 'invalid_filter', `${where}.${key} must be a non-empty string`);
-    }
-    const type = labelTypeFor(event) as 'audit' | 'quote_request';
-    if (!findLabel(type, value)) {
-      throw new ApiError(400, 'invalid_filter', `${where}.label is not a known ${type} label id or name`);
-    }
-    out.label = value;
+    out.label = validateLabelFilter(labelTypeFor(event) as 'audit' | 'quote_request', value, `${where}.label`);
   }
   return out;
 }
 
-/** `filters.action`: one known action code, or an array of 1 to 20 of them (contract 2.4). */
-function validateActionFilter(value: unknown, where: string): string | string[] {
-  const expected = `${where} must be an action code or an array of 1 to ${MAX_ACTION_FILTER_CODES} action codes`;
-  const known = (code: unknown, at: string): string => {
-    if (typeof code !== 'string' || code.trim() === '') throw new ApiError(400, 'invalid_filter', `${at} must be a non-empty string`);
-    if (!findAction(code)) throw new ApiError(400, 'invalid_filter', `${at} is not a known action code`);
-    return code;
+/** One entry per code or label: one known value, or an array of 1 to 20 of them (contract 2.4). */
+function validateOneOrList(
+  value: unknown,
+  where: string,
+  [what, whats]: readonly [string, string],
+  max: number,
+  known: (value: string) => boolean,
+): string | string[] {
+  const expected = `${where} must be ${what.startsWith('a') ? 'an' : 'a'} ${what} or an array of 1 to ${max} ${whats}`;
+  const checked = (entry: unknown, at: string): string => {
+    if (typeof entry !== 'string' || entry.trim() === '') throw new ApiError(400, 'invalid_filter', `${at} must be a non-empty string`);
+    if (!known(entry)) throw new ApiError(400, 'invalid_filter', `${at} is not a known ${what}`);
+    return entry;
   };
-  if (typeof value === 'string') return known(value, where);
+  if (typeof value === 'string') return checked(value, where);
   if (!Array.isArray(value)) throw new ApiError(400, 'invalid_filter', expected);
-  if (value.length === 0 || value.length > MAX_ACTION_FILTER_CODES) {
+  if (value.length === 0 || value.length > max) {
     throw new ApiError(400, 'invalid_filter', `${expected} (it has ${value.length})`);
   }
-  return value.map((code, i) => known(code, `${where}[${i}]`));
+  return value.map((entry, i) => checked(entry, `${where}[${i}]`));
+}
+
+/** `filters.action`: one known action code, or an array of 1 to 20 of them (contract 2.4). */
+function validateActionFilter(value: unknown, where: string): string | string[] {
+  return validateOneOrList(value, where, ['action code', 'action codes'], MAX_ACTION_FILTER_CODES, (code) => findAction(code) !== undefined);
+}
+
+/** `filters.label`: one known label id or name of the event's type, or an array of 1 to 20 of them. */
+function validateLabelFilter(type: 'audit' | 'quote_request', value: unknown, where: string): string | string[] {
+  return validateOneOrList(value, where, [`${type} label id or name`, 'label ids or names'], MAX_LABEL_FILTER_VALUES, (label) => findLabel(type, label) !== undefined);
 }
 
 /** Validates a `POST /notifications` body (contract 2.4). */
@@ -421,18 +436,19 @@ export function matchesFilters(filters: Subscription['filters'], body: Record<st
     if (action === undefined || !wanted.some((code) => code.trim().toLowerCase() === action)) return false;
   }
   if (filters.label !== undefined) {
-    const wanted = filters.label.trim().toLowerCase();
+    const wanted = (typeof filters.label === 'string' ? [filters.label] : filters.label).map((label) => label.trim().toLowerCase());
     const id = typeof body['label_id'] === 'string' ? body['label_id'].toLowerCase() : undefined;
     const name = typeof body['label'] === 'string' ? body['label'].trim().toLowerCase() : undefined;
-    if (id !== wanted && name !== wanted) return false;
+    if (!wanted.some((label) => label === id || label === name)) return false;
   }
   return true;
 }
 
-/** A copy of filters that shares nothing with the original (an action list included). */
+/** A copy of filters that shares nothing with the original (action and label lists included). */
 function copyFilters(filters: Subscription['filters']): Subscription['filters'] {
-  const { action, ...rest } = filters;
-  return { ...rest, ...(action !== undefined ? { action: typeof action === 'string' ? action : [...action] } : {}) };
+  const copy = (value: string | string[]) => (typeof value === 'string' ? value : [...value]);
+  const { action, label } = filters;
+  return { ...(action !== undefined ? { action: copy(action) } : {}), ...(label !== undefined ? { label: copy(label) } : {}) };
 }
 
 /** What is wrong with one field of fired data, without its value. */
@@ -952,8 +968,10 @@ export class SandboxServer {
     const filterQuery: Record<string, string | string[]> = {};
     const actions = query.getAll('action').flatMap((v) => v.split(','));
     if (actions.length > 0) filterQuery['action'] = actions.length === 1 ? (actions[0] as string) : actions;
-    const label = query.get('label');
-    if (label !== null) filterQuery['label'] = label;
+    // `label=a&label=b`: several labels, any of which may match. Never split on commas: a label's
+    // name may hold one.
+    const labels = query.getAll('label');
+    if (labels.length > 0) filterQuery['label'] = labels.length === 1 ? (labels[0] as string) : labels;
     const filters = validateFilters(event, filterQuery, 'query');
     // Fired events are validated, but sorting must not depend on it: a non-string time sorts oldest.
     const time = (e: StoredEvent): string => (typeof e.body.occurred_at === 'string' ? e.body.occurred_at : '');

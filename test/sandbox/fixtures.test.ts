@@ -70,12 +70,12 @@ describe('generated event bodies', () => {
     expect(generateEventBody('Audit:Create', { data: { event: 'RequestQuote:Create' } }).event).toBe('Audit:Create');
   });
 
-  test('the RequestQuote:Create field set is exactly the published one plus quote_request_id and quote_request_url', () => {
+  test('the RequestQuote:Create field set is exactly the published one plus suburb, quote_request_id and quote_request_url', () => {
     const body = generateEventBody('RequestQuote:Create');
     expect(Object.keys(body).sort()).toEqual(
       [
         'event_id', 'event', 'occurred_at', 'action', 'supplier_name', 'offer_title', 'offer_description', 'offer_price',
-        'first_name', 'last_name', 'street', 'postcode', 'state', 'country', 'reply_email', 'reply_phone', 'comments',
+        'first_name', 'last_name', 'street', 'suburb', 'postcode', 'state', 'country', 'reply_email', 'reply_phone', 'comments',
         'quote_request_id', 'quote_request_url',
       ].sort(),
     );
@@ -247,9 +247,26 @@ describe('filters and lookups', () => {
     expect(error.message).not.toMatch(/nuclear|wind|42/);
   });
 
-  test('a label filter is still one string, and an action list does not apply to other events', () => {
-    expect(filterError({ label: ['Won'] }, 'RequestQuote:Label:Apply')).toMatchObject({ status: 400, code: 'invalid_filter' });
+  test('a label filter is one label id or name, or a list of 1 to 20; an action list does not apply to other events', () => {
+    expect(validateFilters('RequestQuote:Label:Apply', { label: 'Site visit booked' })).toEqual({ label: 'Site visit booked' });
+    expect(validateFilters('RequestQuote:Label:Apply', { label: ['lbl_4kd8'] })).toEqual({ label: ['lbl_4kd8'] });
+    expect(validateFilters('RequestQuote:Label:Apply', { label: ['lbl_4kd8', 'quote SENT '] })).toEqual({ label: ['lbl_4kd8', 'quote SENT '] });
+    expect(filterError({ label: ['Paid in full'] }, 'RequestQuote:Label:Apply')).toMatchObject({ status: 400, code: 'invalid_filter', message: 'filters.label[0] is not a known quote_request label id or name' });
+    expect(filterError({ label: [] }, 'RequestQuote:Label:Apply').message).toBe('filters.label must be a quote_request label id or name or an array of 1 to 20 label ids or names (it has 0)');
+    expect(filterError({ label: Array.from({ length: 21 }, () => 'lbl_4kd8') }, 'RequestQuote:Label:Apply').message).toMatch(/\(it has 21\)$/);
+    expect(filterError({ label: ['lbl_4kd8', 7] }, 'RequestQuote:Label:Apply').message).toBe('filters.label[1] must be a non-empty string');
+    expect(filterError({ label: 'lbl_c5f7' }, 'RequestQuote:Label:Apply').message).toBe('filters.label is not a known quote_request label id or name');
+    expect(filterError({ label: { id: 'lbl_4kd8' } }, 'Audit:Label:Apply').message).toMatch(/^filters\.label must be an audit label id or name or an array/);
     expect(filterError({ action: ['solar_pv'] }, 'Audit:Create').message).toBe('filters.action does not apply to Audit:Create');
+  });
+
+  test('an event matches a label list when its label ID or name is any of them', () => {
+    const body = { label_id: 'lbl_4kd8', label: 'Site visit booked' };
+    expect(matchesFilters({ label: ['Quote sent', 'LBL_4KD8'] }, body)).toBe(true);
+    expect(matchesFilters({ label: ['Quote sent', ' site visit booked '] }, body)).toBe(true);
+    expect(matchesFilters({ label: ['Quote sent', 'Lost'] }, body)).toBe(false);
+    expect(matchesFilters({ label: 'site visit booked' }, body)).toBe(true);
+    expect(matchesFilters({ label: 'Quote sent, Site visit booked' }, body)).toBe(false);
   });
 
   test('the sandbox takes its events and filters from the app\'s registry', () => {
