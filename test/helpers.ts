@@ -51,6 +51,8 @@ export interface DeliveryOptions {
   subscriptionId?: string;
   inputData?: Record<string, unknown>;
   rawContent?: string;
+  /** The organisation's time zone, as turning the Zap on stored it in the subscription. */
+  timeZone?: string;
 }
 
 /**
@@ -75,6 +77,7 @@ export const deliveryBundle = (body: unknown, options: DeliveryOptions = {}): Pa
     subscribeData: {
       id: options.subscriptionId ?? 'ntf_2b7Hc9',
       ...(options.subscriptionSecret ?? options.secret ? { secret: options.subscriptionSecret ?? options.secret } : {}),
+      ...(options.timeZone ? { time_zone: options.timeZone } : {}),
     },
     targetUrl: TARGET_URL,
   } as PartialBundle;
@@ -89,11 +92,37 @@ export const propertyRuns = (numRuns: number): { numRuns: number } => {
   return { numRuns: scale > 0 ? Math.max(10, Math.round(numRuns * scale)) : numRuns };
 };
 
-/** Every interceptor a test sets up must be used: an unused one means a request never happened. */
-export const useNock = () => {
+export const ORGANISATION_TIME_ZONE = 'Australia/Melbourne';
+
+/**
+ * The `GET /me` that turning a Zap on and "Test trigger" make, best effort, for the organisation's
+ * time zone: answered with the zone by default, or with any other body or a status.
+ */
+export const expectMe = (reply: Record<string, unknown> | number = { organisation_id: 'org_7Qm2Lx', time_zone: ORGANISATION_TIME_ZONE }) =>
+  typeof reply === 'number' ? nock(API).get('/me').reply(reply) : nock(API).get('/me').reply(200, reply);
+
+/**
+ * Every interceptor a test sets up must be used: an unused one means a request never happened.
+ * `everyRequestMocked`: also every request made must have had an interceptor, so a call the code
+ * makes without the test knowing (and which would fail quietly, as a best-effort call does) fails
+ * the test instead.
+ */
+export const useNock = ({ everyRequestMocked = false }: { everyRequestMocked?: boolean } = {}) => {
+  const unmatched: string[] = [];
+  const record = (request: { method?: string; url?: string; path?: string }) => {
+    unmatched.push(`${request.method ?? '?'} ${request.url ?? request.path ?? '?'}`);
+  };
+  if (everyRequestMocked) {
+    beforeEach(() => {
+      unmatched.length = 0;
+      nock.emitter.on('no match', record);
+    });
+  }
   afterEach(() => {
     const pending = nock.pendingMocks();
     nock.cleanAll();
+    if (everyRequestMocked) nock.emitter.removeListener('no match', record);
     expect(pending).toEqual([]);
+    if (everyRequestMocked) expect(unmatched).toEqual([]);
   });
 };

@@ -10,12 +10,15 @@ import type { ResponseShapes } from './responses';
 export interface Endpoint<T> {
   readonly method: 'GET' | 'POST' | 'DELETE';
   readonly path: string;
-  readonly params?: Record<string, string | number>;
+  /** A list is sent as the parameter repeated (`label=a&label=b`), never joined with commas. */
+  readonly params?: Record<string, string | number | readonly string[]>;
   readonly json?: unknown;
   /** The expected response shape; a response that does not match is an error. */
   readonly expect: (shapes: ResponseShapes) => zod.ZodType<T>;
   /** What the partner was doing, in their words: errors say it, never the method or path. */
   readonly activity: Activity;
+  /** How long it may take, when shorter than `requestSettings.timeoutMs`. */
+  readonly timeoutMs?: number;
 }
 
 /** How long a call may take before it counts as failed (tests shorten it). */
@@ -68,8 +71,11 @@ const errorFor = (z: ZObject, response: HttpResponse, endpoint: Omit<Endpoint<un
   return partnerError('notAccepted', activity);
 };
 
-/** Sends the request; a network failure or timeout becomes the partner's "could not reach Ecologic". */
-const send = async (z: ZObject, endpoint: Omit<Endpoint<unknown>, 'expect'>): Promise<HttpResponse> => {
+/**
+ * Sends the request; a network failure or timeout becomes the partner's "could not reach Ecologic".
+ * `quiet`: the caller logs what it could not do, so nothing is logged here.
+ */
+const send = async (z: ZObject, endpoint: Omit<Endpoint<unknown>, 'expect'>, quiet = false): Promise<HttpResponse> => {
   try {
     return await z.request({
       url: `${apiBaseUrl()}${endpoint.path}`,
@@ -77,7 +83,7 @@ const send = async (z: ZObject, endpoint: Omit<Endpoint<unknown>, 'expect'>): Pr
       params: endpoint.params,
       json: endpoint.json,
       headers: { Accept: 'application/json' },
-      timeout: requestSettings.timeoutMs,
+      timeout: Math.min(endpoint.timeoutMs ?? Infinity, requestSettings.timeoutMs),
       skipThrowForStatus: true,
       // A 3xx is answered as it is: following it would re-send the key and body to another address.
       redirect: 'manual',
@@ -85,7 +91,7 @@ const send = async (z: ZObject, endpoint: Omit<Endpoint<unknown>, 'expect'>): Pr
       throwForThrottlingEarly: false,
     } as HttpRequestOptions & { url: string; throwForThrottlingEarly: boolean });
   } catch (error) {
-    if ((error as { doNotContextify?: boolean }).doNotContextify) throw error;
+    if ((error as { doNotContextify?: boolean }).doNotContextify || quiet) throw error;
     const code = (error as { code?: unknown; type?: unknown }).code ?? (error as { type?: unknown }).type;
     const detail = typeof code === 'string' && /^[\w-]{1,40}$/.test(code) ? ` (${code})` : '';
     z.console.warn(`${nameOf(endpoint)} failed or timed out${detail}`);
@@ -107,6 +113,21 @@ export const callEcologic = async <T>(z: ZObject, endpoint: Endpoint<T>): Promis
     throw partnerError('unreadableAnswer', endpoint.activity);
   }
   return parsed.data;
+};
+
+/**
+ * Best effort: the response body checked against its shape, or undefined when the call failed in
+ * any way (network, timeout, status, shape). Logs nothing: the caller says what it went without.
+ */
+export const tryEcologic = async <T>(z: ZObject, endpoint: Endpoint<T>): Promise<T | undefined> => {
+  try {
+    const response = await send(z, endpoint, true);
+    if (response.status < 200 || response.status >= 300) return undefined;
+    const parsed = endpoint.expect(shapes()).safeParse(response.data);
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
 };
 
 /** Deletes a resource; 404 and 410 mean it is already gone, which is what the caller wanted. */

@@ -6,6 +6,7 @@ import { verifyDelivery } from '../core/signature';
 import { claimDeliveries } from './dedupe';
 import { partnerError } from './errors';
 import { ACTIVITIES } from './messages';
+import { ianaTimeZone } from './time-zone';
 
 // Header reading is shared with the receiver; re-exported for the app's callers.
 export { deliveryHeader, webhookHeaders };
@@ -49,11 +50,13 @@ function* signedBodies(bundle: Bundle): Generator<string> {
   if (!isEmpty(bundle.cleanedRequest)) yield JSON.stringify(bundle.cleanedRequest);
 }
 
-const subscriptionOf = (bundle: Bundle): { id: string; secret: string | undefined } => {
-  const data = (bundle.subscribeData ?? {}) as { id?: unknown; secret?: unknown };
+const subscriptionOf = (bundle: Bundle): { id: string; secret: string | undefined; timeZone: string | null } => {
+  const data = (bundle.subscribeData ?? {}) as { id?: unknown; secret?: unknown; time_zone?: unknown };
   return {
     id: typeof data.id === 'string' || typeof data.id === 'number' ? String(data.id) : (bundle.targetUrl ?? 'unsubscribed'),
     secret: typeof data.secret === 'string' && data.secret !== '' ? data.secret : undefined,
+    // Stored when the Zap was turned on (a Zap turned on before then has none).
+    timeZone: ianaTimeZone(data.time_zone),
   };
 };
 
@@ -83,7 +86,8 @@ export const receiveDelivery =
       } else {
         body = unsignedBody(bundle);
       }
-      ({ items, claims } = normaliseDelivery(definition, body, { webhookId, webhookTimestamp, receivedAt: new Date() }, bundle.inputData));
+      const meta = { webhookId, webhookTimestamp, receivedAt: new Date(), timeZone: subscription.timeZone };
+      ({ items, claims } = normaliseDelivery(definition, body, meta, bundle.inputData));
     } catch (error) {
       if (error instanceof PayloadError) {
         z.console.warn(`${definition.triggerKey}: unreadable delivery, ${error.message}`);
