@@ -2,17 +2,24 @@ import nock from 'nock';
 import { ECOLOGIC_LINKS } from '../src/core/links';
 import { requestSettings, retryAfterSeconds } from '../src/zapier/api';
 import { guarded, haltedError } from '../src/zapier/errors';
-import { API, newTester, run, TARGET_URL, useNock } from './helpers';
+import { API, expectMe, newTester, run, TARGET_URL, useNock } from './helpers';
 import { failureAndLog } from './support/failure-log';
 import { developerWords, shownMessage } from './support/partner-text';
 
 useNock();
 
-const subscribe = () => run(newTester(), 'quote_request_created', 'performSubscribe', { targetUrl: TARGET_URL });
+/**
+ * Turning a Zap on, with the organisation's time zone read alongside (it never changes the outcome);
+ * without `network`, no request is answered at all.
+ */
+const subscribe = (network = true) => {
+  if (network) expectMe();
+  return run(newTester(), 'quote_request_created', 'performSubscribe', { targetUrl: TARGET_URL });
+};
 
 /** The subscribe failure, what the partner is shown, and what the developers' log got. */
-const failedSubscribe = async () => {
-  const { error, log } = await failureAndLog(subscribe);
+const failedSubscribe = async (network = true) => {
+  const { error, log } = await failureAndLog(() => subscribe(network));
   return { error, shown: shownMessage(error), log };
 };
 
@@ -71,8 +78,8 @@ describe('every API failure becomes a message a partner can act on, and detail f
   });
 
   test('network errors: could not reach Ecologic, the step can be retried; the log has the code', async () => {
-    // No interceptor: nock refuses the connection as the network would.
-    const { shown, log } = await failedSubscribe();
+    // No interceptor at all: nock refuses every connection as the network would.
+    const { shown, log } = await failedSubscribe(false);
     expect(shown).toMatch(/^Zapier could not reach Ecologic while turning on this Zap.*This step can be retried/);
     expect(log).toMatch(/POST \/notifications failed or timed out \(ENETUNREACH\)/);
   });
@@ -106,9 +113,9 @@ describe('every API failure becomes a message a partner can act on, and detail f
     ['302', () => nock(API).post('/notifications').reply(302, '', { Location: 'https://elsewhere.example/x' })],
     ['an unreadable answer', () => nock(API).post('/notifications').reply(201, { data: [] })],
     ['no answer', () => undefined],
-  ])('after %s the partner sees no developer words, and the error carries no bundle', async (_what, reply) => {
+  ])('after %s the partner sees no developer words, and the error carries no bundle', async (what, reply) => {
     reply();
-    const { error, shown } = await failedSubscribe();
+    const { error, shown } = await failedSubscribe(what !== 'no answer');
     expect(developerWords(shown)).toEqual([]);
     expect(error.doNotContextify).toBe(true);
   });

@@ -9,8 +9,8 @@ import { fieldsOf } from '../src/core/catalog';
 import { ECOLOGIC_LINKS, guideLink, type PartnerGuideAnchor } from '../src/core/links';
 import { ACTIVITIES, PARTNER_MESSAGES } from '../src/zapier/messages';
 import { CRM_MAPPINGS } from '../scripts/partner-guide';
-import { API, app, definitions, deliveryBundle, fixtureBody, newTester, run, SECRET, TARGET_URL, useNock, type HookName, type PartialBundle } from './helpers';
-import { developerWords, shownMessage } from './support/partner-text';
+import { API, app, definitions, deliveryBundle, expectMe, fixtureBody, newTester, run, SECRET, TARGET_URL, useNock, type HookName, type PartialBundle } from './helpers';
+import { developerWords, shownMessage, UNPLAIN_WORDS } from './support/partner-text';
 
 useNock();
 
@@ -46,6 +46,12 @@ describe('the rule itself', () => {
     ['data.0 is missing in the JSON object', ['a schema or developer word']],
     ['Ecologic is unavailable; Zapier will retry.', ['a promise that Zapier retries by itself']],
     ['Contact support at https://getecologic.com/support/v1/notifications.', []],
+    ['Turn the Zap off and on to renew its signing secret.', ['a word an installer does not use']],
+    ['Every trigger is instant.', ['a word an installer does not use']],
+    ['The run is halted.', ['a word an installer does not use']],
+    ['State Code (with state picklists)', ['a word an installer does not use']],
+    ['Deal: Currency (multi-currency portals)', ['a word an installer does not use']],
+    ['Turn the Zap off and on again to renew its security code; it starts the moment something happens.', []],
   ])('%p breaks %p', (text, broken) => {
     expect(developerWords(text)).toEqual(broken);
   });
@@ -114,7 +120,10 @@ describe('what a partner actually sees when each operation fails', () => {
       .map(([failure, reply]) => [`${what} after ${failure}`, key, hook, () => reply(method), bundle] as const),
   );
 
-  test.each(cases)('%s', async (_name, key, hook, reply, bundle) => {
+  test.each(cases)('%s', async (name, key, hook, reply, bundle) => {
+    // Turning on and "Test trigger" also read the organisation's time zone: answered first, so the
+    // failure under test meets the operation's own request.
+    if (/^(turning on|testing the trigger) /.test(name) && !name.endsWith('no answer')) expectMe();
     reply();
     type ZapFunction = Parameters<ReturnType<typeof newTester>>[0];
     const fn = (hook === 'test' ? app.authentication!.test : (app.triggers![key]!.operation as unknown as Record<string, unknown>)[hook]) as ZapFunction;
@@ -140,6 +149,23 @@ describe('what a partner actually sees when each operation fails', () => {
   });
 });
 
+describe('words an installer does not use', () => {
+  test('appear nowhere in the app: labels, descriptions, help texts, samples', () => {
+    const definitionText = JSON.stringify(app);
+    expect(definitionText.match(new RegExp(UNPLAIN_WORDS.source, 'gi')) ?? []).toEqual([]);
+  });
+  test.each(Object.entries(PARTNER_MESSAGES))('nor in the message %s, or in when it is met', (_name, message) => {
+    for (const activity of ACTIVITY_TEXTS) expect(message.text(activity)).not.toMatch(UNPLAIN_WORDS);
+    expect(message.when).not.toMatch(UNPLAIN_WORDS);
+  });
+  test('the message about an unusable security code', () => {
+    expect(PARTNER_MESSAGES.unusableSecret.text('')).toBe(
+      `Ecologic returned a security code that cannot be used, so this Zap was not turned on. Turn it on again; if it keeps happening, contact Ecologic support at ${ECOLOGIC_LINKS.support}.`,
+    );
+    expect(PARTNER_MESSAGES.deliveryRejected.text('')).toMatch(/turn the Zap off and on again to renew its security code\./);
+  });
+});
+
 describe('the connection form and the trigger options', () => {
   test.each(inputFields.map(([owner, field]) => [`${owner}.${field.key}`, field] as const))('%s: help text with a link, in plain words', (_name, field) => {
     expect(field.helpText).toBeDefined();
@@ -156,6 +182,22 @@ describe('the connection form and the trigger options', () => {
     expect(apiKey).toMatchObject({ key: 'api_key', placeholder: expect.stringMatching(/^eco_/) });
     expect(apiKey!.helpText).toContain(`(${ECOLOGIC_LINKS.apiKeys})`);
     expect(apiKey!.helpText).toMatch(/Only an administrator of your Ecologic organisation can create keys/);
+  });
+
+  test('the label triggers are filtered by status label, several at once, under the key live Zaps use', () => {
+    for (const key of ['audit_label_applied', 'quote_request_label_applied']) {
+      const [filter] = app.triggers![key]!.operation.inputFields as Field[];
+      expect(filter).toMatchObject({ key: 'label', label: 'Status Label', list: true });
+      expect(filter!.helpText).toMatch(/^Only these status labels start the Zap, .*Choose one or more, or leave empty for every label\./);
+    }
+  });
+
+  test('hidden dropdown triggers are described without a doubled word', () => {
+    for (const trigger of triggers.filter((t) => t.display.hidden)) {
+      expect(trigger.display.description).toMatch(/^Triggers when Zapier fills a dropdown with the .+\.$/);
+      expect(trigger.display.description).not.toMatch(/\b(\w+) \1\b/i);
+    }
+    expect(app.triggers!.list_actions!.display.description).toBe('Triggers when Zapier fills a dropdown with the products and services a quote request can be for.');
   });
 
   test('New Quote Request is filtered by product or service, several at once, under the key live Zaps use', () => {
@@ -189,7 +231,7 @@ describe('triggers and their fields', () => {
 
   test.each(definitions.map((definition) => [definition.triggerKey, definition] as const))('%s: the lead first, the bookkeeping last', (_key, definition) => {
     const keys = fieldsOf(definition.event).map((field) => field.key);
-    expect(keys.slice(-5)).toEqual(['event', 'occurred_at', 'id', 'record_id', 'delivery_id']);
+    expect(keys.slice(-7)).toEqual(['event', 'occurred_at', 'occurred_at_local', 'time_zone', 'id', 'record_id', 'delivery_id']);
     expect(['first_name', 'label']).toContain(keys[0]);
   });
 

@@ -16,7 +16,7 @@ import {
   type PartialBundle,
 } from './helpers';
 
-useNock();
+useNock({ everyRequestMocked: true });
 
 // Personal data of the fixtures, the key and the secret must never reach a log line or an error.
 const personalValues = (body: Record<string, unknown>): string[] => {
@@ -147,15 +147,28 @@ describe.each(definitions.map((d) => [d.triggerKey] as const))('%s', (triggerKey
       ).finally(resolve);
     });
 
+    // The organisation's time zone is read from GET /me alongside: its failures, which may echo the
+    // organisation's or the key owner's details, are never logged in detail.
+    const values = personal.map(([, value]) => value);
+    const meFails = () => nock(API).get('/me').reply(500, { error: { code: 'boom', message: `no zone for ${values.join(' ')}` }, echo: body });
+    const meOdd = () => nock(API).get('/me').reply(200, { organisation_name: values[0], email: values[1], time_zone: `Australia/${values[0]}` });
+    meFails();
     nock(API).get('/notifications/samples').query(true).reply(200, { data: [body] });
     await capture(triggerKey, 'performList', {}, captured);
+    meOdd();
     nock(API).get('/notifications/samples').query(true).reply(200, { data: [body, 'text'] });
     await capture(triggerKey, 'performList', {}, captured);
+    meFails();
     nock(API).get('/notifications/samples').query(true).reply(500, body);
     await capture(triggerKey, 'performList', {}, captured);
+    meOdd();
     nock(API).post('/notifications').reply(400, { error: { code: 'invalid_uri' }, echo: body });
     await capture(triggerKey, 'performSubscribe', { targetUrl: TARGET_URL }, captured);
+    meFails();
     nock(API).post('/notifications').reply(201, { no_id: true, secret: SECRET });
+    await capture(triggerKey, 'performSubscribe', { targetUrl: TARGET_URL }, captured);
+    nock(API).get('/me').reply(200, `{"email": "${values[1]}"`); // not JSON
+    nock(API).post('/notifications').reply(201, { id: 'ntf_1', secret: SECRET });
     await capture(triggerKey, 'performSubscribe', { targetUrl: TARGET_URL }, captured);
 
     expect(captured.errors.length).toBeGreaterThanOrEqual(8);

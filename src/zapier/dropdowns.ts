@@ -44,7 +44,7 @@ const dropdownTrigger = (key: string, noun: string, label: string, what: string,
   defineTrigger({
     key,
     noun,
-    display: { label, description: `Triggers when Zapier loads ${what} for a dropdown.`, hidden: true },
+    display: { label, description: `Triggers when Zapier fills a dropdown with ${what}.`, hidden: true },
     operation: {
       type: 'polling',
       perform: guarded(activity, perform),

@@ -35,9 +35,11 @@ const message = (
 export const PARTNER_MESSAGES = {
   keyRejected: message(
     'AuthenticationFailed',
-    'Ecologic no longer accepts the API key: it was deleted or replaced, or it was mistyped when connecting.',
+    'Ecologic does not accept the API key: it was pasted incompletely or mistyped when connecting, or it was deleted or replaced since.',
     (activity) =>
-      `Ecologic did not accept your API key while ${activity}. The key may have been deleted, replaced or mistyped. To fix it, ${RECONNECT}.`,
+      activity === ACTIVITIES.connecting
+        ? `Ecologic did not accept your API key while ${activity}. The key may have been pasted incompletely: copy the whole key from Ecologic (it starts with "eco_" and has no spaces), paste it and try again. If it is still not accepted, the key may have been deleted or replaced: create a new key in Ecologic (Settings → Partner API: ${ECOLOGIC_LINKS.apiKeys}) and use that one.`
+        : `Ecologic did not accept your API key while ${activity}. The key may have been deleted, replaced or mistyped. To fix it, ${RECONNECT}.`,
     'expiredAuth',
   ),
   keyNotAllowed: message(
@@ -89,8 +91,8 @@ export const PARTNER_MESSAGES = {
   ),
   unusableSecret: message(
     'InvalidSecret',
-    'Ecologic gave the Zap a signing secret that no delivery could be checked with.',
-    () => `Ecologic returned a signing secret that cannot be used, so this Zap was not turned on. Turn it on again; if it keeps happening, ${SUPPORT}.`,
+    "Ecologic gave the Zap a security code that no delivery could be checked with.",
+    () => `Ecologic returned a security code that cannot be used, so this Zap was not turned on. Turn it on again; if it keeps happening, ${SUPPORT}.`,
   ),
   noHookAddress: message(
     'MissingTargetUrl',
@@ -107,7 +109,7 @@ export const PARTNER_MESSAGES = {
     'DeliveryRejected',
     'A delivery could not be proven to come from Ecologic (see "When a run says delivery rejected").',
     () =>
-      `Delivery rejected: this run's data could not be proven to come from Ecologic, so the run was stopped and nothing was passed on. Once in a while this is harmless. If every run stops like this, turn the Zap off and on again to renew its signing secret. More: ${guideLink('when-a-run-says-delivery-rejected')}`,
+      `Delivery rejected: this run's data could not be proven to come from Ecologic, so the run was stopped and nothing was passed on. Once in a while this is harmless. If every run stops like this, turn the Zap off and on again to renew its security code. More: ${guideLink('when-a-run-says-delivery-rejected')}`,
     'halted',
   ),
   somethingWentWrong: message(

@@ -2,6 +2,13 @@
 // URLs are taken out first: a link to support or the guide is allowed, and its path is not a path
 // the partner is asked to understand.
 
+/**
+ * Words an installer does not use, with what to say instead: "security code" (the Zap's, from
+ * Ecologic) for a signing secret; "the moment something happens" for instant; "stopped" for
+ * halted; "dropdown" or "list" for a picklist; "more than one currency" for multi-currency portals.
+ */
+export const UNPLAIN_WORDS = /\b(signing secrets?|instant|halted|pick-?lists?|multi-currency portals?)\b/i;
+
 const RULES: ReadonlyArray<readonly [string, RegExp]> = [
   ['an HTTP method', /\b(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\b/],
   ['a path', /(^|[\s(:"'`])\/[\w{}.:-]/],
@@ -11,6 +18,7 @@ const RULES: ReadonlyArray<readonly [string, RegExp]> = [
     /\b(JSON|schema|objects?|arrays?|null|undefined|payload|endpoint|HTTP|status code|string|boolean|data\.\d|webhook|ECOLOGIC_API_BASE_URL)\b/i,
   ],
   ['a promise that Zapier retries by itself', /Zapier will retry/i],
+  ['a word an installer does not use', UNPLAIN_WORDS],
 ];
 
 const URL = /https?:\/\/[^\s)\]]+/g;
