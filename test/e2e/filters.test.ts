@@ -61,6 +61,33 @@ describe('filters', () => {
     expect(byName.items[0]?.['label']).toBe('Quote sent');
   });
 
+  test('label triggers with several labels get events with any of them, and only those', async () => {
+    const either = await zapFor(loop, 'RequestQuote:Label:Apply', { label: ['lbl_9xw3', ' quote SENT '] });
+    expect(loop.sandbox.subscriptions().map((s) => s.filters)).toContainEqual({ label: ['lbl_9xw3', 'quote SENT'] });
+    const fired = new Map<string, string>();
+    for (const l of LABELS.filter((label) => label.type === 'quote_request')) {
+      fired.set(l.id, loop.sandbox.fire('RequestQuote:Label:Apply', { data: { label_id: l.id } }).event_ids[0]!);
+    }
+    await loop.settle();
+    expect([...itemIds(either)].sort()).toEqual([fired.get('lbl_9xw3'), fired.get('lbl_7pq2')].sort());
+    // The platform filtered: the other labels never reached this Zap.
+    expect(either.requests.received).toBe(2);
+    // A quote request label carries no state: its local time is in the organisation's zone, which
+    // turning the Zap on read from the sandbox's /me and kept with the subscription.
+    for (const item of either.items) expect(item['time_zone']).toBe('Australia/Melbourne');
+    const samples = await loop.intake.loadSamples(either.id);
+    expect(samples.length).toBeGreaterThan(0);
+    for (const sample of samples) expect(['Won', 'Quote sent']).toContain(sample['label']);
+  });
+
+  test('"Test trigger" shows the newest first', async () => {
+    const zap = await zapFor(loop, 'Audit:Create');
+    const samples = await loop.intake.loadSamples(zap.id);
+    expect(samples.length).toBeGreaterThan(1);
+    const times = samples.map((sample) => Date.parse(String(sample['occurred_at'])));
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+  });
+
   test('the sandbox refuses filters that are unknown or do not apply, and nothing is subscribed', async () => {
     const count = loop.sandbox.subscriptions().length;
     // The partner is asked to choose the options again; the sandbox's own reason goes to the log.
@@ -68,6 +95,7 @@ describe('filters', () => {
     await expect(zapFor(loop, 'RequestQuote:Create', { action: 'nuclear_fusion' })).rejects.toThrow(chooseAgain);
     await expect(zapFor(loop, 'RequestQuote:Create', { action: ['solar_pv', 'nuclear_fusion'] })).rejects.toThrow(chooseAgain);
     await expect(zapFor(loop, 'Audit:Label:Apply', { label: 'Quote sent' })).rejects.toThrow(chooseAgain);
+    await expect(zapFor(loop, 'Audit:Label:Apply', { label: ['Report sent', 'Quote sent'] })).rejects.toThrow(chooseAgain);
     expect(loop.sandbox.subscriptions()).toHaveLength(count);
   });
 

@@ -56,7 +56,7 @@ describe('authentication', () => {
     const res = await call('GET', '/v1/me');
     expect(res).toEqual({
       status: 200,
-      body: { organisation_id: 'org_7Qm2Lx', organisation_name: 'Sunrise Solar Pty Ltd', email: 'integrations@sunrisesolar.com.au' },
+      body: { organisation_id: 'org_7Qm2Lx', organisation_name: 'Sunrise Solar Pty Ltd', email: 'integrations@sunrisesolar.com.au', time_zone: 'Australia/Melbourne' },
     });
   });
 
@@ -114,7 +114,15 @@ describe('POST /notifications validation', () => {
     ['an unknown code in an action list', { body: { type: 'webhook', event: 'RequestQuote:Create', uri: HOOK, filters: { action: ['solar_pv', 'wind'] } } }, 'invalid_filter'],
     ['a number in an action list', { body: { type: 'webhook', event: 'RequestQuote:Create', uri: HOOK, filters: { action: ['solar_pv', 3] } } }, 'invalid_filter'],
     ['an action list on an audit event', { body: { type: 'webhook', event: 'Audit:Create', uri: HOOK, filters: { action: ['solar_pv'] } } }, 'invalid_filter'],
-    ['a label list', { body: { type: 'webhook', event: 'RequestQuote:Label:Apply', uri: HOOK, filters: { label: ['Won'] } } }, 'invalid_filter'],
+    ['an empty label list', { body: { type: 'webhook', event: 'RequestQuote:Label:Apply', uri: HOOK, filters: { label: [] } } }, 'invalid_filter'],
+    ['an unknown label in a label list', { body: { type: 'webhook', event: 'RequestQuote:Label:Apply', uri: HOOK, filters: { label: ['Won', 'Paid in full'] } } }, 'invalid_filter'],
+    ['an audit label in a quote label list', { body: { type: 'webhook', event: 'RequestQuote:Label:Apply', uri: HOOK, filters: { label: ['Won', 'Report sent'] } } }, 'invalid_filter'],
+    ['a number in a label list', { body: { type: 'webhook', event: 'RequestQuote:Label:Apply', uri: HOOK, filters: { label: ['Won', 4] } } }, 'invalid_filter'],
+    [
+      '21 labels',
+      { body: { type: 'webhook', event: 'RequestQuote:Label:Apply', uri: HOOK, filters: { label: Array.from({ length: 21 }, () => 'Won') } } },
+      'invalid_filter',
+    ],
   ];
   test.each(invalid)('%s is a 400', async (_name, request, code) => {
     expectError(await call('POST', '/v1/notifications', request), 400, code);
