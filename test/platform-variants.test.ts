@@ -7,9 +7,9 @@ import type { ZapItem } from '../src/core/normalise';
 import { SIGNATURE_WINDOW } from '../src/core/signature';
 import { PRODUCTION_SCHEDULE } from '../src/sandbox/sender';
 import { DEDUPE_TTL_SECONDS } from '../src/zapier/dedupe';
-import { API, API_KEY, app, deliveryBundle, fixtureBody, hook, newTester, run, SECRET, TARGET_URL, useNock, type PartialBundle } from './helpers';
+import { API, expectMe, API_KEY, app, deliveryBundle, fixtureBody, hook, newTester, run, SECRET, TARGET_URL, useNock, type PartialBundle } from './helpers';
 
-useNock();
+useNock({ everyRequestMocked: true });
 
 const QUOTE = 'quote_request_created';
 const LABEL = 'quote_request_label_applied';
@@ -204,6 +204,7 @@ describe('de-duplication cost and lifetime', () => {
 
 describe('fail early: subscribe, unsubscribe and redirects', () => {
   test.each(['whsec_', 'whsec_!!!!', 'not-a-whsec-secret', 12345])('a secret that can never verify (%p) keeps the Zap off and removes the subscription', async (secret) => {
+    expectMe();
     nock(API).post('/notifications').reply(201, { id: 'ntf_bad', secret });
     nock(API).delete('/notifications/ntf_bad').reply(204);
     const error = await failure(run(newTester(), QUOTE, 'performSubscribe', { targetUrl: TARGET_URL }));
@@ -212,18 +213,22 @@ describe('fail early: subscribe, unsubscribe and redirects', () => {
   });
 
   test('no secret at all (a platform that does not sign) is accepted, and null counts as none', async () => {
+    expectMe();
     nock(API).post('/notifications').reply(201, { id: 'ntf_1', secret: null });
-    expect(await run(newTester(), QUOTE, 'performSubscribe', { targetUrl: TARGET_URL })).toEqual({ id: 'ntf_1' });
+    expect(await run(newTester(), QUOTE, 'performSubscribe', { targetUrl: TARGET_URL })).toEqual({ id: 'ntf_1', time_zone: 'Australia/Melbourne' });
   });
 
   test('a numeric subscription id, or one under data, is stored as a string', async () => {
+    expectMe();
     nock(API).post('/notifications').reply(201, { id: 42, secret: SECRET });
     expect(await run(newTester(), QUOTE, 'performSubscribe', { targetUrl: TARGET_URL })).toMatchObject({ id: '42', secret: SECRET });
+    expectMe();
     nock(API).post('/notifications').reply(201, { data: { id: 'ntf_d', secret: SECRET } });
     expect(await run(newTester(), QUOTE, 'performSubscribe', { targetUrl: TARGET_URL })).toMatchObject({ id: 'ntf_d', secret: SECRET });
   });
 
   test.each(['.', '..', ' ', ''])('a subscribe answer with id %p is an error: that Zap could never be turned off', async (id) => {
+    expectMe();
     nock(API).post('/notifications').reply(201, { id, secret: SECRET });
     await expect(run(newTester(), QUOTE, 'performSubscribe', { targetUrl: TARGET_URL })).rejects.toThrow(/Ecologic sent an answer the app could not read while turning on this Zap/);
   });
@@ -242,6 +247,7 @@ describe('fail early: subscribe, unsubscribe and redirects', () => {
 
   test.each([301, 302, 307, 308])('a %i is an error saying so in plain words, never followed', async (status) => {
     // Following would need an interceptor for the other host; none exists, and the net is closed.
+    expectMe();
     nock(API).post('/notifications').reply(status, '', { Location: 'https://elsewhere.example/collect' });
     const error = await failure(run(newTester(), QUOTE, 'performSubscribe', { targetUrl: TARGET_URL }));
     expect(error?.message).toMatch(/Ecologic sent the request to another address while turning on this Zap\. To keep your API key safe, the app does not follow it/);
@@ -263,6 +269,7 @@ describe('a tolerant reader', () => {
     ['under items', { items: [body] }],
     ['under results', { results: [body] }],
   ])('samples as %s', async (_what, reply) => {
+    expectMe();
     nock(API).get('/notifications/samples').query(true).reply(200, reply as object);
     expect(await run(newTester(), QUOTE, 'performList')).toHaveLength(1);
   });
@@ -270,6 +277,7 @@ describe('a tolerant reader', () => {
   test('performList cuts to the limit and never reads beyond it', async () => {
     const many = Array.from({ length: 30 }, (_, n) => ({ ...body, event_id: `evt_${n}` }));
     many[5] = 'not an object' as never;
+    expectMe();
     nock(API).get('/notifications/samples').query({ event: 'RequestQuote:Create', limit: '3' }).reply(200, many);
     const items = await run(newTester(), QUOTE, 'performList', { meta: { isLoadingSample: true } });
     expect(items.map((item) => item.id)).toEqual(['evt_0', 'evt_1', 'evt_2']);

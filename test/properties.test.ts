@@ -12,9 +12,9 @@ import { isoUtc } from '../src/core/derive/time';
 import { EVENT_REGISTRY } from '../src/core/event-registry';
 import { platformEventNamed } from '../src/core/events';
 import { normaliseDelivery, PayloadError } from '../src/core/normalise';
-import { API, deliveryBundle, newTester, propertyRuns, run, useNock } from './helpers';
+import { API, expectMe, deliveryBundle, newTester, propertyRuns, run, useNock } from './helpers';
 
-useNock();
+useNock({ everyRequestMocked: true });
 
 // Arbitrary JSON objects, biased toward the keys the platform documents so that trimming and
 // derivation paths are exercised, not only unknown keys.
@@ -84,6 +84,7 @@ describe.each(EVENT_REGISTRY.map((d) => [d.triggerKey, d] as const))('%s', (_key
   test('performList and perform give the same keys for the same payload', async () => {
     await fc.assert(
       fc.asyncProperty(jsonObject.filter((o) => Object.keys(o).length > 0 && !isEnvelope(o) && !('event' in o) && !('type' in o)), async (body) => {
+        expectMe();
         nock(API).get('/notifications/samples').query(true).reply(200, { data: [body] });
         const listed = await run(newTester(), definition.triggerKey, 'performList');
         const live = await run(newTester(), definition.triggerKey, 'perform', deliveryBundle(body, { headers: {} }));
