@@ -5,7 +5,7 @@ import nock from 'nock';
 import * as normalise from '../src/core/normalise';
 import { requestSettings } from '../src/zapier/api';
 import { timeZoneSettings } from '../src/zapier/authentication';
-import { ianaTimeZone } from '../src/zapier/time-zone';
+import { validTimeZone } from '../src/core/derive/local-time';
 import { shownMessage } from './support/partner-text';
 import { API, deliveryBundle, expectMe, fixtureBody, newTester, ORGANISATION_TIME_ZONE, run, SECRET, TARGET_URL, useNock } from './helpers';
 
@@ -180,5 +180,5 @@ test.each([
   [null, null],
   [{ zone: 'UTC' }, null],
 ])('an IANA zone: %p is %p', (value, zone) => {
-  expect(ianaTimeZone(value)).toBe(zone);
+  expect(validTimeZone(value)).toBe(zone);
 });

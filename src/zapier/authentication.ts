@@ -4,7 +4,7 @@ import { isPlainObject } from '../core/normalise';
 import { callEcologic, tryEcologic } from './api';
 import { guarded } from './errors';
 import { ACTIVITIES } from './messages';
-import { ianaTimeZone } from './time-zone';
+import { validTimeZone } from '../core/derive/local-time';
 import { ECOLOGIC_LINKS, guideLink } from '../core/links';
 
 type Json = Readonly<Record<string, unknown>>;
@@ -54,7 +54,7 @@ export const accountOf = (me: Json, connection: Connection = {}) => {
   const email = firstReadable([account.email]);
   // The first that is a zone this runtime knows: a misspelt one never hides a good one after it.
   const timeZone =
-    [account.time_zone, account.timezone, organisation.time_zone, organisation.timezone].map(ianaTimeZone).find((zone) => zone !== null) ?? null;
+    [account.time_zone, account.timezone, organisation.time_zone, organisation.timezone].map(validTimeZone).find((zone) => zone !== null) ?? null;
   return {
     organisation_id: organisationId,
     organisation_name: organisationName,

@@ -6,7 +6,7 @@ import { verifyDelivery } from '../core/signature';
 import { claimDeliveries } from './dedupe';
 import { partnerError } from './errors';
 import { ACTIVITIES } from './messages';
-import { ianaTimeZone } from './time-zone';
+import { validTimeZone } from '../core/derive/local-time';
 
 // Header reading is shared with the receiver; re-exported for the app's callers.
 export { deliveryHeader, webhookHeaders };
@@ -56,7 +56,7 @@ const subscriptionOf = (bundle: Bundle): { id: string; secret: string | undefine
     id: typeof data.id === 'string' || typeof data.id === 'number' ? String(data.id) : (bundle.targetUrl ?? 'unsubscribed'),
     secret: typeof data.secret === 'string' && data.secret !== '' ? data.secret : undefined,
     // Stored when the Zap was turned on (a Zap turned on before then has none).
-    timeZone: ianaTimeZone(data.time_zone),
+    timeZone: validTimeZone(data.time_zone),
   };
 };
 

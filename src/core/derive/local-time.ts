@@ -64,12 +64,15 @@ const formatterFor = (zone: string): Intl.DateTimeFormat | null => {
 // which some versions of Intl also accept.
 const ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+-]*(?:\/[A-Za-z0-9_+-]+)*$/;
 
-/** The zone as given (trimmed) when Intl knows it as an IANA time zone; otherwise null, never an error. */
+/**
+ * The zone in its canonical spelling (`australia/sydney` gives `Australia/Sydney`) when Intl knows
+ * it as an IANA time zone; otherwise null, never an error.
+ */
 export const validTimeZone = (zone: unknown): string | null => {
   if (typeof zone !== 'string') return null;
   const name = zone.trim();
   if (name.length === 0 || name.length > 64 || !ZONE_NAME.test(name)) return null;
-  return formatterFor(name) === null ? null : name;
+  return formatterFor(name)?.resolvedOptions().timeZone ?? null;
 };
 
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');
