@@ -151,10 +151,10 @@ const LAST_NAMES = [
 ] as const;
 
 const STAFF = [
-  { name: 'Emma Fraser', email: 'emma.fraser@sunrisesolar.com.au' },
-  { name: 'Daniel Costa', email: 'daniel.costa@sunrisesolar.com.au' },
-  { name: 'Grace Liu', email: 'grace.liu@sunrisesolar.com.au' },
-  { name: 'Ben Murphy', email: 'ben.murphy@sunrisesolar.com.au' },
+  { name: 'Emma Fraser', email: 'emma.fraser@sunrise-solar.example' },
+  { name: 'Daniel Costa', email: 'daniel.costa@sunrise-solar.example' },
+  { name: 'Grace Liu', email: 'grace.liu@sunrise-solar.example' },
+  { name: 'Ben Murphy', email: 'ben.murphy@sunrise-solar.example' },
 ] as const;
 
 interface Locality {
@@ -201,7 +201,7 @@ const FICTION_MOBILES = [
   '0491572665', '0491572983', '0491573770', '0491573087', '0491574118', '0491574632',
 ] as const;
 
-const EMAIL_DOMAINS = ['example.com', 'example.com.au', 'example.net', 'example.org'] as const;
+const EMAIL_DOMAINS = ['example.com', 'example.net', 'example.org', 'household.example'] as const;
 
 export interface Person {
   first_name: string;

@@ -55,7 +55,7 @@ export interface Organisation {
 export const DEMO_ORGANISATION: Readonly<Organisation> = Object.freeze({
   organisation_id: 'org_7Qm2Lx',
   organisation_name: 'Sunrise Solar Pty Ltd',
-  email: 'integrations@sunrisesolar.com.au',
+  email: 'integrations@sunrise-solar.example',
   time_zone: 'Australia/Melbourne',
 });
 

@@ -56,7 +56,7 @@ describe('authentication', () => {
     const res = await call('GET', '/v1/me');
     expect(res).toEqual({
       status: 200,
-      body: { organisation_id: 'org_7Qm2Lx', organisation_name: 'Sunrise Solar Pty Ltd', email: 'integrations@sunrisesolar.com.au', time_zone: 'Australia/Melbourne' },
+      body: { organisation_id: 'org_7Qm2Lx', organisation_name: 'Sunrise Solar Pty Ltd', email: 'integrations@sunrise-solar.example', time_zone: 'Australia/Melbourne' },
     });
   });
 
