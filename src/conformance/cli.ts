@@ -4,11 +4,14 @@
  *   npm run -s conformance -- --base-url URL --api-key KEY [--webhooks] [options]
  *
  * One line per check, then `N passed, N failed`; exit code 1 when anything failed, 2 for a usage
- * error. It never prints keys, secrets or payload values.
+ * error. A failed check names the request, the status received and the status(es) expected, and the
+ * server's `error.code`. It never prints keys, secrets or payload values. The last check is the
+ * clean-up: every subscription the kit caused is deleted again (cleanup.ts).
  */
 import { isPlatformEvent, PLATFORM_EVENTS, type PlatformEvent } from '../core/events';
 import { openApiPath } from '../contract/paths';
 import { ContractValidator } from '../contract/validator';
+import { Cleanup } from './cleanup';
 import { ApiClient } from './client';
 import { Report } from './report';
 import { runRestChecks } from './rest';
@@ -29,7 +32,9 @@ Checks a server against the Ecologic Notification API contract (docs/openapi.yam
   --wait SECONDS          how long to wait for each delivery (default 60)
   --openapi PATH          the document to check against (default docs/openapi.yaml)
 
-Without POST /sandbox/events on the server, the kit says which event to trigger and waits.`;
+Without POST /sandbox/events on the server, the kit says which event to trigger and waits.
+Every subscription the kit causes is deleted again, whatever the server answered; the last check
+says which were removed at the end, and names any it could not remove.`;
 
 export interface ConformanceOptions {
   baseUrl: string;
@@ -108,20 +113,26 @@ export async function runConformance(options: ConformanceOptions): Promise<Repor
   const report = new Report(write);
   const validator = ContractValidator.fromFile(options.openapi ?? openApiPath());
   const api = new ApiClient(options.baseUrl, options.apiKey, validator);
+  const cleanup = new Cleanup(api);
   report.info(`checking ${options.baseUrl} against ${options.openapi ?? 'docs/openapi.yaml'}`);
-  await runRestChecks(api, report, {
-    event: options.event,
-    ...(options.readOnlyApiKey !== undefined ? { readOnlyApiKey: options.readOnlyApiKey } : {}),
-  });
-  if (options.webhooks) {
-    await runWebhookChecks(api, validator, report, {
+  try {
+    await runRestChecks(api, report, cleanup, {
       event: options.event,
-      listenHost: options.listenHost,
-      listenPort: options.listenPort,
-      waitMs: options.waitMs,
-      ...(options.publicUrl !== undefined ? { publicUrl: options.publicUrl } : {}),
-      ...(options.holdMs !== undefined ? { holdMs: options.holdMs } : {}),
+      ...(options.readOnlyApiKey !== undefined ? { readOnlyApiKey: options.readOnlyApiKey } : {}),
     });
+    if (options.webhooks) {
+      await runWebhookChecks(api, validator, report, cleanup, {
+        event: options.event,
+        listenHost: options.listenHost,
+        listenPort: options.listenPort,
+        waitMs: options.waitMs,
+        ...(options.publicUrl !== undefined ? { publicUrl: options.publicUrl } : {}),
+        ...(options.holdMs !== undefined ? { holdMs: options.holdMs } : {}),
+      });
+    }
+  } finally {
+    // Whatever happened above, every subscription the kit caused is deleted, or reported as left.
+    await cleanup.finish(report);
   }
   write(report.summary());
   return report;

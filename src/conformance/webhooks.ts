@@ -17,6 +17,7 @@ import { Webhook } from 'standardwebhooks';
 import type { PlatformEvent } from '../core/events';
 import { SIGNATURE_WINDOW } from '../core/signature';
 import type { ContractValidator } from '../contract/validator';
+import type { Cleanup } from './cleanup';
 import { type ApiClient, asObject, checked, expectStatus, networkProblem } from './client';
 import type { Report } from './report';
 
@@ -142,6 +143,7 @@ export async function runWebhookChecks(
   api: ApiClient,
   validator: ContractValidator,
   report: Report,
+  cleanup: Cleanup,
   options: WebhookOptions,
 ): Promise<void> {
   const holdMs = options.holdMs ?? 1100;
@@ -171,14 +173,16 @@ export async function runWebhookChecks(
     // A tunnel forwards paths, so the listener's own (unguessable) path goes after the public URL.
     const uri = options.publicUrl !== undefined ? `${options.publicUrl.replace(/\/+$/, '')}${listener.path}` : listening;
     report.info(`listening on ${listening}${options.publicUrl ? ` (the platform is given ${options.publicUrl} and the same path)` : ''}`);
+    cleanup.ownUri(uri);
 
     let secret: string | null = null;
     await checked(report, `POST /notifications subscribes the listener to ${options.event}`, async () => {
       const res = await api.send({ method: 'POST', path: '/notifications', body: { type: 'webhook', event: options.event, uri, filters: {} } });
+      // Whatever the status, a subscription the answer names is the kit's to delete (at the end, if not before).
+      subscriptionId = cleanup.record(res, `POST /notifications subscribes the listener to ${options.event}`);
       const body = asObject(res.json);
-      const id = body?.['id'];
-      if (typeof id === 'string' || typeof id === 'number') subscriptionId = String(id);
-      secret = typeof body?.['secret'] === 'string' ? body['secret'] : null;
+      const holder = body && !('id' in body) ? (asObject(body['data']) ?? body) : body;
+      secret = typeof holder?.['secret'] === 'string' ? holder['secret'] : null;
       return expectStatus(res, 201);
     });
     if (subscriptionId === undefined) {
@@ -248,9 +252,10 @@ export async function runWebhookChecks(
       }
       if (listed) goneProblems.push(`the subscription is still listed ${options.waitMs / 1000} s after the 410`);
       else {
+        // Contract 2.5: a subscription the platform removed after a receiver's 410 answers 410.
         const res = await api.send({ method: 'DELETE', path: `/notifications/${encodeURIComponent(subscriptionId)}` });
-        goneProblems.push(...expectStatus(res, 404, 410).map((p) => `deleting it again ${p}`));
-        subscriptionId = undefined;
+        cleanup.gone(subscriptionId, res);
+        goneProblems.push(...expectStatus(res, 410).map((p) => `deleting it again: ${p}`));
       }
     }
     report.check('answering 410 removes the subscription', goneProblems);
@@ -275,13 +280,7 @@ export async function runWebhookChecks(
   } catch (err) {
     report.check('webhook checks ran to the end', [networkProblem(err)]);
   } finally {
-    if (subscriptionId !== undefined) {
-      try {
-        await api.send({ method: 'DELETE', path: `/notifications/${encodeURIComponent(subscriptionId)}` });
-      } catch {
-        report.info('could not delete the listener subscription; delete it by hand');
-      }
-    }
+    // The listener's subscription, when still there, is deleted with the rest at the end (cleanup.ts).
     await listener.close();
   }
 }

@@ -2,68 +2,17 @@
  * The conformance kit against the sandbox (it must pass, with --webhooks) and against servers that
  * break the contract (a proxy in front of the sandbox that changes one thing; the kit must fail).
  */
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
-
 import { main } from '../../src/conformance/cli';
 import { PRODUCTION_SCHEDULE } from '../../src/sandbox/sender';
 import type { SandboxServer } from '../../src/sandbox/server';
+import { type ProxyAnswer, type ProxyRequest, startProxy, tampering } from '../support/bad-servers';
 import { startWatchedSandbox } from './contract-watch';
 
 // The kit holds the first attempt 1.1 s before it answers 503; the sender must see that 503, not a
 // timeout, however slow the machine: production's timeout, far above the hold.
 const SCHEDULE = { baseDelayMs: 100, capDelayMs: 400, maxAttempts: 8, timeoutMs: PRODUCTION_SCHEDULE.timeoutMs };
 
-type Tamper = (req: { method: string; path: string }, res: { status: number; body: string }) => { status: number; body: string };
-
-/** A proxy to the sandbox that lets a test break one answer. */
-async function startProxy(
-  target: SandboxServer,
-  tamper: Tamper,
-  hidden?: (path: string) => boolean,
-): Promise<{ url: string; close(): Promise<void> }> {
-  const server = http.createServer((req, res) => {
-    if (hidden?.(req.url ?? '/')) {
-      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"not_found","message":"no such endpoint"}}');
-      return;
-    }
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const headers: Record<string, string> = {};
-      for (const name of ['authorization', 'content-type', 'accept']) {
-        const value = req.headers[name];
-        if (typeof value === 'string') headers[name] = value;
-      }
-      const body = Buffer.concat(chunks);
-      void fetch(`${target.url}${req.url ?? '/'}`, {
-        method: req.method ?? 'GET',
-        headers,
-        ...(body.length > 0 ? { body } : {}),
-        redirect: 'manual',
-      })
-        .then(async (upstream) => {
-          const changed = tamper({ method: req.method ?? 'GET', path: req.url ?? '/' }, { status: upstream.status, body: await upstream.text() });
-          const out: Record<string, string> = {};
-          for (const name of ['content-type', 'retry-after', 'allow']) {
-            const value = upstream.headers.get(name);
-            if (value !== null && changed.body !== '') out[name] = value;
-          }
-          res.writeHead(changed.status, out).end(changed.body);
-        })
-        .catch(() => res.writeHead(502).end());
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
+type Tamper = (req: ProxyRequest, res: ProxyAnswer) => ProxyAnswer;
 
 async function runKit(args: string[]): Promise<{ code: number; lines: string[] }> {
   const lines: string[] = [];
@@ -122,12 +71,12 @@ describe('a server that breaks the contract fails the kit', () => {
     [
       'a wrong status',
       (req, res) => (req.method === 'DELETE' && res.status === 204 ? { status: 200, body: '' } : res),
-      /^FAIL {2}DELETE \/notifications\/\{id\} answers 204: answered 200, expected 204/,
+      /^FAIL {2}DELETE \/notifications\/\{id\} answers 204: DELETE \/notifications\/ntf_\w+ answered 200, expected 204$/,
     ],
     [
       'a wrong type',
       (req, res) => (req.path === '/v1/me' && res.status === 200 ? { ...res, body: res.body.replace(/"organisation_id":"[^"]*"/, '"organisation_id":7') } : res),
-      /^FAIL {2}GET \/me answers 200 with the organisation: body\/organisation_id must be string,null$/,
+      /^FAIL {2}GET \/me answers 200 with the organisation: GET \/me answered 200: body\/organisation_id must be string,null$/,
     ],
     [
       'an action list echoed as its first code',
@@ -135,10 +84,10 @@ describe('a server that breaks the contract fails the kit', () => {
         req.method === 'POST' && req.path === '/v1/notifications' && res.status === 201
           ? { ...res, body: res.body.replace(/"action":\[("[^"]+")[^\]]*\]/, '"action":$1') }
           : res,
-      /^FAIL {2}POST \/notifications with an array of two action codes answers 201 and keeps the array: filters\.action is not the array subscribed$/,
+      /^FAIL {2}POST \/notifications with an array of two action codes answers 201 and keeps the array: filters\.action is not the array subscribed; subscription ntf_\w+ removed again$/,
     ],
   ])('%s', async (_name, tamper, failure) => {
-    const proxy = await startProxy(sandbox, tamper);
+    const proxy = await startProxy(sandbox, tampering(tamper));
     try {
       const { code, lines } = await runKit(['--base-url', proxy.url, '--api-key', sandbox.apiKey]);
       expect(code).toBe(1);
@@ -151,8 +100,11 @@ describe('a server that breaks the contract fails the kit', () => {
 
   test('a bad signature (the secret handed out is not the one that signs)', async () => {
     const other = 'whsec_c2Vjb25kIHNlY3JldCBvZiBlbm91Z2ggbGVuZ3Ro';
-    const proxy = await startProxy(sandbox, (req, res) =>
-      req.method === 'POST' && req.path === '/v1/notifications' ? { ...res, body: res.body.replace(/"secret":"[^"]+"/, `"secret":"${other}"`) } : res,
+    const proxy = await startProxy(
+      sandbox,
+      tampering((req, res) =>
+        req.method === 'POST' && req.path === '/v1/notifications' ? { ...res, body: res.body.replace(/"secret":"[^"]+"/, `"secret":"${other}"`) } : res,
+      ),
     );
     try {
       const { code, lines } = await runKit(['--base-url', proxy.url, '--api-key', sandbox.apiKey, '--webhooks', '--wait', '15']);
@@ -167,7 +119,11 @@ describe('a server that breaks the contract fails the kit', () => {
 
   test('without POST /sandbox/events it asks for the event and waits; nothing triggered means a bounded failure', async () => {
     // A server without the sandbox's control plane, like production.
-    const proxy = await startProxy(sandbox, (_req, res) => res, (path) => path.startsWith('/v1/sandbox/'));
+    const proxy = await startProxy(sandbox, async (req, forward) =>
+      req.path.startsWith('/v1/sandbox/')
+        ? { status: 404, body: '{"error":{"code":"not_found","message":"no such endpoint"}}' }
+        : forward(),
+    );
     try {
       const started = Date.now();
       const lines: string[] = [];
