@@ -79,6 +79,18 @@ describe('a server that breaks the contract fails the kit', () => {
       /^FAIL {2}GET \/me answers 200 with the organisation: GET \/me answered 200: body\/organisation_id must be string,null$/,
     ],
     [
+      'an unknown event refused with 422 instead of 400',
+      (req, res) =>
+        req.method === 'POST' && req.path === '/v1/notifications' && res.status === 400 && res.body.includes('"invalid_event"') ? { ...res, status: 422 } : res,
+      /^FAIL {2}POST \/notifications with an unknown event answers 400 invalid_event: POST \/notifications answered 422 with error\.code invalid_event, expected 400 with error\.code invalid_event$/,
+    ],
+    [
+      'an unknown event refused with another error code',
+      (req, res) =>
+        req.path === '/v1/notifications/samples?event=Audit%3AConformance' ? { ...res, body: res.body.replace('"invalid_event"', '"invalid_request"') } : res,
+      /^FAIL {2}GET \/notifications\/samples with an unknown event answers 400 invalid_event: GET \/notifications\/samples\?event=Audit%3AConformance answered 400 with error\.code invalid_request, expected 400 with error\.code invalid_event$/,
+    ],
+    [
       'an action list echoed as its first code',
       (req, res) =>
         req.method === 'POST' && req.path === '/v1/notifications' && res.status === 201
