@@ -31,7 +31,9 @@ const response = (method: string, path: string, status: number, body?: unknown, 
 describe('docs/openapi.yaml', () => {
   const operations = [
     ...Object.entries(document.paths as Json).flatMap(([path, item]) =>
-      Object.entries(item as Json).map(([method, op]) => [`${method.toUpperCase()} ${path}`, op] as const),
+      Object.entries(item as Json)
+        .filter(([method]) => ['get', 'post', 'put', 'patch', 'delete'].includes(method))
+        .map(([method, op]) => [`${method.toUpperCase()} ${path}`, op] as const),
     ),
     ...Object.entries(document.webhooks as Json).map(([event, item]) => [`webhook ${event}`, (item as Json).post] as const),
   ];
@@ -150,7 +152,7 @@ describe('ContractValidator: responses', () => {
       expect.stringMatching(/^body\/id must match pattern/),
     ]);
     expect(validator.checkResponse(response('GET', '/notifications', 200, { data: [{ ...sub, secret: 'whsec_x' }] }))).toEqual([
-      'body/data/0/secret must NOT be valid',
+      'body/data/0 must not have the property "secret"',
     ]);
   });
 });

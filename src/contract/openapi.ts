@@ -17,6 +17,7 @@ import { SIGNATURE_WINDOW } from '../core/signature';
 import { DELIVERY_LIMITS } from './limits';
 import { EVENT_MEMORY_SECONDS, PRODUCTION_SCHEDULE } from './schedule';
 import { contractDocPath } from './paths';
+import { contractExamples, DELIVERY_EXAMPLES, errorExample } from './examples';
 import {
   actionListSchema,
   errorSchema,
@@ -39,6 +40,38 @@ import {
 
 export const PRODUCTION_BASE_URL = 'https://api.getecologic.com/v1';
 
+/**
+ * The sandbox picks a free port unless started with `--port`; the document's sandbox server offers
+ * this one as its default (the port the sandbox README suggests, beside the receiver's 8787).
+ */
+export const SANDBOX_SUGGESTED_PORT = 8790;
+
+/** The local sandbox, for the sandbox-only operations (and any other, pointed at a sandbox). */
+export const SANDBOX_SERVER = {
+  url: 'http://127.0.0.1:{port}/v1',
+  description: 'The local sandbox (`npm run sandbox`)',
+  variables: {
+    port: {
+      default: String(SANDBOX_SUGGESTED_PORT),
+      description: `The port the sandbox printed when it started: it picks a free one unless started with \`--port\` (e.g. \`npm run sandbox -- --port ${SANDBOX_SUGGESTED_PORT}\`).`,
+    },
+  },
+};
+
+/**
+ * What any request may get, whatever its path and before an operation is known (contract 2.1): the
+ * document's root \`x-ecologic-any-request\` lists them for tools and the introduction shows them.
+ */
+export const ANY_REQUEST_STATUSES = [
+  { status: 400, code: 'invalid_request', when: 'malformed HTTP: no `Host` header, a request target that is not a path or URL, a path with a malformed percent-encoding, a body cut short' },
+  { status: 404, code: 'not_found', when: 'a path this document does not have' },
+  { status: 405, code: 'method_not_allowed', when: 'a method the path does not have; `Allow` names those it has' },
+  { status: 408, code: 'request_timeout', when: 'the request did not arrive in time' },
+  { status: 414, code: 'uri_too_long', when: 'the request target is too long (the sandbox: over 8 KiB)' },
+  { status: 431, code: 'headers_too_large', when: 'the request headers are too large' },
+  { status: 500, code: 'internal_error', when: 'a failure of the server (any `5xx`)' },
+] as const;
+
 type Origin = 'published' | 'assumed';
 
 const ORIGIN_LABEL: Record<Origin, string> = { published: '[published]', assumed: '[assumed]' };
@@ -55,22 +88,36 @@ const retryAfter = z.string().meta({
   example: '30',
 });
 
-const errorResponse = (description: string, headers?: Record<string, z.ZodType>) => ({
+type ErrorExample = { code: string; message: string };
+
+/** An error response in the one shape, with one named example per `error.code` it may carry. */
+const errorResponse = (description: string, examples: ErrorExample[], headers?: Record<string, z.ZodType>) => ({
   description,
-  content: json(errorSchema),
+  content: {
+    'application/json': {
+      schema: errorSchema,
+      examples: Object.fromEntries(
+        examples.map(({ code, message }) => [code, { summary: `\`${code}\``, value: errorExample(code, message) }]),
+      ),
+    },
+  },
   ...(headers ? { headers: z.object(headers) } : {}),
 });
 
+const UNAUTHORIZED = { code: 'unauthorized', message: 'unknown or revoked API key' };
+const FORBIDDEN = { code: 'forbidden', message: 'this API key lacks the notifications:write permission' };
+const RATE_LIMITED = { code: 'rate_limited', message: 'too many requests: retry after the time Retry-After gives' };
+const UNAVAILABLE = { code: 'internal_error', message: 'the platform failed to handle this request' };
+const TOO_LARGE = { code: 'payload_too_large', message: 'the body is larger than 1 MB' };
+const NOT_JSON = { code: 'unsupported_media_type', message: 'send the body as JSON with Content-Type: application/json' };
+
 const ERRORS = {
-  '400': errorResponse('The request is invalid: `error.code` says which part (e.g. `invalid_event`, `invalid_filter`).'),
-  '401': errorResponse('The API key is missing, unknown or revoked (`unauthorized`). The app asks the partner to reconnect.'),
-  '403': errorResponse('The key is valid but lacks the permission for this (`forbidden`).'),
-  '404': errorResponse('No such resource (`not_found`).'),
-  '413': errorResponse('The body is too large (`payload_too_large`).'),
-  '415': errorResponse('The body is not `application/json` (`unsupported_media_type`).'),
-  '422': errorResponse('The request is well-formed but cannot be done (e.g. `subscription_limit_reached`).'),
-  '429': errorResponse('Rate limited (`rate_limited`); wait as `Retry-After` says.', { 'Retry-After': retryAfter }),
-  '5XX': errorResponse('A platform failure. The app reports "Ecologic is unavailable" and the step can be retried.'),
+  '401': errorResponse('The API key is missing, unknown or revoked (`unauthorized`). The app asks the partner to reconnect.', [UNAUTHORIZED]),
+  '403': errorResponse('The key is valid but lacks the permission for this (`forbidden`).', [FORBIDDEN]),
+  '413': errorResponse('The body is too large (`payload_too_large`).', [TOO_LARGE]),
+  '415': errorResponse('The body is not `application/json` (`unsupported_media_type`).', [NOT_JSON]),
+  '429': errorResponse('Rate limited (`rate_limited`); wait as `Retry-After` says.', [RATE_LIMITED], { 'Retry-After': retryAfter }),
+  '5XX': errorResponse('A platform failure. The app reports "Ecologic is unavailable" and the step can be retried.', [UNAVAILABLE]),
 } as const;
 
 type ErrorStatus = keyof typeof ERRORS;
@@ -176,23 +223,81 @@ const LIMITS = {
   refused_for_good: [400, 413],
 };
 
+const seconds = (n: number): string => (n >= 7200 && n % 3600 === 0 ? `${n / 3600} h` : n >= 60 && n % 60 === 0 ? `${n / 60} min` : `${n} s`);
+const bytes = (n: number): string =>
+  n >= 1024 * 1024 && n % (1024 * 1024) === 0 ? `${n / (1024 * 1024)} MiB (${n.toLocaleString('en-AU')} bytes)` : `${n.toLocaleString('en-AU')} bytes`;
+
+/**
+ * The delivery rules of every webhook as short Markdown (the rendered reference shows it; the
+ * `x-ecologic-*` extensions carry the same constants for tools, hidden from the rendering).
+ */
+export function deliveryRulesMarkdown(): string {
+  return [
+    '**Signing** (Standard Webhooks, contract 3.3)',
+    '',
+    '| | |',
+    '|---|---|',
+    `| scheme | \`${SIGNING.scheme}\`, signature version \`${SIGNING.signature_version}\`, ${SIGNING.algorithm} |`,
+    `| signed content | \`${SIGNING.signed_content}\` |`,
+    `| secret | \`whsec_\` + the base64 of the key |`,
+    `| timestamp accepted | up to ${seconds(SIGNING.timestamp_tolerance_past_seconds)} in the past, ${seconds(SIGNING.timestamp_tolerance_future_seconds)} in the future |`,
+    `| also accepted | ${Object.values(SIGNING.header_aliases).map((h) => `\`${h}\``).join(', ')} |`,
+    '',
+    '**Retries** (contract 3.4)',
+    '',
+    `- Success: any \`${RETRIES.success}\` within ${seconds(RETRIES.receiver_timeout_seconds)}; \`${RETRIES.remove_subscription_on}\` removes the subscription.`,
+    `- Anything else is retried with exponential backoff and full jitter: attempt n waits up to min(${seconds(RETRIES.cap_delay_seconds)}, ${seconds(RETRIES.base_delay_seconds)} · 2^(n-1)).`,
+    `- At most ${RETRIES.max_attempts} attempts within ${RETRIES.horizon_hours} hours; \`${RETRIES.retry_after_honoured_on}\` with \`Retry-After\` is honoured.`,
+    '- Every attempt has the same `webhook-id`, a fresh `webhook-timestamp` and its own signature.',
+    '',
+    '**De-duplication** (contract 3.5): the event is identified by the first of',
+    '',
+    ...DEDUPLICATION.identity.map((rule, i) => `${i + 1}. ${rule}`),
+    '',
+    `never by ${DEDUPLICATION.never_identity}; a receiver remembers it for ${DEDUPLICATION.receiver_retention_hours} hours.`,
+    '',
+    '**Limits** (contract 3.6)',
+    '',
+    '| limit | over it |',
+    '|---|---|',
+    `| body: ${bytes(LIMITS.max_body_bytes)} | \`413\` |`,
+    `| events in one delivery: ${LIMITS.max_events_per_delivery.toLocaleString('en-AU')} | \`413\` |`,
+    `| one event's item: ${bytes(LIMITS.max_item_bytes)} | \`413\` |`,
+    `| an event id: ${bytes(LIMITS.max_event_id_bytes)} of UTF-8 | \`400\` |`,
+    `| nesting: ${LIMITS.max_nesting_depth} deep | \`400\` |`,
+    '',
+    `A delivery refused with ${LIMITS.refused_for_good.map((s) => `\`${s}\``).join(' or ')} gets the same answer on a retry.`,
+  ].join('\n');
+}
+
 const webhookOperation = (event: PlatformEvent) => {
   const entry = eventDefinition(event);
-  const origin: Origin = event === 'RequestQuote:Create' ? 'published' : 'assumed';
+  // Contract 3.1 and 3.2 are marked "[published: JSON to the URI; details assumed]" and "[assumed,
+  // except the RequestQuote:Create fields]": every webhook is assumed as a whole, and the published
+  // parts (the event name, RequestQuote:Create's field set) carry their own mark.
   const fields =
-    origin === 'published'
-      ? 'The event and its field set are published by Ecologic; the common fields, headers, signing and retries are assumed.'
+    event === 'RequestQuote:Create'
+      ? 'The event and its field set are published by Ecologic (the fields marked **[published]**); the common fields, headers, signing and retries are assumed.'
       : 'The event name is published by Ecologic; its field set, the common fields, headers, signing and retries are assumed.';
-  return operation(origin, {
+  const example = DELIVERY_EXAMPLES[event];
+  return operation('assumed', {
     operationId: `deliver${event.replace(/:/g, '')}`,
     summary: `${event}: ${entry.description.replace(/^Triggers when /, '').replace(/\.$/, '')}`,
     tags: ['Webhooks'],
-    description: `${fields} One event per request, \`POST\` to the subscription's \`uri\` with \`Content-Type: application/json\` and \`User-Agent: Ecologic-Webhooks/1.0\`. The Zapier trigger \`${entry.triggerKey}\` ("${entry.label}") receives it. Signed, retried, de-duplicated and limited as the introduction says (contract 3.3 to 3.6); \`x-ecologic-signing\`, \`x-ecologic-retries\`, \`x-ecologic-deduplication\` and \`x-ecologic-limits\` give the same rules for tools.`,
+    description: `${fields} One event per request, \`POST\` to the subscription's \`uri\` with \`Content-Type: application/json\` and \`User-Agent: Ecologic-Webhooks/1.0\`. The Zapier trigger \`${entry.triggerKey}\` ("${entry.label}") receives it.\n\n${deliveryRulesMarkdown()}`,
     security: [],
     requestParams: { header: webhookHeaders },
-    requestBody: { required: true, content: json(PLATFORM_BODY_SCHEMAS[event]) },
+    requestBody: {
+      required: true,
+      content: {
+        'application/json': {
+          schema: PLATFORM_BODY_SCHEMAS[event],
+          examples: { [entry.triggerKey]: { summary: `One ${event} event`, value: example } },
+        },
+      },
+    },
     responses: {
-      '200': { description: 'Accepted. Any `2xx` within 15 s is a success; the body is ignored.' },
+      '200': { description: `Accepted. Any \`2xx\` within ${seconds(RETRIES.receiver_timeout_seconds)} is a success; the body is ignored.` },
       '410': { description: 'Gone: the platform deletes the subscription and sends nothing more to it.' },
       '413': {
         description: `Refused for good: the body is over ${DELIVERY_LIMITS.maxBodyBytes} bytes, it holds more than ${DELIVERY_LIMITS.maxRecords} events, or an event's item is over ${DELIVERY_LIMITS.maxItemBytes} bytes (contract 3.6). A retry gets the same answer.`,
@@ -211,16 +316,40 @@ const webhookOperation = (event: PlatformEvent) => {
   } as ZodOpenApiOperationObject & { description: string });
 };
 
+/** The extensions the rendered reference shows; the delivery rules' extensions are for tools only. */
+export const RENDERED_EXTENSIONS = [ORIGIN_KEY, 'x-sandbox-only'] as const;
+
 // --- the document ---------------------------------------------------------------------------------
+
+/** The statuses any request may get, as a Markdown table for the introduction. */
+const anyRequestMarkdown = (): string =>
+  [
+    '| status | `error.code` | when |',
+    '|---|---|---|',
+    ...ANY_REQUEST_STATUSES.map(({ status, code, when }) => `| \`${status}\` | \`${code}\` | ${when} |`),
+  ].join('\n');
 
 export function buildOpenApiDocument(contractMarkdown: string = readFileSync(contractDocPath(), 'utf8')) {
   const section = (n: string) => contractSection(contractMarkdown, n);
-
+  /** The one JSON example a contract section shows (its `index`th), as the document's example. */
+  const proseExample = (n: string, index = 0): Record<string, unknown> => {
+    const found = contractExamples(section(n))[index];
+    if (found === undefined || typeof found !== 'object' || found === null) throw new Error(`contract section ${n} has no JSON example ${index + 1}`);
+    return found as Record<string, unknown>;
+  };
+  const example = (summary: string, value: unknown) => ({ summary, value });
+  const jsonWith = (schema: z.ZodType, examples: Record<string, { summary: string; value: unknown }>) => ({
+    'application/json': { schema, examples },
+  });
 
   const readOp = (spec: Omit<ZodOpenApiOperationObject, 'description'> & { description: string }) =>
     operation('assumed', spec);
 
-  const document: ZodOpenApiObject = {
+  const subscription = proseExample('2.4', 1);
+  const { secret: _secret, ...listedSubscription } = subscription;
+  const invalidFilter = proseExample('2.1') as { error: ErrorExample };
+
+  const document: ZodOpenApiObject & Record<`x-${string}`, unknown> = {
     openapi: '3.1.0',
     info: {
       title: 'Ecologic Notification API',
@@ -228,26 +357,22 @@ export function buildOpenApiDocument(contractMarkdown: string = readFileSync(con
       summary: 'What the Ecologic for Zapier app and receiver rely on: REST subscriptions and signed webhook deliveries.',
       description: [
         'The machine-readable form of `docs/ecologic-api.md`, generated from the same schemas as the app (`npm run docs`).',
-        'Each operation, webhook and field is marked **[published]** (stated in Ecologic\'s public developer documentation) or **[assumed]** (defined by this project: the platform must match it, or this document and the app change together); `x-ecologic-origin` carries the same mark for tools.',
+        'Each operation, webhook and field is marked **[published]** (stated in Ecologic\'s public developer documentation) or **[assumed]** (defined by this project: the platform must match it, or this document and the app change together); `x-ecologic-origin` carries the same mark for tools. An operation or webhook that is only partly published (`POST /notifications`, the deliveries) is marked **[assumed]**, and its published fields carry their own mark.',
         'Check a server against it with `npm run -s conformance -- --base-url URL --api-key KEY --webhooks`.',
+        `## Answers to any request (contract 2.1)\n\nBesides each operation's own responses, any request may get these, in the error shape, before the server knows which operation was meant (\`x-ecologic-any-request\` lists them for tools):\n\n${anyRequestMarkdown()}`,
         `## Webhook signing (contract 3.3)\n\n${section('3.3')}`,
         `## Responses, retries and removal (contract 3.4)\n\n${section('3.4')}`,
         `## Event identity and de-duplication (contract 3.5)\n\n${section('3.5')}`,
         `## Limits of a delivery (contract 3.6)\n\n${section('3.6')}`,
         `## What the app also accepts (contract 2.10)\n\nThe schemas below describe the preferred form.\n\n${section('2.10')}`,
       ].join('\n\n'),
-      contact: { name: 'Ecologic partner integrations', url: 'https://www.getecologic.com' },
-      license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
+      contact: { name: 'Ecologic partner integrations', url: 'https://www.getecologic.com', email: 'partners@getecologic.com' },
+      license: { name: 'Proprietary', url: 'https://www.getecologic.com/terms' },
     },
-    servers: [
-      { url: PRODUCTION_BASE_URL, description: '[assumed] Production' },
-      {
-        url: 'http://127.0.0.1:{port}/v1',
-        description: 'The local sandbox (`npm run sandbox`)',
-        variables: { port: { default: '8787', description: 'The port the sandbox printed.' } },
-      },
-    ],
+    servers: [{ url: PRODUCTION_BASE_URL, description: '[assumed] Production' }, SANDBOX_SERVER],
     security: [{ apiKey: [] }],
+    // The rendered reference follows this order: production's paths as they first appear, the webhooks,
+    // then the sandbox-only operations last.
     tags: [
       { name: 'Account', description: 'Who the API key belongs to.' },
       { name: 'Notifications', description: 'Webhook subscriptions and recent events (REST hooks).' },
@@ -255,6 +380,7 @@ export function buildOpenApiDocument(contractMarkdown: string = readFileSync(con
       { name: 'Webhooks', description: 'What the platform sends to a subscription.' },
       { name: 'Sandbox', description: 'Only in the local sandbox, never in production: fire events, read counters.' },
     ],
+    'x-ecologic-any-request': ANY_REQUEST_STATUSES.map(({ status, code, when }) => ({ status, code, when })),
     paths: {
       '/me': {
         get: readOp({
@@ -262,7 +388,10 @@ export function buildOpenApiDocument(contractMarkdown: string = readFileSync(con
           summary: 'Who the key belongs to',
           tags: ['Account'],
           description: "Tests the connection and labels it in Zapier; the organisation's time zone, when given, places customers' local times (contract 2.3).",
-          responses: { '200': { description: 'The organisation and key owner.', content: json(meSchema) }, ...errors(...READ_ERRORS) },
+          responses: {
+            '200': { description: 'The organisation and key owner.', content: jsonWith(meSchema, { organisation: example('A key of an organisation', proseExample('2.3')) }) },
+            ...errors(...READ_ERRORS),
+          },
         }),
       },
       '/notifications': {
@@ -272,21 +401,42 @@ export function buildOpenApiDocument(contractMarkdown: string = readFileSync(con
           tags: ['Notifications'],
           description: 'Not called by the app; for operators and the conformance kit (contract 2.6). Secrets are never listed.',
           responses: {
-            '200': { description: "The organisation's subscriptions.", content: json(subscriptionListSchema) },
+            '200': {
+              description: "The organisation's subscriptions.",
+              content: jsonWith(subscriptionListSchema, { one: example('One subscription, without its secret', { data: [listedSubscription] }) }),
+            },
             ...errors(...READ_ERRORS),
           },
         }),
-        post: operation('published', {
+        post: readOp({
           operationId: 'subscribe',
           summary: 'Subscribe a webhook to one event',
           tags: ['Notifications'],
           description:
-            'Registers a webhook notification (a REST hook); Zapier calls it when a partner turns a Zap on. Published in principle (a notification of type `webhook` with a URI); the shape is assumed (contract 2.4). Subscribing the same `event` and `uri` again returns the existing subscription with `200`.',
-          requestBody: { required: true, content: json(subscribeRequestSchema) },
+            'Registers a webhook notification (a REST hook); Zapier calls it when a partner turns a Zap on. Published in principle (a notification of type `webhook` with a URI, the fields marked **[published]**); the shape is assumed (contract 2.4). Subscribing the same `event` and `uri` again returns the existing subscription with `200`.',
+          requestBody: {
+            required: true,
+            content: jsonWith(subscribeRequestSchema, {
+              actions: example('New Quote Request for two actions', proseExample('2.4')),
+              label: example('A label trigger for one label', { type: 'webhook', event: 'RequestQuote:Label:Apply', uri: 'https://hooks.zapier.com/hooks/standard/123/def/', filters: { label: 'lbl_4kd8' } }),
+              unfiltered: example('An event without filters', { type: 'webhook', event: 'Audit:Create', uri: 'https://hooks.zapier.com/hooks/standard/123/ghi/', filters: {} }),
+            }),
+          },
           responses: {
-            '201': { description: 'Created. The only response that shows the `secret`.', content: json(subscriptionSchema) },
-            '200': { description: 'Already subscribed: the existing subscription, same `id` and `secret`.', content: json(subscriptionSchema) },
-            ...errors('400', '401', '403', '413', '415', '422', '429', '5XX'),
+            '201': { description: 'Created. The only response that shows the `secret`.', content: jsonWith(subscriptionSchema, { created: example('Created, signed', subscription) }) },
+            '200': { description: 'Already subscribed: the existing subscription, same `id` and `secret`.', content: jsonWith(subscriptionSchema, { existing: example('The existing subscription', subscription) }) },
+            '400': errorResponse('The request is invalid; `error.code` says which part: `invalid_event` (an event that is not one of the six, or none), `invalid_uri`, `invalid_filter` (a filter that is unknown, not valid, or does not apply to the event), `invalid_json`, `invalid_request` (anything else, e.g. `type` is not `webhook`).', [
+              { code: 'invalid_event', message: 'event must be one of Audit:Create, Audit:Simulate, Audit:Assign, Audit:Label:Apply, RequestQuote:Create, RequestQuote:Label:Apply' },
+              { code: 'invalid_uri', message: 'uri must be an absolute https URL (http only on a loopback host)' },
+              invalidFilter.error,
+              { code: 'invalid_json', message: 'the body is not valid JSON' },
+              { code: 'invalid_request', message: 'type must be "webhook"' },
+            ]),
+            ...errors('401', '403', '413', '415'),
+            '422': errorResponse('The organisation already has as many subscriptions as it may (`subscription_limit_reached`; the sandbox allows 100): delete one first.', [
+              { code: 'subscription_limit_reached', message: 'this organisation has 100 subscriptions, the most it may have: delete one first' },
+            ]),
+            ...errors('429', '5XX'),
           },
         }),
       },
@@ -296,7 +446,7 @@ export function buildOpenApiDocument(contractMarkdown: string = readFileSync(con
           summary: 'Remove a subscription',
           tags: ['Notifications'],
           description:
-            'Nothing more is delivered to its URI, pending retries included (contract 2.5). The app treats `404` and `410` as already removed.',
+            'Nothing more is delivered to its URI, pending retries included (contract 2.5). The app treats `404` and `410` as already removed. An id of `.` or `..` (however encoded) is never a subscription: `404`.',
           requestParams: {
             path: z.object({
               id: z.string().min(1).meta({ description: 'The subscription id, as one URL-encoded path segment.', example: 'ntf_2b7Hc9' }),
@@ -304,9 +454,14 @@ export function buildOpenApiDocument(contractMarkdown: string = readFileSync(con
           },
           responses: {
             '204': { description: 'Removed.' },
-            '404': ERRORS['404'],
-            '410': errorResponse('Already deleted, by the partner or after a receiver answered `410` (`gone`).'),
-            ...errors('400', ...READ_ERRORS),
+            '400': errorResponse('The id is not valid percent-encoding (`invalid_request`).', [
+              { code: 'invalid_request', message: 'the request path has a malformed percent-encoding' },
+            ]),
+            '404': errorResponse('No subscription ever had this id (`not_found`).', [{ code: 'not_found', message: 'no such notification' }]),
+            '410': errorResponse('Already deleted, by the partner or after a receiver answered `410` (`gone`).', [
+              { code: 'gone', message: 'the notification was already deleted' },
+            ]),
+            ...errors(...READ_ERRORS),
           },
         }),
       },
@@ -338,7 +493,21 @@ export function buildOpenApiDocument(contractMarkdown: string = readFileSync(con
                 }),
             }),
           },
-          responses: { '200': { description: 'The samples.', content: json(samplesSchema) }, ...errors('400', ...READ_ERRORS) },
+          responses: {
+            '200': {
+              description: 'The samples.',
+              content: jsonWith(samplesSchema, {
+                one: example('The newest New Quote Request', { data: [DELIVERY_EXAMPLES['RequestQuote:Create']] }),
+                none: example('No such events yet', { data: [] }),
+              }),
+            },
+            '400': errorResponse('`invalid_event` (no `event`, or not one of the six), `invalid_request` (a `limit` that is not 1 to 100) or `invalid_filter` (a filter that is unknown, not valid, or does not apply to the event).', [
+              { code: 'invalid_event', message: 'event is required, one of Audit:Create, Audit:Simulate, Audit:Assign, Audit:Label:Apply, RequestQuote:Create, RequestQuote:Label:Apply' },
+              { code: 'invalid_request', message: 'limit must be an integer from 1 to 100' },
+              { code: 'invalid_filter', message: 'query.action does not apply to Audit:Create' },
+            ]),
+            ...errors(...READ_ERRORS),
+          },
         }),
       },
       '/actions': {
@@ -347,7 +516,10 @@ export function buildOpenApiDocument(contractMarkdown: string = readFileSync(con
           summary: 'Action codes',
           tags: ['Reference data'],
           description: "Feeds New Quote Request's product or service filter (contract 2.8).",
-          responses: { '200': { description: 'The action codes.', content: json(actionListSchema) }, ...errors(...READ_ERRORS) },
+          responses: {
+            '200': { description: 'The action codes.', content: jsonWith(actionListSchema, { actions: example('Two action codes', proseExample('2.8')) }) },
+            ...errors(...READ_ERRORS),
+          },
         }),
       },
       '/labels': {
@@ -355,36 +527,86 @@ export function buildOpenApiDocument(contractMarkdown: string = readFileSync(con
           operationId: 'listLabels',
           summary: 'Status labels',
           tags: ['Reference data'],
-          description: "Feeds the label filter of the two label triggers (contract 2.9).",
-          requestParams: { query: z.object({ type: labelTypeSchema }) },
-          responses: { '200': { description: 'The labels of that type.', content: json(labelListSchema) }, ...errors('400', ...READ_ERRORS) },
+          description: 'Feeds the label filter of the two label triggers (contract 2.9).',
+          requestParams: {
+            query: z.object({
+              type: z.enum(labelTypeSchema.options).meta({
+                description:
+                  'Which labels: `audit` for the audits\' labels (the `Audit:Label:Apply` trigger), `quote_request` for the quote requests\' (`RequestQuote:Label:Apply`). Required; anything else is a `400 invalid_request`.',
+                example: 'quote_request',
+              }),
+            }),
+          },
+          responses: {
+            '200': { description: 'The labels of that type.', content: jsonWith(labelListSchema, { labels: example('A quote request label', proseExample('2.9')) }) },
+            '400': errorResponse('`type` is missing or not `audit` or `quote_request` (`invalid_request`).', [
+              { code: 'invalid_request', message: 'type is required: audit or quote_request' },
+            ]),
+            ...errors(...READ_ERRORS),
+          },
         }),
       },
       '/sandbox/events': {
+        // Only the local sandbox has it: generated clients must not aim it at production.
+        servers: [SANDBOX_SERVER],
         post: readOp({
           operationId: 'sandboxFireEvents',
           summary: 'Fire events (sandbox only)',
           tags: ['Sandbox'],
           description:
-            'Creates events as if they happened on the platform and queues their deliveries. `data` is validated like a real event body; the fire is refused as a whole when the delivery queue is full. The conformance kit uses it where a server has it.',
+            'Creates events as if they happened on the platform and queues their deliveries (contract 5). `data` is validated like a real event body; the fire is refused as a whole when the delivery queue is full. The conformance kit uses it where a server has it.',
           'x-sandbox-only': true,
-          requestBody: { required: true, content: json(fireRequestSchema) },
+          requestBody: {
+            required: true,
+            content: jsonWith(fireRequestSchema, { one: example('One quote request for a battery', { event: 'RequestQuote:Create', data: { action: 'battery' }, count: 1 }) }),
+          },
           responses: {
-            '202': { description: 'Fired and queued.', content: json(fireResultSchema) },
-            '409': errorResponse('An `event_id` in `data` is already used (`duplicate_event_id`).'),
-            ...errors('400', '401', '403', '413', '415', '429', '5XX'),
+            '202': {
+              description: 'Fired and queued.',
+              content: jsonWith(fireResultSchema, { fired: example('One event, two deliveries queued', { event_ids: ['evt_01JDX2G1Z3B5D7F9H1K3M5P7RS'], deliveries: 2 }) }),
+            },
+            '400': errorResponse('`invalid_event` (not one of the six), `invalid_event_data` (the fired body would not be a valid event: the fields are named, never their values), `invalid_json`, or `invalid_request` (a `count` that is not 1 to 1000, `data` that is not an object).', [
+              { code: 'invalid_event', message: 'event must be one of Audit:Create, Audit:Simulate, Audit:Assign, Audit:Label:Apply, RequestQuote:Create, RequestQuote:Label:Apply' },
+              { code: 'invalid_event_data', message: 'the event would not be valid: data.occurred_at: expected an ISO-8601 UTC time' },
+              { code: 'invalid_json', message: 'the body is not valid JSON' },
+              { code: 'invalid_request', message: 'count must be an integer from 1 to 1000' },
+            ]),
+            ...errors('401', '403'),
+            '409': errorResponse('An `event_id` in `data` is already used, or given with a `count` above 1 (`duplicate_event_id`).', [
+              { code: 'duplicate_event_id', message: 'an event with this event_id was already fired: event ids are unique per event' },
+            ]),
+            '413': errorResponse('The body (over 1 MiB), or one fired event (over 64 KiB), is too large (`payload_too_large`).', [
+              { code: 'payload_too_large', message: 'an event may be at most 64 KB: send less data' },
+            ]),
+            ...errors('415'),
+            '429': errorResponse('The delivery queue would overfill (`queue_full`): nothing was fired; retry after `Retry-After`.', [
+              { code: 'queue_full', message: 'the delivery queue holds 10000 deliveries (at most 10000): fire fewer events, or retry once deliveries have drained' },
+            ], { 'Retry-After': retryAfter }),
+            ...errors('5XX'),
           },
         } as ZodOpenApiOperationObject & { description: string }),
       },
       '/sandbox/stats': {
+        servers: [SANDBOX_SERVER],
         get: readOp({
           operationId: 'sandboxStats',
           summary: 'Delivery counters (sandbox only)',
           tags: ['Sandbox'],
-          description: 'Deliveries queued, attempted, delivered and pending, and how many subscriptions and events are held.',
+          description: 'Deliveries queued, attempted, delivered and pending, and how many subscriptions and events are held (contract 5).',
           'x-sandbox-only': true,
           security: [],
-          responses: { '200': { description: 'The counters.', content: json(sandboxStatsSchema) }, ...errors('400', '5XX') },
+          responses: {
+            '200': {
+              description: 'The counters.',
+              content: jsonWith(sandboxStatsSchema, {
+                counters: example('After six events to six Zaps, one retried', { enqueued: 6, attempts: 7, delivered: 6, pending: 0, subscriptions: 6, storedEvents: 24 }),
+              }),
+            },
+            '400': errorResponse('A malformed request (`invalid_request`), as for any request.', [
+              { code: 'invalid_request', message: 'an HTTP/1.1 request needs a Host header' },
+            ]),
+            ...errors('5XX'),
+          },
         } as ZodOpenApiOperationObject & { description: string }),
       },
     },

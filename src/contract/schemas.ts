@@ -131,29 +131,94 @@ const actionCode = z.string().min(1).meta({ description: 'An action code from `G
 
 const labelValue = z.string().min(1).meta({ description: 'A label id or name from `GET /labels`, e.g. `lbl_4kd8` or `Site visit booked`.' });
 
+const actionFilter = z
+  .union([actionCode, z.array(actionCode).min(1).max(MAX_ACTION_FILTER_CODES)])
+  .meta({
+    description: `Only for \`RequestQuote:Create\`: one action code from \`GET /actions\`, or an array of 1 to ${MAX_ACTION_FILTER_CODES} of them; an event matches when its \`action\` is any of them. Echoed as sent: a string stays a string, an array an array. An empty array, a code that is not a non-empty string, an unknown code or more than ${MAX_ACTION_FILTER_CODES} codes are a \`400 invalid_filter\`.`,
+    example: ['solar_pv', 'battery'],
+  });
+
+const labelFilter = z
+  .union([labelValue, z.array(labelValue).min(1).max(MAX_LABEL_FILTER_VALUES)])
+  .meta({
+    description: `Only for the two label events: one label id or name from \`GET /labels\`, or an array of 1 to ${MAX_LABEL_FILTER_VALUES} of them; an event matches when its \`label_id\` or \`label\` is any of them. A name may contain a comma, so a string is always one label. Echoed as sent. An empty array, an element that is not a non-empty string, an unknown label or more than ${MAX_LABEL_FILTER_VALUES} are a \`400 invalid_filter\`.`,
+    example: ['lbl_4kd8', 'Quote sent'],
+  });
+
+/** The filters of a subscription as echoed and listed, whatever its event (contract 2.4). */
 export const filtersSchema = z
-  .strictObject({
-    action: z
-      .union([actionCode, z.array(actionCode).min(1).max(MAX_ACTION_FILTER_CODES)])
-      .optional()
-      .meta({
-        description: `Only for \`RequestQuote:Create\`: one action code from \`GET /actions\`, or an array of 1 to ${MAX_ACTION_FILTER_CODES} of them; an event matches when its \`action\` is any of them. Echoed as sent: a string stays a string, an array an array. An empty array, a code that is not a non-empty string, an unknown code or more than ${MAX_ACTION_FILTER_CODES} codes are a \`400 invalid_filter\`.`,
-        example: ['solar_pv', 'battery'],
-      }),
-    label: z
-      .union([labelValue, z.array(labelValue).min(1).max(MAX_LABEL_FILTER_VALUES)])
-      .optional()
-      .meta({
-        description: `Only for the two label events: one label id or name from \`GET /labels\`, or an array of 1 to ${MAX_LABEL_FILTER_VALUES} of them; an event matches when its \`label_id\` or \`label\` is any of them. A name may contain a comma, so a string is always one label. Echoed as sent. An empty array, an element that is not a non-empty string, an unknown label or more than ${MAX_LABEL_FILTER_VALUES} are a \`400 invalid_filter\`.`,
-        example: ['lbl_4kd8', 'Quote sent'],
-      }),
-  })
+  .strictObject({ action: actionFilter.optional(), label: labelFilter.optional() })
   .meta({
     id: 'Filters',
     description:
-      'Compared without regard to case or surrounding spaces. Other keys, or a filter on an event it does not apply to, are a `400 invalid_filter`.',
+      'Compared without regard to case or surrounding spaces. `action` applies only to `RequestQuote:Create`, `label` only to the two label events; other keys, or a filter on an event it does not apply to, are a `400 invalid_filter`.',
     origin: 'assumed',
   });
+
+/** Which filter key a subscription to each event may carry (contract 2.4); none for the other events. */
+export const FILTER_KEY_FOR_EVENT: { readonly [E in PlatformEvent]: 'action' | 'label' | undefined } = {
+  'Audit:Create': undefined,
+  'Audit:Simulate': undefined,
+  'Audit:Assign': undefined,
+  'Audit:Label:Apply': 'label',
+  'RequestQuote:Create': 'action',
+  'RequestQuote:Label:Apply': 'label',
+};
+
+const actionFiltersSchema = z
+  .strictObject({ action: actionFilter.optional() })
+  .meta({
+    id: 'ActionFilters',
+    description: 'The filters of a `RequestQuote:Create` subscription: `action` only, or none (`{}`). Any other key is a `400 invalid_filter`.',
+    origin: 'assumed',
+  });
+
+const labelFiltersSchema = z
+  .strictObject({ label: labelFilter.optional() })
+  .meta({
+    id: 'LabelFilters',
+    description:
+      'The filters of an `Audit:Label:Apply` or `RequestQuote:Label:Apply` subscription: `label` only, or none (`{}`). Any other key is a `400 invalid_filter`.',
+    origin: 'assumed',
+  });
+
+const noFiltersSchema = z
+  .strictObject({})
+  .meta({
+    id: 'NoFilters',
+    description:
+      'No filter applies to `Audit:Create`, `Audit:Simulate` or `Audit:Assign`: always `{}`. Any key is a `400 invalid_filter`.',
+    origin: 'assumed',
+  });
+
+/** The filters schema a subscription to one event takes (contract 2.4). */
+export const filtersSchemaFor = (event: PlatformEvent) => {
+  const key = FILTER_KEY_FOR_EVENT[event];
+  return key === 'action' ? actionFiltersSchema : key === 'label' ? labelFiltersSchema : noFiltersSchema;
+};
+
+// A subscription's `uri` (contract 2.4), built from named parts so it stays readable: `https` to a
+// host name, an IPv4 address or [::1], or plain `http` to a loopback host only; an optional port;
+// no user name or password (an `@` cannot appear before the path); then anything without spaces.
+const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?';
+/** A host name: dot-separated labels, the last starting with a letter (so never an IPv4 look-alike). */
+const HOST_NAME = `(?:${LABEL}\\.)*[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?`;
+const IPV4 = `${OCTET}(?:\\.${OCTET}){3}`;
+const LOOPBACK_HOST = `(?:localhost|127(?:\\.${OCTET}){3}|\\[::1\\])`;
+const PORT = '(?::(?:6553[0-5]|655[0-2]\\d|65[0-4]\\d{2}|6[0-4]\\d{3}|[1-5]\\d{4}|\\d{1,4}))?';
+const REST = '(?:[/?#]\\S*)?';
+
+/**
+ * The rule for a subscription's `uri`, as the document's `pattern` and the sandbox's check: https to
+ * any host, http only to a loopback host (127.0.0.0/8, localhost, [::1]), lower-case scheme, no
+ * credentials, no spaces.
+ */
+export const SUBSCRIPTION_URI_PATTERN_SOURCE = `^(?:https://(?:${HOST_NAME}|${IPV4}|\\[::1\\])|http://${LOOPBACK_HOST})${PORT}${REST}$`;
+export const SUBSCRIPTION_URI_PATTERN = new RegExp(SUBSCRIPTION_URI_PATTERN_SOURCE);
+
+/** A subscription's `uri` at most (contract 2.4). */
+export const MAX_SUBSCRIPTION_URI_LENGTH = 2048;
 
 const webhookSecret = z
   .string()
@@ -179,27 +244,67 @@ export const subscriptionSchema = z
   })
   .meta({ id: 'Subscription', origin: 'assumed' });
 
+/**
+ * A listed subscription has no `secret` property at all: `propertyNames` refuses the name while
+ * other unknown keys stay allowed, so generated types have no `secret` field to fill.
+ */
 export const listedSubscriptionSchema = z
-  .looseObject({
-    ...subscriptionFields,
-    secret: z.never().optional().meta({ description: 'Never listed: the secret is shown only once.' }),
+  .looseObject(subscriptionFields)
+  .refine((value) => !Object.prototype.hasOwnProperty.call(value, 'secret'), {
+    message: 'a listed subscription never has a secret',
+    path: ['secret'],
   })
-  .meta({ id: 'ListedSubscription', description: 'A subscription as listed: without its secret.', origin: 'assumed' });
+  .meta({
+    id: 'ListedSubscription',
+    description: 'A subscription as listed: never with its `secret`, which is shown only once, when subscribing.',
+    origin: 'assumed',
+    propertyNames: { not: { const: 'secret' } },
+  });
 
+const subscriptionUri = z
+  .string()
+  .max(MAX_SUBSCRIPTION_URI_LENGTH)
+  .regex(SUBSCRIPTION_URI_PATTERN)
+  .meta({
+    origin: 'published',
+    // As written, without the `\/` a RegExp's source adds.
+    pattern: SUBSCRIPTION_URI_PATTERN_SOURCE,
+    description: `An absolute \`https\` URL, or \`http\` only to a loopback host (\`127.0.0.0/8\`, \`localhost\`, \`[::1]\`, in a sandbox); lower-case scheme, no user name or password, no spaces, at most ${MAX_SUBSCRIPTION_URI_LENGTH} characters. Anything else is a \`400 invalid_uri\`.`,
+    example: 'https://hooks.zapier.com/hooks/standard/123/abc/',
+  });
+
+const subscribeRequestFor = <E extends PlatformEvent>(event: E) =>
+  z
+    .looseObject({
+      type: z.literal('webhook').meta({ origin: 'published', description: 'Always `webhook`.' }),
+      event: z.literal(event).meta({ origin: 'published', description: `\`${event}\`.` }),
+      uri: subscriptionUri,
+      filters: filtersSchemaFor(event),
+    })
+    .meta({
+      id: `Subscribe${event.replace(/:/g, '')}`,
+      title: `Subscribe to ${event}`,
+      origin: 'assumed',
+    });
+
+/**
+ * A `POST /notifications` body: one schema per event, told apart by `event`, so a filter on an event
+ * it does not apply to (`Audit:Create` with `action`) fails the schema as it fails the platform.
+ */
 export const subscribeRequestSchema = z
-  .looseObject({
-    type: z.literal('webhook').meta({ origin: 'published', description: 'Always `webhook`.' }),
-    event: eventNameSchema,
-    uri: z
-      .url()
-      .max(2048)
-      .meta({
-        origin: 'published',
-        description: 'An absolute `https` URL (`http` only for a loopback host, in a sandbox).',
-      }),
-    filters: filtersSchema,
-  })
-  .meta({ id: 'SubscribeRequest', origin: 'assumed' });
+  .discriminatedUnion(
+    'event',
+    PLATFORM_EVENTS.map((event) => subscribeRequestFor(event)) as unknown as [
+      ReturnType<typeof subscribeRequestFor>,
+      ...ReturnType<typeof subscribeRequestFor>[],
+    ],
+  )
+  .meta({
+    id: 'SubscribeRequest',
+    description:
+      'One of the six events with the filters it takes: `action` for `RequestQuote:Create`, `label` for the two label events, none for the other three.',
+    origin: 'assumed',
+  });
 
 const listOf = <T extends z.ZodType>(item: T, id: string, description: string) =>
   z.looseObject({ data: z.array(item) }).meta({ id, description, origin: 'assumed' });

@@ -42,8 +42,10 @@ export interface OperationMatch {
 const MESSAGE_LEVEL_STATUSES = [408, 414, 431];
 const DOC_ID = 'ecologic-openapi';
 
-const pointer = (...parts: string[]): string =>
-  `${DOC_ID}#/${parts.map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/')}`;
+/** A reference to a place in the document, for validateAt: `documentPointer('components', 'schemas', 'Error')`. */
+export const documentPointer = (...parts: string[]): string =>
+  `${DOC_ID}#/${parts.map((p) => encodeURIComponent(p.replace(/~/g, '~0').replace(/\//g, '~1'))).join('/')}`;
+const pointer = documentPointer;
 
 const headerValue = (headers: ResponseExchange['headers'], name: string): string | undefined => {
   const wanted = name.toLowerCase();
@@ -71,6 +73,11 @@ export const describeErrors = (prefix: string, errors: readonly ErrorObject[] | 
   for (const error of all) {
     if (isSummary(error) && specific.has(error.instancePath)) continue;
     let message = error.message ?? 'is invalid';
+    // `propertyNames` reports the name twice (the name's own failure, then the object's): once is enough.
+    if (error.keyword === 'not' && error.schemaPath.includes('/propertyNames/')) continue;
+    if (error.keyword === 'propertyNames') {
+      message = `must not have the property "${String((error.params as { propertyName?: string }).propertyName)}"`;
+    }
     if (error.keyword === 'additionalProperties') {
       message = `must not have the property "${String((error.params as { additionalProperty?: string }).additionalProperty)}"`;
     }

@@ -23,8 +23,14 @@ import * as http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { z } from 'zod';
 
-import { MAX_ACTION_FILTER_CODES, MAX_LABEL_FILTER_VALUES, PLATFORM_BODY_SCHEMAS } from '../contract/schemas';
-import { isLoopbackHost } from '../core/net';
+import {
+  MAX_ACTION_FILTER_CODES,
+  MAX_LABEL_FILTER_VALUES,
+  MAX_SUBSCRIPTION_URI_LENGTH,
+  PLATFORM_BODY_SCHEMAS,
+  SUBSCRIPTION_URI_PATTERN,
+} from '../contract/schemas';
+import { isHttpsOrLoopback } from '../core/net';
 import { isPlainObject } from '../core/normalise';
 import { findRepoRoot, openApiPath, referenceHtmlPath } from '../contract/paths';
 import { jsonDeeperThan } from '../core/json-depth';
@@ -221,7 +227,11 @@ function sizeText(bytes: number): string {
 // Parsing what a client sent, defensively: shared with the intake stand-in.
 
 export interface RequestTarget {
-  /** The pathname, still percent-encoded (so an encoded `/` cannot split a segment). */
+  /**
+   * The pathname, still percent-encoded (so an encoded `/` cannot split a segment). Dot segments
+   * are resolved (`/v1/../v1/me` is `/v1/me`), except a last one: `/v1/notifications/%2E` stays as
+   * sent, since that segment is an id and `.` or `..` names no resource (contract 2.5).
+   */
   pathname: string;
   /** `?…` or ''. */
   search: string;
@@ -246,7 +256,15 @@ export function parseRequestTarget(target: string): RequestTarget {
   } catch {
     throw new ApiError(400, 'invalid_request', 'the request target is not a valid path or URL');
   }
-  return { pathname: url.pathname, search: url.search, query: url.searchParams };
+  const raw = (target.startsWith('/') ? target : target.replace(/^https?:\/\/[^/?#]*/i, '')).split(/[?#]/, 1)[0] || '/';
+  const last = raw.replace(/\/+$/, '').split('/').pop() ?? '';
+  let lastIsDot = false;
+  try {
+    lastIsDot = ['.', '..'].includes(decodeURIComponent(last));
+  } catch {
+    // A malformed encoding is assertPathDecodes' to refuse.
+  }
+  return { pathname: lastIsDot ? raw : url.pathname, search: url.search, query: url.searchParams };
 }
 
 /** A path whose percent-encoding is malformed (`%E0%A4%A`) is a 400, whatever route it was meant for. */
@@ -398,6 +416,21 @@ function validateLabelFilter(type: 'audit' | 'quote_request', value: unknown, wh
   return validateOneOrList(value, where, [`${type} label id or name`, 'label ids or names'], MAX_LABEL_FILTER_VALUES, (label) => findLabel(type, label) !== undefined);
 }
 
+/**
+ * A subscription's `uri` (contract 2.4): the document's `pattern` (SUBSCRIPTION_URI_PATTERN) and its
+ * length, then, as a second guard, a URL that parses to https or loopback http without credentials.
+ * The pattern decides; the parse refuses only what no pattern can see (an invalid `xn--` label).
+ */
+export function isSubscriptionUri(uri: unknown): uri is string {
+  if (typeof uri !== 'string' || uri.length > MAX_SUBSCRIPTION_URI_LENGTH || !SUBSCRIPTION_URI_PATTERN.test(uri)) return false;
+  try {
+    const parsed = new URL(uri);
+    return isHttpsOrLoopback(parsed) && parsed.username === '' && parsed.password === '';
+  } catch {
+    return false;
+  }
+}
+
 /** Validates a `POST /notifications` body (contract 2.4). */
 export function validateSubscribeRequest(body: unknown): Pick<Subscription, 'event' | 'uri' | 'filters'> {
   if (!isPlainObject(body)) throw new ApiError(400, 'invalid_request', 'the body must be a JSON object');
@@ -406,20 +439,10 @@ export function validateSubscribeRequest(body: unknown): Pick<Subscription, 'eve
   if (!isEventName(event)) {
     throw new ApiError(400, 'invalid_event', `event must be one of ${EVENT_NAMES.join(', ')}`);
   }
-  const uri = body['uri'];
-  if (typeof uri !== 'string' || uri.length > 2048) {
-    throw new ApiError(400, 'invalid_uri', 'uri must be an absolute https URL');
-  }
-  let parsed: URL;
-  try {
-    parsed = new URL(uri);
-  } catch {
-    throw new ApiError(400, 'invalid_uri', 'uri must be an absolute https URL');
-  }
-  const okScheme = parsed.protocol === 'https:' || (parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname));
-  if (!okScheme || parsed.username !== '' || parsed.password !== '') {
+  if (!isSubscriptionUri(body['uri'])) {
     throw new ApiError(400, 'invalid_uri', 'uri must be an absolute https URL (http only on a loopback host)');
   }
+  const uri = body['uri'];
   if (!('filters' in body)) throw new ApiError(400, 'invalid_filter', 'filters is required (it may be empty)');
   return { event, uri, filters: validateFilters(event, body['filters']) };
 }
@@ -846,7 +869,8 @@ export class SandboxServer {
     }
     if (path === '/docs') return this.serveDoc(method, 'html');
     if (path === '/docs/openapi.yaml') return this.serveDoc(method, 'openapi');
-    if (path === '/' || path === base) {
+    // The index is a sandbox page, at the root only: the API base itself is not a resource (404).
+    if (path === '/') {
       allow(method, ['GET']);
       return {
         status: 200,
