@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { ACTIONS, LABELS } from '../../src/sandbox/fixtures';
 import { PRODUCTION_SCHEDULE } from '../../src/sandbox/sender';
 import { DEMO_API_KEY, DEMO_READONLY_API_KEY, type SandboxServer } from '../../src/sandbox/server';
+import { ANY_REQUEST, NOT_DRIVEN, SANDBOX_STATUSES } from '../sandbox/statuses';
 import { startWatchedSandbox } from './contract-watch';
 
 let sandbox: SandboxServer;
@@ -354,5 +355,111 @@ describe('the rest', () => {
     const res = await subscribe({ event: 'RequestQuote:Create', uri: HOOK, filters: { action: 'olivia.nguyen@example.com' } });
     expect(res.status).toBe(400);
     expect(JSON.stringify(res.body)).not.toContain('olivia');
+  });
+});
+
+describe('every status the sandbox can answer (test/sandbox/statuses.ts), driven, each response checked against the document', () => {
+  /** A raw request, for what fetch will not send (a huge header, a body that is not JSON). */
+  const raw = (target: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const url = new URL(sandbox.url);
+      const req = http.request({ host: url.hostname, port: url.port, method: init.method ?? 'GET', path: target, headers: init.headers ?? {} }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.end(init.body);
+    });
+  const AUTH = { Authorization: `Bearer ${DEMO_API_KEY}` };
+  const JSON_AUTH = { ...AUTH, 'Content-Type': 'application/json' };
+  const sub = (uri = HOOK) => ({ type: 'webhook', event: 'Audit:Create', uri, filters: {} });
+
+  test('each (operation, status) of the table, and each status of any request', async () => {
+    const seen = new Map<string, Set<number>>();
+    const saw = (key: string, status: number): void => void (seen.get(key) ?? seen.set(key, new Set()).get(key)!).add(status);
+    const at = async (key: string, res: Promise<{ status: number }> | Promise<number>): Promise<void> => {
+      const got = await res;
+      saw(key, typeof got === 'number' ? got : got.status);
+    };
+
+    await at('GET /me', call('GET', '/v1/me'));
+    await at('GET /me', call('GET', '/v1/me', { key: null }));
+    await at('GET /notifications', call('GET', '/v1/notifications'));
+    await at('GET /notifications', call('GET', '/v1/notifications', { key: null }));
+    await at('POST /notifications', subscribe({ event: 'Audit:Create', uri: HOOK }));
+    await at('POST /notifications', subscribe({ event: 'Audit:Create', uri: HOOK }));
+    await at('POST /notifications', subscribe({ event: 'Audit:Delete', uri: HOOK }));
+    await at('POST /notifications', subscribe({ event: 'Audit:Create', uri: HOOK }, 'eco_live_nope'));
+    await at('POST /notifications', subscribe({ event: 'Audit:Create', uri: HOOK }, DEMO_READONLY_API_KEY));
+    await at('POST /notifications', raw('/v1/notifications', { method: 'POST', headers: JSON_AUTH, body: ' '.repeat(1024 * 1024 + 1) }));
+    await at('POST /notifications', raw('/v1/notifications', { method: 'POST', headers: { ...AUTH, 'Content-Type': 'text/plain' }, body: JSON.stringify(sub()) }));
+    const full = await startWatchedSandbox({ maxSubscriptions: 1 });
+    try {
+      const post = (uri: string) =>
+        fetch(`${full.apiBaseUrl}/notifications`, { method: 'POST', headers: JSON_AUTH, body: JSON.stringify(sub(uri)) }).then((r) => r.status);
+      expect(await post(HOOK)).toBe(201);
+      await at('POST /notifications', post(`${HOOK}2`));
+    } finally {
+      await full.close();
+    }
+    const created = await subscribe({ event: 'Audit:Assign', uri: HOOK });
+    await at('DELETE /notifications/{id}', call('DELETE', `/v1/notifications/${created.body.id}`));
+    await at('DELETE /notifications/{id}', call('DELETE', `/v1/notifications/${created.body.id}`));
+    await at('DELETE /notifications/{id}', call('DELETE', '/v1/notifications/ntf_never'));
+    await at('DELETE /notifications/{id}', call('DELETE', '/v1/notifications/%E0%A4%A'));
+    await at('DELETE /notifications/{id}', call('DELETE', '/v1/notifications/ntf_x', { key: null }));
+    await at('DELETE /notifications/{id}', call('DELETE', '/v1/notifications/ntf_x', { key: DEMO_READONLY_API_KEY }));
+    await at('GET /notifications/samples', call('GET', '/v1/notifications/samples?event=Audit:Create'));
+    await at('GET /notifications/samples', call('GET', '/v1/notifications/samples?event=Audit:Delete'));
+    await at('GET /notifications/samples', call('GET', '/v1/notifications/samples?event=Audit:Create', { key: null }));
+    await at('GET /actions', call('GET', '/v1/actions'));
+    await at('GET /actions', call('GET', '/v1/actions', { key: null }));
+    await at('GET /labels', call('GET', '/v1/labels?type=audit'));
+    await at('GET /labels', call('GET', '/v1/labels'));
+    await at('GET /labels', call('GET', '/v1/labels?type=audit', { key: null }));
+    const fire = (body: unknown, headers: Record<string, string> = JSON_AUTH) => raw('/v1/sandbox/events', { method: 'POST', headers, body: JSON.stringify(body) });
+    await at('POST /sandbox/events', fire({ event: 'Audit:Create' }));
+    await at('POST /sandbox/events', fire({ event: 'Audit:Delete' }));
+    await at('POST /sandbox/events', fire({ event: 'Audit:Create' }, { 'Content-Type': 'application/json' }));
+    await at('POST /sandbox/events', fire({ event: 'Audit:Create' }, { 'Content-Type': 'application/json', Authorization: `Bearer ${DEMO_READONLY_API_KEY}` }));
+    await at('POST /sandbox/events', fire({ event: 'Audit:Create', data: { event_id: 'evt_once' }, count: 2 }));
+    await at('POST /sandbox/events', fire({ event: 'Audit:Create', data: { comments: 'x'.repeat(70 * 1024) } }));
+    await at('POST /sandbox/events', fire({ event: 'Audit:Create' }, { ...AUTH, 'Content-Type': 'text/plain' }));
+    const busy = await startWatchedSandbox({ maxPendingDeliveries: 0, delivery: { maxAttempts: 1, timeoutMs: PRODUCTION_SCHEDULE.timeoutMs } });
+    try {
+      await fetch(`${busy.apiBaseUrl}/notifications`, { method: 'POST', headers: JSON_AUTH, body: JSON.stringify(sub()) });
+      await at('POST /sandbox/events', fetch(`${busy.url}/sandbox/events`, { method: 'POST', headers: JSON_AUTH, body: JSON.stringify({ event: 'Audit:Create' }) }));
+    } finally {
+      await busy.close();
+    }
+    await at('GET /sandbox/stats', call('GET', '/sandbox/stats', { key: null }));
+
+    await at('any', call('GET', '/v1/nothing'));
+    await at('any', call('PUT', '/v1/me'));
+    await at('any', raw('/v1/me%zz'));
+    await at('any', raw(`/v1/${'a'.repeat(9000)}`));
+    await at('any', raw('/v1/me', { headers: { 'X-Big': 'x'.repeat(20_000) } }));
+
+    const expected = new Map<string, Set<number>>(Object.entries(SANDBOX_STATUSES).map(([k, v]) => [k, new Set(v)]));
+    expected.set('any', new Set(ANY_REQUEST.filter((s) => !(s in NOT_DRIVEN))));
+    expect(Object.fromEntries([...seen].map(([k, v]) => [k, [...v].sort()]))).toEqual(
+      Object.fromEntries([...expected].map(([k, v]) => [k, [...v].sort()])),
+    );
+  });
+
+  test('an id of `.` or `..`, however encoded, names no subscription: 404, never the collection or its parent', async () => {
+    await subscribe({ event: 'Audit:Create', uri: HOOK });
+    // Sent as written: fetch (a WHATWG URL) would resolve them before sending.
+    for (const id of ['%2E', '%2e', '%2E%2E', '.%2E', '%2e.', '.', '..', '%2E/']) {
+      expect([id, await raw(`/v1/notifications/${id}`, { method: 'DELETE', headers: AUTH })]).toEqual([id, 404]);
+    }
+    expect((await call('GET', '/v1/notifications')).body.data).toHaveLength(1);
+    // The other methods of an id path are still 405.
+    expect(await raw('/v1/notifications/%2E', { method: 'GET', headers: AUTH })).toBe(405);
+  });
+
+  test('the API base itself is not a resource (404); the index stays at the root', async () => {
+    expectError(await call('GET', '/v1'), 404, 'not_found');
+    expect((await call('GET', '/')).status).toBe(200);
   });
 });
