@@ -42,6 +42,17 @@ describe('parseRequestTarget', () => {
     expect(parseRequestTarget(target)).toMatchObject({ pathname, search });
   });
 
+  test.each([
+    ['/v1/notifications/%2E', '/v1/notifications/%2E'],
+    ['/v1/notifications/%2e%2E?x=1', '/v1/notifications/%2e%2E'],
+    ['/v1/notifications/..', '/v1/notifications/..'],
+    ['/v1/notifications/./', '/v1/notifications/./'],
+    ['http://127.0.0.1:8080/v1/notifications/%2E', '/v1/notifications/%2E'],
+    ['/v1/./notifications/ntf_1', '/v1/notifications/ntf_1'],
+  ])('a last dot segment is an id, kept as sent: %s is the path %s', (target, pathname) => {
+    expect(parseRequestTarget(target).pathname).toBe(pathname);
+  });
+
   test.each(['http://[', 'http://a:99999/', 'mailto:x', '*', 'v1/me', '', 'ftp://127.0.0.1/'])('%s is a 400 invalid_request', (target) => {
     expect(errorOf(() => parseRequestTarget(target))).toMatchObject({ status: 400, code: 'invalid_request' });
   });
