@@ -1,4 +1,4 @@
-// Two projects, run one after the other by `npm test`: unit tests intercept HTTP with nock and
+// Three projects, run one after the other by `npm test` (the third, `browser`, drives Chromium): unit tests intercept HTTP with nock and
 // forbid real connections; end-to-end tests use real HTTP on 127.0.0.1. They never share a worker,
 // so nock's patching of node's http module cannot meet the real servers of the e2e suite.
 // Workers are set by the npm scripts: two for the unit project (CPU-bound, two cores), three for the
@@ -28,5 +28,8 @@ module.exports = {
       setupFilesAfterEnv: ['<rootDir>/test/setup-nock.ts'],
     },
     { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
+    // The consoles in a real Chromium (test/support/browser.ts): one suite at a time, since a
+    // browser alone can keep both cores busy.
+    { ...shared, displayName: 'browser', testMatch: ['<rootDir>/test/browser/**/*.test.ts'] },
   ],
 };
