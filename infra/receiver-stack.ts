@@ -91,6 +91,11 @@ export const REJECTED_SIGNATURE_PATTERN = '{ $.outcome = "rejected_signature" }'
 export const UNAVAILABLE_PATTERN = '{ $.outcome = "unavailable" }';
 /** An item reached the queue but its completion could not be recorded in the table. */
 export const HANDOFF_UNRECORDED_PATTERN = '{ $.outcome = "handoff_unrecorded" }';
+/** The other outcomes, counted for the dashboard: taken (200), deferred (429) and refused (413, 400). */
+export const ACCEPTED_PATTERN = '{ $.outcome = "accepted" }';
+export const DUPLICATE_PATTERN = '{ $.outcome = "duplicate" }';
+export const IN_PROGRESS_PATTERN = '{ $.outcome = "in_progress" }';
+export const REFUSED_PATTERN = '{ ($.outcome = "too_large") || ($.outcome = "not_events") || ($.outcome = "too_many_records") }';
 /**
  * What the secret holds until the operator puts the real `whsec_…` secrets in. Not a `whsec_`
  * secret, so the receiver refuses to use it: it answers 503 (the platform retries for 24 h, nothing
@@ -162,6 +167,17 @@ const assertEmail = (value: string): void => {
 
 /** Deliveries the forwarder attempts before SQS moves an item to the dead-letter queue. */
 export const FORWARDER_ATTEMPTS = 8;
+
+/** The forwarder logs one JSON line per record with one of these `outcome`s (src/receiver/aws/forwarder-lambda.ts). */
+export const FORWARDED_PATTERN = '{ $.outcome = "delivered" }';
+export const FORWARD_RETRY_PATTERN = '{ $.outcome = "retry" }';
+/** Rejected by the CRM (a 4xx it will never accept) or unreadable: copied to the dead-letter queue at once. */
+export const FORWARD_DEAD_LETTERED_PATTERN = '{ $.outcome = "dead_letter" }';
+/** A record that failed its last attempt: SQS moves it to the dead-letter queue (redrive). */
+export const FORWARD_GAVE_UP_PATTERN =
+  `{ (($.outcome = "retry") || ($.outcome = "failed") || ($.outcome = "not_attempted")) && ($.receive_count >= ${FORWARDER_ATTEMPTS}) }`;
+/** The forward URL is unusable (the placeholder, a bad value, an unreadable secret): whole batches fail. */
+export const FORWARDER_MISCONFIGURED_PATTERN = '{ $.message = "forwarder misconfigured*" }';
 
 export class ReceiverStack extends Stack {
   readonly receiver: nodejs.NodejsFunction;
@@ -276,6 +292,7 @@ export class ReceiverStack extends Stack {
     });
 
     // --- optional forwarder -----------------------------------------------------------------------
+    let forwarderLogs: logs.LogGroup | undefined;
     if (props.forwarder === true || props.forwardUrlSecretArn !== undefined) {
       // The URL is never in the template: a secret the operator fills in after deploy, or theirs.
       const forwardUrlSecret =
@@ -286,7 +303,7 @@ export class ReceiverStack extends Stack {
               secretStringValue: SecretValue.unsafePlainText(FORWARD_URL_PLACEHOLDER),
             });
       this.forwardUrlSecret = forwardUrlSecret;
-      const forwarderLogs = new logs.LogGroup(this, 'ForwarderLogs', { retention: logs.RetentionDays.ONE_MONTH });
+      forwarderLogs = new logs.LogGroup(this, 'ForwarderLogs', { retention: logs.RetentionDays.ONE_MONTH });
       this.forwarder = new nodejs.NodejsFunction(this, 'Forwarder', {
         description: 'Ecologic forwarder: posts handed-off items to the CRM webhook',
         ...FUNCTION_BASE,
@@ -336,15 +353,20 @@ export class ReceiverStack extends Stack {
       alarms.push(created);
       return created;
     };
-    const countOf = (id: string, metricName: string, pattern: string): cloudwatch.Metric =>
+    /** A count of the log lines matching pattern: the alarms sum it over 5 minutes, the dashboard per minute. */
+    const countFilter = (id: string, logGroup: logs.ILogGroup, metricName: string, pattern: string): logs.MetricFilter =>
       new logs.MetricFilter(this, id, {
-        logGroup: receiverLogs,
+        logGroup,
         filterPattern: logs.FilterPattern.literal(pattern),
         metricNamespace: METRIC_NAMESPACE,
         metricName,
         metricValue: '1',
         defaultValue: 0,
-      }).metric({ statistic: cloudwatch.Stats.SUM, period: fiveMinutes });
+      });
+    const rejectedSignatures = countFilter('RejectedSignaturesFilter', receiverLogs, 'RejectedSignatures', REJECTED_SIGNATURE_PATTERN);
+    const unavailable = countFilter('UnavailableFilter', receiverLogs, 'Unavailable', UNAVAILABLE_PATTERN);
+    const handOffUnrecorded = countFilter('HandOffUnrecordedFilter', receiverLogs, 'HandOffUnrecorded', HANDOFF_UNRECORDED_PATTERN);
+    const fiveMinuteSum = { statistic: cloudwatch.Stats.SUM, period: fiveMinutes };
 
     alarm('DeadLetterAlarm', {
       alarmDescription: 'Items are in the dead-letter queue: they were not delivered and need an operator (replay or discard).',
@@ -357,7 +379,7 @@ export class ReceiverStack extends Stack {
     alarm('RejectedSignaturesAlarm', {
       alarmDescription:
         'Many deliveries failed signature verification: a missing or outdated secret (rotation), or someone probing the public URL.',
-      metric: countOf('RejectedSignaturesFilter', 'RejectedSignatures', REJECTED_SIGNATURE_PATTERN),
+      metric: rejectedSignatures.metric(fiveMinuteSum),
       threshold: 10,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
@@ -366,7 +388,7 @@ export class ReceiverStack extends Stack {
     alarm('UnavailableAlarm', {
       alarmDescription:
         'The receiver could not reach its de-duplication table, queue or secret and answered 503: the platform retries, but not forever (24 h).',
-      metric: countOf('UnavailableFilter', 'Unavailable', UNAVAILABLE_PATTERN),
+      metric: unavailable.metric(fiveMinuteSum),
       threshold: 5,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
@@ -376,7 +398,7 @@ export class ReceiverStack extends Stack {
       alarmDescription:
         'An item reached the queue but its completion could not be recorded in the de-duplication table: a redelivery of that event ' +
         'more than 5 minutes after the send would be queued again. Check the table (throttling, errors, permissions).',
-      metric: countOf('HandOffUnrecordedFilter', 'HandOffUnrecorded', HANDOFF_UNRECORDED_PATTERN),
+      metric: handOffUnrecorded.metric(fiveMinuteSum),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
@@ -414,6 +436,140 @@ export class ReceiverStack extends Stack {
       new CfnOutput(this, 'AlarmTopicArn', { value: topic.topicArn });
     }
 
+    // --- dashboard ----------------------------------------------------------------------------------
+    // What an operator looks at first (docs/receiver.md, "The dashboard"): counts per minute, queue
+    // depths at their maximum in the minute, the receiver's duration at p50 and p99. Dashboards are
+    // global to the account, so the name carries the region too: two regions' stacks do not collide.
+    const oneMinute = Duration.minutes(1);
+    const perMinute = { statistic: cloudwatch.Stats.SUM, period: oneMinute };
+    const deepest = { statistic: cloudwatch.Stats.MAXIMUM, period: oneMinute };
+    const count = (filter: logs.MetricFilter, label: string, color?: string): cloudwatch.IMetric =>
+      filter.metric({ ...perMinute, label, ...(color !== undefined ? { color } : {}) });
+    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: `${this.stackName}-${this.region}`,
+      defaultInterval: Duration.hours(3),
+    });
+    dashboard.addWidgets(
+      new cloudwatch.TextWidget({
+        markdown:
+          `**${this.stackName}**: the Ecologic webhook receiver. Made by the CDK stack: changes made here are lost at the next deploy. ` +
+          'What each widget shows and what to do when a number moves: docs/receiver.md, "The dashboard".',
+        width: 24,
+        height: 2,
+      }),
+    );
+    dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms, width: 24, height: 3 }));
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Deliveries by outcome (per minute)',
+        width: 12,
+        // Not stacked: a hand-off unrecorded is also logged as accepted, the sum would count it twice.
+        left: [
+          count(countFilter('AcceptedFilter', receiverLogs, 'Accepted', ACCEPTED_PATTERN), 'accepted (200)', cloudwatch.Color.GREEN),
+          count(countFilter('DuplicatesFilter', receiverLogs, 'Duplicates', DUPLICATE_PATTERN), 'duplicate (200)', cloudwatch.Color.BLUE),
+          count(countFilter('InProgressFilter', receiverLogs, 'InProgress', IN_PROGRESS_PATTERN), 'in progress (429)', cloudwatch.Color.GREY),
+          count(rejectedSignatures, 'rejected signature (401)', cloudwatch.Color.ORANGE),
+          count(countFilter('RefusedFilter', receiverLogs, 'Refused', REFUSED_PATTERN), 'refused (413, 400)', cloudwatch.Color.PINK),
+          count(unavailable, 'unavailable (503)', cloudwatch.Color.RED),
+          count(handOffUnrecorded, 'hand-off unrecorded', cloudwatch.Color.PURPLE),
+        ],
+        leftYAxis: { min: 0 },
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Rejected signatures (per minute)',
+        width: 6,
+        left: [count(rejectedSignatures, 'rejected signature (401)', cloudwatch.Color.ORANGE)],
+        leftYAxis: { min: 0 },
+      }),
+      new cloudwatch.SingleValueWidget({
+        title: 'Waiting now',
+        width: 6,
+        metrics: [
+          this.queue.metricApproximateNumberOfMessagesVisible({ ...deepest, label: 'hand-off queue' }),
+          this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ ...deepest, label: 'dead letters' }),
+        ],
+      }),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Hand-off queue',
+        width: 12,
+        left: [
+          this.queue.metricApproximateNumberOfMessagesVisible({ ...deepest, label: 'waiting' }),
+          // Messages backing off after a failed forward are invisible until their retry.
+          this.queue.metricApproximateNumberOfMessagesNotVisible({ ...deepest, label: 'in flight or backing off' }),
+        ],
+        right: [this.queue.metricApproximateAgeOfOldestMessage({ ...deepest, label: 'oldest (s)' })],
+        leftYAxis: { min: 0 },
+        rightYAxis: { min: 0 },
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Dead-letter queue',
+        width: 12,
+        left: [this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ ...deepest, label: 'dead letters', color: cloudwatch.Color.RED })],
+        right: [this.deadLetterQueue.metricApproximateAgeOfOldestMessage({ ...deepest, label: 'oldest (s)' })],
+        leftYAxis: { min: 0 },
+        rightYAxis: { min: 0 },
+      }),
+    );
+    if (this.forwarder && forwarderLogs) {
+      dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: 'Forwarder: items (per minute)',
+          width: 12,
+          left: [
+            count(countFilter('ForwardedFilter', forwarderLogs, 'Forwarded', FORWARDED_PATTERN), 'delivered', cloudwatch.Color.GREEN),
+            count(countFilter('ForwardRetriesFilter', forwarderLogs, 'ForwardRetries', FORWARD_RETRY_PATTERN), 'retried', cloudwatch.Color.ORANGE),
+            count(countFilter('ForwardDeadLetteredFilter', forwarderLogs, 'ForwardDeadLettered', FORWARD_DEAD_LETTERED_PATTERN), 'gave up: rejected', cloudwatch.Color.RED),
+            count(countFilter('ForwardGaveUpFilter', forwarderLogs, 'ForwardGaveUp', FORWARD_GAVE_UP_PATTERN), 'gave up: last attempt failed', cloudwatch.Color.PURPLE),
+            count(countFilter('ForwarderMisconfiguredFilter', forwarderLogs, 'ForwarderMisconfigured', FORWARDER_MISCONFIGURED_PATTERN), 'batches failed: forward URL unusable', cloudwatch.Color.BROWN),
+          ],
+          leftYAxis: { min: 0 },
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Forwarder function',
+          width: 12,
+          left: [
+            this.forwarder.metricInvocations({ ...perMinute, label: 'invocations' }),
+            this.forwarder.metricErrors({ ...perMinute, label: 'errors', color: cloudwatch.Color.RED }),
+            this.forwarder.metricThrottles({ ...perMinute, label: 'throttles', color: cloudwatch.Color.ORANGE }),
+          ],
+          right: [this.forwarder.metricDuration({ statistic: cloudwatch.Stats.percentile(99), period: oneMinute, label: 'duration p99 (ms)' })],
+          rightAnnotations: [{ value: FORWARDER_TIMEOUT.toMilliseconds(), label: 'timeout' }],
+          leftYAxis: { min: 0 },
+          rightYAxis: { min: 0 },
+        }),
+      );
+    }
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Receiver duration (ms)',
+        width: 12,
+        left: [
+          this.receiver.metricDuration({ statistic: cloudwatch.Stats.percentile(50), period: oneMinute, label: 'p50' }),
+          this.receiver.metricDuration({ statistic: cloudwatch.Stats.percentile(99), period: oneMinute, label: 'p99' }),
+        ],
+        // The platform gives up at 15 s; the function stops at its timeout.
+        leftAnnotations: [{ value: RECEIVER_TIMEOUT.toMilliseconds(), label: 'timeout', color: cloudwatch.Color.RED }],
+        leftYAxis: { min: 0 },
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Receiver function',
+        width: 12,
+        left: [
+          this.receiver.metricInvocations({ ...perMinute, label: 'invocations' }),
+          this.receiver.metricErrors({ ...perMinute, label: 'errors', color: cloudwatch.Color.RED }),
+          this.receiver.metricThrottles({ ...perMinute, label: 'throttles', color: cloudwatch.Color.ORANGE }),
+        ],
+        right: [this.receiver.metric('ConcurrentExecutions', { ...deepest, label: 'concurrent executions' })],
+        ...(receiverConcurrency === 'none'
+          ? {}
+          : { rightAnnotations: [{ value: receiverConcurrency, label: 'reserved concurrency' }] }),
+        leftYAxis: { min: 0 },
+        rightYAxis: { min: 0 },
+      }),
+    );
+
     new CfnOutput(this, 'FunctionUrl', { value: url.url, description: 'Subscribe this URL as the webhook endpoint' });
     new CfnOutput(this, 'SecretArn', { value: this.secret.secretArn });
     new CfnOutput(this, 'SecretName', {
@@ -423,6 +579,7 @@ export class ReceiverStack extends Stack {
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'QueueUrl', { value: this.queue.queueUrl });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'DashboardName', { value: dashboard.dashboardName, description: 'The CloudWatch dashboard (docs/receiver.md, "The dashboard")' });
     if (this.forwardUrlSecret) {
       new CfnOutput(this, 'ForwardUrlSecretArn', {
         value: this.forwardUrlSecret.secretArn,

@@ -12,11 +12,20 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { readReceiverContext } from '../../infra/config';
 import { DEFAULT_FORWARDER_ENTRY, DEFAULT_RECEIVER_ENTRY, REPO_ROOT } from '../../infra/paths';
 import {
+  ACCEPTED_PATTERN,
   DEFAULT_FORWARDER_CONCURRENCY,
   DEFAULT_RECEIVER_CONCURRENCY,
+  DUPLICATE_PATTERN,
+  FORWARD_DEAD_LETTERED_PATTERN,
+  FORWARD_GAVE_UP_PATTERN,
+  FORWARD_RETRY_PATTERN,
   FORWARD_URL_PLACEHOLDER,
+  FORWARDED_PATTERN,
   FORWARDER_ATTEMPTS,
+  FORWARDER_MISCONFIGURED_PATTERN,
   HANDOFF_UNRECORDED_PATTERN,
+  IN_PROGRESS_PATTERN,
+  REFUSED_PATTERN,
   QUEUE_MAX_MESSAGE_BYTES,
   ReceiverStack,
   SECRET_PLACEHOLDER,
@@ -359,7 +368,8 @@ describe('alarms', () => {
   it('count rejected signatures, unavailability and unrecorded hand-offs from the receiver log with the exact patterns', () => {
     const { receiverLogs } = ids(base.resources);
     const filters = ofType(base.resources, 'AWS::Logs::MetricFilter').map(([, f]) => f.Properties);
-    expect(filters).toHaveLength(3);
+    // These three, and the four more outcomes the dashboard counts (see "dashboard" below).
+    expect(filters).toHaveLength(7);
     expect(HANDOFF_UNRECORDED_PATTERN).toBe('{ $.outcome = "handoff_unrecorded" }');
     for (const [pattern, metricName] of [
       ['{ $.outcome = "rejected_signature" }', 'RejectedSignatures'],
@@ -435,6 +445,272 @@ describe('alarms', () => {
       expect(alarm.Properties?.['OKActions']).toEqual([{ Ref: topic }]);
     }
     full.template.hasOutput('AlarmTopicArn', { Value: { Ref: topic } });
+  });
+});
+
+/** A template value as one string: joins joined, `{Ref:X}` for a Ref and `{X.Attr}` for a GetAtt. */
+const flatten = (value: unknown): string => {
+  if (typeof value === 'string') return value;
+  const intrinsic = value as { Ref?: string; 'Fn::GetAtt'?: [string, string]; 'Fn::Join'?: [string, unknown[]] };
+  if (intrinsic['Fn::Join']) return intrinsic['Fn::Join'][1].map(flatten).join(intrinsic['Fn::Join'][0]);
+  if (intrinsic.Ref) return `{Ref:${intrinsic.Ref}}`;
+  if (intrinsic['Fn::GetAtt']) return `{${intrinsic['Fn::GetAtt'][0]}.${intrinsic['Fn::GetAtt'][1]}}`;
+  throw new Error(`unexpected template value ${JSON.stringify(value)}`);
+};
+
+interface Widget {
+  type: string;
+  properties: { title?: string; view?: string; metrics?: unknown[][]; alarms?: string[] };
+}
+
+interface Dashboard {
+  name: string;
+  widgets: Widget[];
+}
+
+/** The one dashboard, its DashboardBody (a JSON string, or an Fn::Join around the region and ids) parsed. */
+const dashboardOf = (resources: Resources): Dashboard => {
+  const [, dashboard] = only(ofType(resources, 'AWS::CloudWatch::Dashboard'), 'dashboard');
+  const body = JSON.parse(flatten(dashboard.Properties?.['DashboardBody'])) as { widgets: Widget[] };
+  return { name: flatten(dashboard.Properties?.['DashboardName']), widgets: body.widgets };
+};
+
+interface Plotted {
+  namespace: string;
+  name: string;
+  dimensions: Record<string, string>;
+  stat: string | undefined;
+  period: number | undefined;
+}
+
+/** A widget's metric lines (`[namespace, name, dimension, value, …, {stat, period, …}]`) read back. */
+const plotted = (widget: Widget): Plotted[] =>
+  (widget.properties.metrics ?? []).map((line) => {
+    const options = typeof line[line.length - 1] === 'object' ? (line[line.length - 1] as { stat?: string; period?: number }) : {};
+    const [namespace, name, ...rest] = line.filter((part) => typeof part === 'string') as string[];
+    const dimensions: Record<string, string> = {};
+    for (let at = 0; at + 1 < rest.length; at += 2) dimensions[rest[at] as string] = rest[at + 1] as string;
+    return { namespace: namespace as string, name: name as string, dimensions, stat: options.stat, period: options.period };
+  });
+
+type Wanted = Partial<Plotted> & { namespace: string; name: string };
+const shows = (widget: Widget, wanted: Wanted): boolean =>
+  plotted(widget).some(
+    (metric) =>
+      metric.namespace === wanted.namespace &&
+      metric.name === wanted.name &&
+      (wanted.stat === undefined || metric.stat === wanted.stat) &&
+      (wanted.period === undefined || metric.period === wanted.period) &&
+      JSON.stringify(metric.dimensions) === JSON.stringify(wanted.dimensions ?? {}),
+  );
+/** One widget shows all of these together. */
+const together = (widgets: Widget[], ...wanted: Wanted[]): boolean => widgets.some((widget) => wanted.every((each) => shows(widget, each)));
+
+const ours = (name: string): Wanted => ({ namespace: 'Ecologic/Receiver', name, stat: 'Sum', period: 60 });
+const lambdaMetric = (fn: string, name: string, stat: string): Wanted => ({ namespace: 'AWS/Lambda', name, stat, period: 60, dimensions: { FunctionName: `{Ref:${fn}}` } });
+const sqsMetric = (queue: string, name: string): Wanted => ({ namespace: 'AWS/SQS', name, stat: 'Maximum', period: 60, dimensions: { QueueName: `{${queue}.QueueName}` } });
+
+/**
+ * What the dashboard must show, as the names of what is missing (none when all is there): every
+ * widget is needed by at least one of these, so removing any widget shows up here.
+ */
+const dashboardGaps = (resources: Resources, widgets: Widget[]): string[] => {
+  const { receiver, forwarder, queue, deadLetterQueue } = ids(resources);
+  const alarmArns = ofType(resources, 'AWS::CloudWatch::Alarm').map(([id]) => `{${id}.Arn}`).sort();
+  const wanted: Array<[string, boolean]> = [
+    [
+      'deliveries by outcome, per minute, in one widget',
+      together(widgets, ...['Accepted', 'Duplicates', 'InProgress', 'RejectedSignatures', 'Refused', 'Unavailable', 'HandOffUnrecorded'].map(ours)),
+    ],
+    [
+      'rejected signatures in a widget of their own',
+      widgets.some((widget) => plotted(widget).length === 1 && shows(widget, ours('RejectedSignatures'))),
+    ],
+    [
+      'the numbers waiting now (hand-off queue and dead letters) as single values',
+      widgets.some(
+        (widget) =>
+          widget.properties.view === 'singleValue' &&
+          shows(widget, sqsMetric(queue, 'ApproximateNumberOfMessagesVisible')) &&
+          shows(widget, sqsMetric(deadLetterQueue, 'ApproximateNumberOfMessagesVisible')),
+      ),
+    ],
+    [
+      'hand-off queue depth (visible and in flight) and age of its oldest message',
+      together(
+        widgets.filter((widget) => widget.properties.view === 'timeSeries'),
+        sqsMetric(queue, 'ApproximateNumberOfMessagesVisible'),
+        sqsMetric(queue, 'ApproximateNumberOfMessagesNotVisible'),
+        sqsMetric(queue, 'ApproximateAgeOfOldestMessage'),
+      ),
+    ],
+    [
+      'dead-letter queue depth and age of its oldest message',
+      together(
+        widgets.filter((widget) => widget.properties.view === 'timeSeries'),
+        sqsMetric(deadLetterQueue, 'ApproximateNumberOfMessagesVisible'),
+        sqsMetric(deadLetterQueue, 'ApproximateAgeOfOldestMessage'),
+      ),
+    ],
+    ['receiver duration p50 and p99', together(widgets, lambdaMetric(receiver, 'Duration', 'p50'), lambdaMetric(receiver, 'Duration', 'p99'))],
+    [
+      'receiver invocations, errors, throttles and concurrent executions',
+      together(
+        widgets,
+        lambdaMetric(receiver, 'Invocations', 'Sum'),
+        lambdaMetric(receiver, 'Errors', 'Sum'),
+        lambdaMetric(receiver, 'Throttles', 'Sum'),
+        lambdaMetric(receiver, 'ConcurrentExecutions', 'Maximum'),
+      ),
+    ],
+    [
+      'every alarm in an alarm status widget',
+      widgets.some((widget) => widget.type === 'alarm' && JSON.stringify([...(widget.properties.alarms ?? [])].sort()) === JSON.stringify(alarmArns)),
+    ],
+  ];
+  if (forwarder !== undefined) {
+    wanted.push(
+      [
+        'forwarder results: delivered, retried, gave up (rejected, last attempt), unusable URL',
+        together(widgets, ...['Forwarded', 'ForwardRetries', 'ForwardDeadLettered', 'ForwardGaveUp', 'ForwarderMisconfigured'].map(ours)),
+      ],
+      [
+        'forwarder invocations, errors, throttles and duration p99',
+        together(
+          widgets,
+          lambdaMetric(forwarder, 'Invocations', 'Sum'),
+          lambdaMetric(forwarder, 'Errors', 'Sum'),
+          lambdaMetric(forwarder, 'Throttles', 'Sum'),
+          lambdaMetric(forwarder, 'Duration', 'p99'),
+        ),
+      ],
+    );
+  }
+  return wanted.filter(([, found]) => !found).map(([what]) => what);
+};
+
+/** The outcomes a source file logs: `outcome: 'x'` and `outcome = cond ? 'x' : 'y'`. */
+const loggedOutcomes = (file: string): string[] => {
+  const source = readFileSync(join(REPO_ROOT, file), 'utf8');
+  const found = new Set<string>();
+  for (const [, outcome] of source.matchAll(/outcome: '([a-z_]+)'/g)) found.add(outcome as string);
+  for (const [, a, b] of source.matchAll(/outcome(?: =|:) [\w.]+(?: > 0)? \? '([a-z_]+)' : '([a-z_]+)'/g)) {
+    found.add(a as string);
+    found.add(b as string);
+  }
+  return [...found].sort();
+};
+
+/** The metric filters on a log group, as metric name → pattern. */
+const filtersOn = (resources: Resources, logGroup: string | undefined): Record<string, string> =>
+  Object.fromEntries(
+    ofType(resources, 'AWS::Logs::MetricFilter')
+      .filter(([, f]) => f.Properties?.['LogGroupName']?.Ref === logGroup)
+      .map(([, f]) => {
+        expect(f.Properties?.['MetricTransformations']).toEqual([
+          { MetricNamespace: 'Ecologic/Receiver', MetricName: expect.any(String), MetricValue: '1', DefaultValue: 0 },
+        ]);
+        return [f.Properties?.['MetricTransformations'][0].MetricName as string, f.Properties?.['FilterPattern'] as string];
+      }),
+  );
+
+describe('dashboard', () => {
+  it('one per stack, named after the stack and its region (dashboards are global to the account), and named in the outputs', () => {
+    for (const { resources, template } of [base, full, existing]) {
+      const [id] = only(ofType(resources, 'AWS::CloudWatch::Dashboard'), 'dashboard');
+      expect(dashboardOf(resources).name).toBe('Receiver-{Ref:AWS::Region}');
+      template.hasOutput('DashboardName', { Value: { Ref: id } });
+    }
+  });
+
+  it('shows deliveries by outcome, rejected signatures, both queues, the receiver (p50, p99, errors) and every alarm; with a forwarder, its results too', () => {
+    for (const { resources } of [base, full, existing]) {
+      expect(dashboardGaps(resources, dashboardOf(resources).widgets)).toEqual([]);
+    }
+    // Without a forwarder, nothing about one (it would be an empty graph).
+    const baseMetrics = dashboardOf(base.resources).widgets.flatMap(plotted).map((metric) => metric.name);
+    expect(baseMetrics).not.toContain('Forwarded');
+    expect(baseMetrics).toEqual(expect.arrayContaining(['Accepted', 'Duration', 'ApproximateNumberOfMessagesVisible']));
+  });
+
+  it('counts per minute and shows queue depths at their deepest in the minute', () => {
+    for (const metric of dashboardOf(full.resources).widgets.flatMap(plotted)) {
+      expect(metric.period).toBe(60);
+      if (metric.namespace === 'AWS/SQS') expect(metric.stat).toBe('Maximum');
+      if (metric.namespace === 'Ecologic/Receiver') expect(metric.stat).toBe('Sum');
+      if (metric.name === 'Duration') expect(metric.stat).toMatch(/^p(50|99)$/);
+    }
+  });
+
+  it('misses something whenever any one widget is removed (so the checks above cover every widget)', () => {
+    for (const { resources } of [base, full]) {
+      const { widgets } = dashboardOf(resources);
+      const shown = widgets.filter((widget) => widget.type !== 'text');
+      expect(shown.length).toBeGreaterThanOrEqual(resources === full.resources ? 10 : 8);
+      for (const removed of shown) {
+        const gaps = dashboardGaps(resources, widgets.filter((widget) => widget !== removed));
+        // The title says which widget went unnoticed, if one does.
+        expect({ removed: removed.properties.title, noticed: gaps.length > 0 }).toEqual({ removed: removed.properties.title, noticed: true });
+      }
+    }
+  });
+
+  it('every metric it shows from the logs has its metric filter, on the receiver or forwarder log group', () => {
+    for (const { resources } of [base, full]) {
+      const { receiverLogs, forwarderLogs } = ids(resources);
+      const defined = { ...filtersOn(resources, receiverLogs), ...filtersOn(resources, forwarderLogs) };
+      const shown = dashboardOf(resources).widgets.flatMap(plotted).filter((metric) => metric.namespace === 'Ecologic/Receiver');
+      expect(shown.length).toBeGreaterThan(0);
+      for (const metric of shown) expect(Object.keys(defined)).toContain(metric.name);
+    }
+  });
+
+  it('counts the receiver\'s outcomes with these exact patterns on its log group, every outcome it logs among them', () => {
+    const { receiverLogs } = ids(base.resources);
+    const patterns = filtersOn(base.resources, receiverLogs);
+    expect(patterns).toEqual({
+      Accepted: '{ $.outcome = "accepted" }',
+      Duplicates: '{ $.outcome = "duplicate" }',
+      InProgress: '{ $.outcome = "in_progress" }',
+      Refused: '{ ($.outcome = "too_large") || ($.outcome = "not_events") || ($.outcome = "too_many_records") }',
+      RejectedSignatures: '{ $.outcome = "rejected_signature" }',
+      Unavailable: '{ $.outcome = "unavailable" }',
+      HandOffUnrecorded: '{ $.outcome = "handoff_unrecorded" }',
+    });
+    expect([ACCEPTED_PATTERN, DUPLICATE_PATTERN, IN_PROGRESS_PATTERN, REFUSED_PATTERN].every((p) => Object.values(patterns).includes(p))).toBe(true);
+    const outcomes = loggedOutcomes('src/receiver/handler.ts');
+    expect(outcomes).toEqual(expect.arrayContaining(['accepted', 'duplicate', 'rejected_signature', 'unavailable']));
+    for (const outcome of outcomes) {
+      expect({ outcome, counted: Object.values(patterns).some((p) => p.includes(`"${outcome}"`)) }).toEqual({ outcome, counted: true });
+    }
+  });
+
+  it('counts the forwarder\'s results on its log group: the last failed attempt is the one at the dead-letter threshold', () => {
+    const { forwarderLogs } = ids(full.resources);
+    const patterns = filtersOn(full.resources, forwarderLogs);
+    expect(patterns).toEqual({
+      Forwarded: FORWARDED_PATTERN,
+      ForwardRetries: FORWARD_RETRY_PATTERN,
+      ForwardDeadLettered: FORWARD_DEAD_LETTERED_PATTERN,
+      ForwardGaveUp: FORWARD_GAVE_UP_PATTERN,
+      ForwarderMisconfigured: FORWARDER_MISCONFIGURED_PATTERN,
+    });
+    expect(FORWARDED_PATTERN).toBe('{ $.outcome = "delivered" }');
+    expect(FORWARD_RETRY_PATTERN).toBe('{ $.outcome = "retry" }');
+    expect(FORWARD_DEAD_LETTERED_PATTERN).toBe('{ $.outcome = "dead_letter" }');
+    // SQS moves a message to the dead-letter queue once it was received maxReceiveCount times.
+    expect(FORWARD_GAVE_UP_PATTERN).toBe(
+      `{ (($.outcome = "retry") || ($.outcome = "failed") || ($.outcome = "not_attempted")) && ($.receive_count >= ${FORWARD_SCHEDULE.maxAttempts}) }`,
+    );
+    expect(FORWARDER_MISCONFIGURED_PATTERN).toBe('{ $.message = "forwarder misconfigured*" }');
+    const source = readFileSync(join(REPO_ROOT, 'src/receiver/aws/forwarder-lambda.ts'), 'utf8');
+    expect(source).toContain("log.error('forwarder misconfigured: records not forwarded'");
+    expect(source).toMatch(/receive_count: receiveCount/);
+    const outcomes = loggedOutcomes('src/receiver/aws/forwarder-lambda.ts');
+    expect(outcomes).toEqual(['dead_letter', 'delivered', 'failed', 'not_attempted', 'retry']);
+    for (const outcome of outcomes) expect(Object.values(patterns).some((p) => p.includes(`"${outcome}"`))).toBe(true);
+    // No forwarder, no forwarder filters.
+    expect(ofType(base.resources, 'AWS::Logs::MetricFilter')).toHaveLength(7);
   });
 });
 
