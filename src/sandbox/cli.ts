@@ -61,6 +61,7 @@ async function serve(flags: CliArgs['flags']): Promise<void> {
   });
   const s = sandbox.sender.schedule;
   console.log(`Ecologic Notification API sandbox listening on ${sandbox.url}`);
+  console.log(`Console: ${sandbox.url}/console (fire events, watch every delivery live, redeliver, a catch endpoint)`);
   console.log(`API reference: ${sandbox.url}/docs (after npm run docs)`);
   console.log('State is in memory only: subscriptions and events are lost when it stops.');
   console.log(`Organisation: ${sandbox.organisation.organisation_name} (${sandbox.organisation.organisation_id})`);

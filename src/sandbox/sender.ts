@@ -93,6 +93,8 @@ export interface DeliveryStats {
 
 /** One request as the sender put it on the wire (for observers such as contract tests). */
 export interface SentRequest {
+  /** The sender's id of the delivery this attempt belongs to (a redelivery is a delivery of its own). */
+  deliveryId: string;
   subscriptionId: string;
   eventId: string;
   /** 1 for the first attempt. */
@@ -427,7 +429,7 @@ export class WebhookSender {
       const sent: Record<string, string> = {};
       for (const [name, value] of Object.entries(headers)) sent[name.toLowerCase()] = value;
       try {
-        this.opts.onSend({ subscriptionId: d.subscriptionId, eventId: d.eventId, attempt: d.attempt, url: url.href, headers: sent, body: d.body });
+        this.opts.onSend({ deliveryId: d.id, subscriptionId: d.subscriptionId, eventId: d.eventId, attempt: d.attempt, url: url.href, headers: sent, body: d.body });
       } catch {
         // An observer's failure must not change the delivery.
       }

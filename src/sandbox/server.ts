@@ -12,6 +12,8 @@
  *          (both also under {base}: {base}/sandbox/events, {base}/sandbox/stats)
  *   GET    /docs                                        the rendered API reference (npm run docs)
  *   GET    /docs/openapi.yaml                           the OpenAPI document
+ *   GET    /console                                     the console: fire, watch deliveries live, redeliver,
+ *                                                       a catch endpoint that verifies (see ./console/routes)
  *
  * {base} is `/v1`, so the app's ECOLOGIC_API_BASE_URL is `http://127.0.0.1:PORT/v1`.
  *
@@ -47,6 +49,7 @@ import {
   prefixedId,
   type Rng,
 } from './fixtures';
+import { SandboxConsole } from './console/routes';
 import { listenOnLoopback } from './loopback';
 import { type AttemptReport, type DeliverySchedule, type DeliveryStats, type SentRequest, WebhookSender } from './sender';
 
@@ -516,6 +519,8 @@ export class SandboxServer {
   readonly signing: boolean;
   readonly sender: WebhookSender;
   readonly limits: Readonly<SandboxLimits>;
+  /** The console at /console: its history of deliveries, its token and its catch endpoint. */
+  readonly console: SandboxConsole;
   private readonly opts: SandboxOptions;
   private readonly rng: Rng;
   private readonly server: http.Server;
@@ -545,6 +550,7 @@ export class SandboxServer {
       maxEventBytes: options.maxEventBytes ?? SANDBOX_LIMITS.maxEventBytes,
     });
     this.docFiles = this.resolveDocFiles(options.docs);
+    this.console = new SandboxConsole(this);
     this.sender = new WebhookSender({
       schedule: options.delivery ?? {},
       concurrency: options.deliveryConcurrency ?? 16,
@@ -557,9 +563,17 @@ export class SandboxServer {
         const next =
           r.result !== undefined ? r.result.replace('_', ' ') : `retry in ${r.retryInMs ?? 0} ms`;
         this.log(`deliver ${r.eventId} -> ${r.subscriptionId} attempt ${r.attempt}: ${what}, ${next}`);
+        this.console.onAttempt(r);
         options.onAttempt?.(r);
       },
-      ...(options.onDelivery ? { onSend: options.onDelivery } : {}),
+      onSend: (sent) => {
+        this.console.onSend(sent);
+        try {
+          options.onDelivery?.(sent);
+        } catch {
+          // An observer's failure must not change the delivery.
+        }
+      },
     });
     // requireHostHeader: node would answer a missing Host itself, unseen by onExchange and not in
     // the error shape; handle() refuses it instead.
@@ -600,6 +614,7 @@ export class SandboxServer {
 
   async close(): Promise<void> {
     this.sender.close();
+    this.console.close();
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
@@ -618,6 +633,17 @@ export class SandboxServer {
   /** Active subscriptions (with their secrets: this is the platform's own view). */
   subscriptions(): Subscription[] {
     return [...this.subs.values()].map((s) => ({ ...s, filters: copyFilters(s.filters) }));
+  }
+
+  /** One active subscription (with its secret), or undefined. */
+  subscription(id: string): Subscription | undefined {
+    const sub = this.subs.get(id);
+    return sub ? { ...sub, filters: copyFilters(sub.filters) } : undefined;
+  }
+
+  /** The type of a stored event (`RequestQuote:Create`), or undefined when it is not stored. */
+  eventName(eventId: string): EventName | undefined {
+    return this.eventsById.get(eventId)?.body.event as EventName | undefined;
   }
 
   /**
@@ -671,7 +697,8 @@ export class SandboxServer {
 
     for (const { body, raw, targets } of planned) {
       this.store(body, raw);
-      for (const id of targets) this.sender.enqueue(id, body.event_id, raw);
+      this.console.history.recordFire(body.event_id, event);
+      for (const id of targets) this.console.history.recordQueued(this.sender.enqueue(id, body.event_id, raw), id, body.event_id);
     }
     return { event_ids: planned.map((p) => p.body.event_id), deliveries };
   }
@@ -682,11 +709,28 @@ export class SandboxServer {
    * event or the subscription is unknown, or the delivery queue is full.
    */
   redeliver(subscriptionId: string, eventId: string): boolean {
+    return this.redeliverDelivery(subscriptionId, eventId).ok;
+  }
+
+  /**
+   * redeliver, saying why not and naming the new delivery; `of` is the delivery it repeats (for the
+   * console's history). The send goes through the sender's one code path, like every attempt.
+   */
+  redeliverDelivery(
+    subscriptionId: string,
+    eventId: string,
+    of?: string,
+  ): { ok: true; deliveryId: string } | { ok: false; status: number; code: string; message: string } {
     const stored = this.eventsById.get(eventId);
-    if (!stored || !this.subs.has(subscriptionId)) return false;
-    if (this.sender.pending >= this.limits.maxPendingDeliveries) return false;
-    this.sender.enqueue(subscriptionId, eventId, stored.raw);
-    return true;
+    if (!stored) return { ok: false, status: 404, code: 'not_found', message: 'the event is no longer stored: the sandbox keeps the latest ones' };
+    if (!this.subs.has(subscriptionId)) return { ok: false, status: 410, code: 'gone', message: 'the subscription was deleted' };
+    if (this.sender.pending >= this.limits.maxPendingDeliveries) {
+      const full = this.queueFull();
+      return { ok: false, status: full.status, code: full.code, message: full.message };
+    }
+    const deliveryId = this.sender.enqueue(subscriptionId, eventId, stored.raw);
+    this.console.history.recordQueued(deliveryId, subscriptionId, eventId, of);
+    return { ok: true, deliveryId };
   }
 
   /** The stored body of a fired event, exactly as delivered. */
@@ -751,6 +795,7 @@ export class SandboxServer {
     if (existed) {
       this.deletedIds.add(id);
       this.sender.cancelSubscription(id);
+      this.console.subscriptionsChanged();
     }
     return existed;
   }
@@ -784,7 +829,15 @@ export class SandboxServer {
       const { pathname, query } = parseRequestTarget(target);
       path = pathname.replace(/\/+$/, '') || '/';
       assertPathDecodes(pathname);
-      reply = await this.route(method, path, query, req);
+      if (path === '/console' || path.startsWith('/console/')) {
+        const answered = await this.console.handle(method, path, req, res);
+        if (answered === null) {
+          // A live stream, or an action refused as cross-site: answered by the console itself.
+          this.log(`${method} ${path.startsWith('/console/catch/') ? '/console/catch/…' : path} -> ${res.statusCode}`);
+          return;
+        }
+        reply = answered;
+      } else reply = await this.route(method, path, query, req);
     } catch (err) {
       if (!(err instanceof ApiError)) this.log(`internal error: ${err instanceof Error ? err.name : typeof err}`);
       const e =
@@ -935,6 +988,7 @@ export class SandboxServer {
         ...(this.signing ? { secret: newWebhookSecret() } : {}),
       };
       this.subs.set(sub.id, sub);
+      this.console.subscriptionsChanged();
       const filterNote = Object.keys(sub.filters).length ? ` filtered by ${Object.keys(sub.filters).join(', ')}` : '';
       return { status: 201, body: this.publicSubscription(sub, true), note: `${sub.id} ${sub.event}${filterNote}` };
     }
