@@ -920,6 +920,8 @@ export class SandboxServer {
       allow(method, ['GET']);
       return { status: 200, body: this.stats() };
     }
+    // Browsers ask every origin for one; the sandbox has none, and says so without an error.
+    if (path === '/favicon.ico') return { status: 204, note: 'no icon' };
     if (path === '/docs') return this.serveDoc(method, 'html');
     if (path === '/docs/openapi.yaml') return this.serveDoc(method, 'openapi');
     // The index is a sandbox page, at the root only: the API base itself is not a resource (404).

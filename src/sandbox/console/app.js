@@ -161,7 +161,9 @@ function FireForm({ events }) {
     setMessage({ text: '', cls: '' });
     try {
       const body = { event, count: count.trim() === '' ? undefined : Number(count), data };
-      const answer = await post('/console/api/fire', body);
+      const proxied = await post('/console/api/fire', body);
+      // The console reports the API's own answer; a refusal of the console route itself is its own.
+      const answer = proxied.status === 200 ? { status: proxied.json.api_status, json: proxied.json.api_body } : proxied;
       if (answer.status === 202) {
         const n = answer.json.event_ids.length;
         setMessage({ text: `Fired ${n} ${event} event${n === 1 ? '' : 's'}; ${answer.json.deliveries} deliveries queued.`, cls: 'ok' });
@@ -284,8 +286,8 @@ function Detail({ id, version }) {
             <strong>${s.delivery_id}${s.redelivery ? ' (redelivery)' : ''}, attempt ${s.attempt}</strong>
             <span class="muted"> sent ${clock(s.sentAt)}</span> · answer ${attemptSummary(s)}
             ${s.latencyMs !== undefined ? ` · ${s.latencyMs} ms` : ''}
-            ${s.retryAt ? ` · retry at ${clock(s.retryAt)}` : ''}${s.result ? ` · ${s.result.replace('_', ' ')}` : ''} ·
-            <${Verified} verification=${s.verification} />
+            ${s.retryAt ? ` · retry at ${clock(s.retryAt)}` : ''}${s.result ? ` · ${s.result.replace('_', ' ')}` : ''}
+            ${' · '}<${Verified} verification=${s.verification} />
           </p>
           ${s.headers
             ? html`<table class="headers">

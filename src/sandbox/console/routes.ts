@@ -7,7 +7,8 @@
  *   GET  /console/api/state                the same snapshot as JSON
  *   GET  /console/api/deliveries/{id}      one delivery: every send of its event to its subscription
  *                                          (redeliveries included) with the headers sent, and the body
- *   POST /console/api/fire                 {event, count?, data?: "JSON text"} -> the API's POST /sandbox/events
+ *   POST /console/api/fire                 {event, count?, data?: "JSON text"} -> the API's POST /sandbox/events;
+ *                                          answers 200 {api_status, api_body}: the API's own answer
  *   POST /console/api/redeliver            {delivery_id} -> a redelivery (same webhook-id, re-signed)
  *   POST /console/api/catch                subscribes the catch endpoint to the six events (POST /v1/notifications)
  *   POST /console/catch/{id}               the catch endpoint: verifies each delivery with its subscription's secret
@@ -284,9 +285,10 @@ export class SandboxConsole {
         return error(400, 'invalid_json', 'the data is not valid JSON');
       }
     }
-    // The API validates everything else, exactly as it does for any client.
+    // The API validates everything else, exactly as it does for any client. Its answer, refusals
+    // included, is what this route reports: the route itself did its job (200).
     const answer = await this.callApi('/sandbox/events', JSON.stringify(body));
-    return { status: answer.status, body: answer.json, note: 'fire' };
+    return { status: 200, body: { api_status: answer.status, api_body: answer.json }, note: `fire: the API answered ${answer.status}` };
   }
 
   private async redeliver(req: IncomingMessage): Promise<ConsoleReply> {
