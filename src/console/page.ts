@@ -60,7 +60,8 @@ export const consoleAsset = (pathname: string): ConsoleAsset | undefined => {
   if (!pathname.startsWith(CONSOLE_ASSETS)) return undefined;
   const name = pathname.slice(CONSOLE_ASSETS.length);
   const vendored = VENDOR[name];
-  if (vendored) return read(name, () => readFileSync(require.resolve(vendored)), 'text/javascript; charset=utf-8');
+  // Read from node_modules by path: Preact 11 does not export its .mjs files to require.resolve.
+  if (vendored) return read(name, () => readFileSync(join(repoRoot(), 'node_modules', vendored)), 'text/javascript; charset=utf-8');
   if (name === 'console.css') return read(name, () => readFileSync(join(repoRoot(), 'src', 'console', 'console.css')), 'text/css; charset=utf-8');
   return undefined;
 };
