@@ -3,6 +3,8 @@
  *   ECOLOGIC_WEBHOOK_SECRETS  required: the `whsec_…` secrets, separated by spaces (one per subscription,
  *                             two for one subscription during a rotation)
  *   PORT                      default 8787 (0: any free port)
+ *   CONSOLE_PORT              optional: serve the console (what arrived, the outbox, replay) on
+ *                             127.0.0.1 at this port, whatever HOST says (0: any free port)
  *   HOST                      default 127.0.0.1; set 0.0.0.0 only behind a TLS-terminating proxy
  *   DATA_DIR                  default ./.receiver-data: the SQLite store and outbox (receiver.db)
  *   FORWARD_URL               optional: deliver each item to this HTTPS endpoint (a CRM webhook)
@@ -27,6 +29,8 @@ export interface ReceiverConfig {
   readonly secrets: readonly string[];
   readonly host: string;
   readonly port: number;
+  /** The console's port on 127.0.0.1, or undefined: no console. */
+  readonly consolePort: number | undefined;
   readonly dataDir: string;
   readonly forwardUrl: string | undefined;
   readonly leaseMs: number;
@@ -59,11 +63,21 @@ export const parseSecrets = (value: string | undefined, variable = 'ECOLOGIC_WEB
   return [...new Set(secrets)];
 };
 
-const parsePort = (value: string | undefined): number => {
+const parsePort = (value: string | undefined, variable = 'PORT'): number => {
   if (value === undefined || value.trim() === '') return DEFAULT_PORT;
   const port = Number(value);
-  if (!/^\d+$/.test(value.trim()) || port > 65535) throw new ConfigError(`PORT must be a number from 0 to 65535, not "${value}"`);
+  if (!/^\d+$/.test(value.trim()) || port > 65535) throw new ConfigError(`${variable} must be a number from 0 to 65535, not "${value}"`);
   return port;
+};
+
+/** Unset: no console. Never the delivery port (0, any free port, cannot collide). */
+const parseConsolePort = (value: string | undefined, port: number): number | undefined => {
+  if (value === undefined || value.trim() === '') return undefined;
+  const consolePort = parsePort(value, 'CONSOLE_PORT');
+  if (consolePort !== 0 && consolePort === port) {
+    throw new ConfigError(`CONSOLE_PORT must differ from PORT (both are ${port}): the console is never served on the delivery port`);
+  }
+  return consolePort;
 };
 
 const parseLease = (value: string | undefined): number => {
@@ -92,10 +106,12 @@ export const readConfig = (env: NodeJS.ProcessEnv = process.env, cwd: string = p
     store = { kind: 'dynamodb', table, endpoint: env.DYNAMODB_ENDPOINT?.trim() || undefined, region: env.AWS_REGION?.trim() || 'us-east-1' };
   } else throw new ConfigError(`DEDUPE_STORE must be sqlite or dynamodb, not "${storeKind}"`);
 
+  const port = parsePort(env.PORT);
   return {
     secrets: parseSecrets(env.ECOLOGIC_WEBHOOK_SECRETS),
     host: env.HOST?.trim() || '127.0.0.1',
-    port: parsePort(env.PORT),
+    port,
+    consolePort: parseConsolePort(env.CONSOLE_PORT, port),
     dataDir: resolve(cwd, env.DATA_DIR?.trim() || '.receiver-data'),
     forwardUrl: env.FORWARD_URL?.trim() || undefined,
     leaseMs: parseLease(env.CLAIM_LEASE_MS),

@@ -10,6 +10,8 @@ import { createReceiver } from '../handler';
 import { jsonLog, type ReceiverLog } from '../log';
 import type { DedupeStore } from '../store';
 import { openSqliteStore } from '../stores/sqlite';
+import { deliveryActivity, type DeliveryActivity } from './console/activity';
+import { startReceiverConsole, type ReceiverConsole } from './console/routes';
 import { startLocalForwarder } from './forwarder';
 import { openSqliteOutbox } from './outbox';
 import { startReceiverServer } from './server';
@@ -68,13 +70,30 @@ export const main = async (env: NodeJS.ProcessEnv = process.env): Promise<void> 
   }
   const forwarder = target === undefined ? undefined : startLocalForwarder(outbox, { target, log });
   const handler = createReceiver({ secrets: () => config.secrets, store, handOff: outbox, log });
-  const server = await startReceiverServer(handler, { host: config.host, port: config.port, log });
+  // The console (CONSOLE_PORT) sees each delivery's answer; without it nothing is kept.
+  const activity: DeliveryActivity | undefined = config.consolePort === undefined ? undefined : deliveryActivity();
+  const server = await startReceiverServer(handler, {
+    host: config.host,
+    port: config.port,
+    log,
+    ...(activity ? { onAnswer: (answer: Parameters<DeliveryActivity['record']>[0]) => void activity.record(answer) } : {}),
+  });
+  let consoleServer: ReceiverConsole | undefined;
+  if (activity !== undefined && config.consolePort !== undefined) {
+    try {
+      consoleServer = await startReceiverConsole({ port: config.consolePort, outbox, activity, forwarding: target !== undefined, log });
+    } catch (error) {
+      await server.close();
+      throw new Error(`the console could not listen on 127.0.0.1:${config.consolePort} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
   log.info(`listening on ${server.url}`, {
     url: server.url,
     store: store.description,
     hand_off: outbox.description,
     forwarding_to: target?.origin ?? null,
     secrets: config.secrets.length,
+    console: consoleServer?.url ?? null,
   });
 
   let stopping = false;
@@ -82,6 +101,7 @@ export const main = async (env: NodeJS.ProcessEnv = process.env): Promise<void> 
     if (stopping) return;
     stopping = true;
     log.info('stopping', { signal });
+    await consoleServer?.close();
     await server.close();
     await forwarder?.stop();
     await outbox.close();

@@ -81,6 +81,19 @@ export interface OutboxRow {
 
 export type DeadLetter = Omit<OutboxRow, 'state'>;
 
+/** A row with its item, for the console (which masks the item before showing it). */
+export interface BrowsedRow extends OutboxRow {
+  readonly item: unknown;
+}
+
+export interface ResendResult {
+  /** Were unsent: their lines are written out now and the rows kept. */
+  readonly resent: string[];
+  /** Known, but not unsent (see `find` for their state). */
+  readonly notUnsent: string[];
+  readonly unknown: string[];
+}
+
 export interface ReplayResult {
   /** Were dead, now pending again with no attempts. */
   readonly replayed: string[];
@@ -114,6 +127,18 @@ export interface SqliteOutbox extends HandOff {
   /** The newest row named so (an id, or `<event>/<id>`). */
   find(name: string): OutboxRow | undefined;
   counts(): Record<OutboxState, number>;
+  /**
+   * What an operator looks at: the newest rows still to handle (pending, dead, unsent; up to
+   * `open`) and the newest handled ones (delivered, kept; up to `done`), newest first, with items.
+   */
+  browse(limits?: { open?: number; done?: number }): BrowsedRow[];
+  /** The newest row named so, with its item (an id, or `<event>/<id>`). */
+  findItem(name: string): BrowsedRow | undefined;
+  /**
+   * Writes out again the lines of the named `unsent` rows (items the reader never got, no forwarder)
+   * and marks them `kept`; rejects when standard output cannot take them now.
+   */
+  resend(names: readonly string[]): Promise<ResendResult>;
   /** Called (synchronously) after rows became pending in this process: the forwarder's wake-up. */
   onPending(listener: () => void): () => void;
   /**
@@ -248,6 +273,10 @@ export function openSqliteOutbox(file: string, options: OutboxOptions = {}): Sql
     `SELECT event_id, event, item, state, attempts, last_error, created_at FROM outbox WHERE state = 'dead' ORDER BY seq`,
   );
   const countAll = db.prepare('SELECT state, COUNT(*) AS n FROM outbox GROUP BY state');
+  const COLUMNS = 'event_id, event, item, state, attempts, last_error, created_at';
+  const browseOpen = db.prepare(`SELECT ${COLUMNS} FROM outbox WHERE state IN ('pending', 'dead', 'unsent') ORDER BY seq DESC LIMIT ?`);
+  const browseDone = db.prepare(`SELECT ${COLUMNS} FROM outbox WHERE state IN ('delivered', 'kept') ORDER BY seq DESC LIMIT ?`);
+  const unsentNamed = db.prepare(`SELECT event, event_id, item FROM outbox WHERE ${NAMED} AND state = 'unsent' ORDER BY seq`);
   const unsentOne = db.prepare(`SELECT item FROM outbox WHERE event = ? AND event_id = ? AND state = 'unsent'`);
   const unsentAll = db.prepare(`SELECT event, event_id, item FROM outbox WHERE state = 'unsent' ORDER BY seq`);
   const unsentToPending = db.prepare(`UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ? WHERE state = 'unsent'`);
@@ -322,6 +351,16 @@ export function openSqliteOutbox(file: string, options: OutboxOptions = {}): Sql
         rejectWrite(new Error(LINES_CLOSED));
       }
     });
+
+  const withItem = (raw: RawRow): BrowsedRow => {
+    let item: unknown;
+    try {
+      item = JSON.parse(raw.item);
+    } catch {
+      item = null;
+    }
+    return { ...toRow(raw), item };
+  };
 
   const markAllKept = (refs: readonly EventRef[]) => {
     if (refs.length === 1) markKept.run(refs[0]!.event, refs[0]!.eventId);
@@ -441,6 +480,36 @@ export function openSqliteOutbox(file: string, options: OutboxOptions = {}): Sql
       const counts = Object.fromEntries(OUTBOX_STATES.map((state) => [state, 0])) as Record<OutboxState, number>;
       for (const { state, n } of countAll.all() as unknown as Array<{ state: OutboxState; n: number }>) counts[state] = n;
       return counts;
+    },
+    browse(limits = {}) {
+      const open = browseOpen.all(limits.open ?? 200) as unknown as RawRow[];
+      const done = browseDone.all(limits.done ?? 50) as unknown as RawRow[];
+      return [...open, ...done].sort((a, b) => b.created_at.localeCompare(a.created_at)).map(withItem);
+    },
+    findItem(name) {
+      const raw = findOne.get({ name }) as RawRow | undefined;
+      return raw === undefined ? undefined : withItem(raw);
+    },
+    async resend(names) {
+      const result: ResendResult = { resent: [], notUnsent: [], unknown: [] };
+      const rows: Array<{ event: string; event_id: string; item: string }> = [];
+      const seen = new Set<string>();
+      for (const name of new Set(names)) {
+        const found = (unsentNamed.all({ name }) as unknown as Array<{ event: string; event_id: string; item: string }>).filter((row) => !seen.has(`${row.event}/${row.event_id}`));
+        if (found.length > 0) {
+          found.forEach((row) => seen.add(`${row.event}/${row.event_id}`));
+          rows.push(...found);
+          result.resent.push(name);
+        } else if (findOne.get({ name }) !== undefined) result.notUnsent.push(name);
+        else result.unknown.push(name);
+      }
+      if (rows.length === 0) return result;
+      if (!linesAreHandOff) throw new Error(options.forwarding ? 'the forwarder takes unsent items at start, not standard output' : 'there is no reader to write them to');
+      const unusable = linesUnusable();
+      if (unusable !== undefined) throw new Error(unusable);
+      await writeOut(rows.map((row) => `${row.item}\n`).join(''));
+      markAllKept(rows.map((row) => ({ event: row.event, eventId: row.event_id })));
+      return result;
     },
     onPending(listener) {
       listeners.add(listener);

@@ -34,29 +34,38 @@ export async function replayLocal(
   let outbox: SqliteOutbox | undefined;
   try {
     outbox = openSqliteOutbox(file, { lines: null, ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }) });
-    const { replayed, notDead, unknown } = outbox.replay(ids);
-    const wasReplayed = new Set(replayed);
-    const wasNotDead = new Set(notDead);
-    for (const id of ids) {
-      if (wasReplayed.has(id)) out(`${id}: replayed, pending delivery again`);
-      else if (wasNotDead.has(id)) out(`${id}: not replayed, it was not in the dead letters (state: ${describeState(outbox, id)})`);
-      else if (unknown.includes(id)) out(`${id}: not replayed, unknown to this receiver`);
-    }
-    if (replayed.length > 0) {
-      out(
-        `${replayed.length} of ${ids.length} replayed. The running receiver's forwarder delivers them at its next poll ` +
-          '(a receiver running without FORWARD_URL keeps them pending until it is started with one).',
-      );
-    } else {
-      out(`Nothing replayed (0 of ${ids.length}).`);
-    }
-    return replayed.length === ids.length ? 0 : 1;
+    return replayIn(outbox, ids, out);
   } catch (error) {
     out(`Replay failed, nothing was changed: ${sqliteReason(error)}`);
     return 1;
   } finally {
     await outbox?.close();
   }
+}
+
+/**
+ * Replays the named dead letters in an open outbox and says what happened, one line per id: what
+ * `npm run replay` does, and what the console's replay button does in the running receiver.
+ * 0: every named id was replayed; 1: some were not.
+ */
+export function replayIn(outbox: SqliteOutbox, ids: readonly string[], out: (line: string) => void): number {
+  const { replayed, notDead, unknown } = outbox.replay(ids);
+  const wasReplayed = new Set(replayed);
+  const wasNotDead = new Set(notDead);
+  for (const id of ids) {
+    if (wasReplayed.has(id)) out(`${id}: replayed, pending delivery again`);
+    else if (wasNotDead.has(id)) out(`${id}: not replayed, it was not in the dead letters (state: ${describeState(outbox, id)})`);
+    else if (unknown.includes(id)) out(`${id}: not replayed, unknown to this receiver`);
+  }
+  if (replayed.length > 0) {
+    out(
+      `${replayed.length} of ${ids.length} replayed. The running receiver's forwarder delivers them at its next poll ` +
+        '(a receiver running without FORWARD_URL keeps them pending until it is started with one).',
+    );
+  } else {
+    out(`Nothing replayed (0 of ${ids.length}).`);
+  }
+  return replayed.length === ids.length ? 0 : 1;
 }
 
 const STATE_WORDS: Record<string, string> = {

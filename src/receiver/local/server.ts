@@ -8,6 +8,20 @@ import type { AddressInfo } from 'node:net';
 import { ANSWER_WITHIN_MS, MAX_BODY_BYTES, type ReceiverHandler } from '../handler';
 import type { ReceiverLog } from '../log';
 
+/**
+ * One delivery's answer, for an observer (the console): the status and JSON it was answered with,
+ * the `webhook-id` header, how long it took, and the body when it was read. The body may hold
+ * personal data: an observer keeps only what it needs (event names) and never logs it.
+ */
+export interface DeliveryAnswer {
+  readonly status: number;
+  readonly webhookId: string | undefined;
+  readonly webhookTimestamp: string | undefined;
+  readonly answer: string;
+  readonly ms: number;
+  readonly body: Buffer | undefined;
+}
+
 export interface ReceiverServer {
   /** e.g. http://127.0.0.1:8787/ */
   readonly url: string;
@@ -15,7 +29,7 @@ export interface ReceiverServer {
   close(): Promise<void>;
 }
 
-const send = (res: http.ServerResponse, status: number, headers: Record<string, string>, body: string) => {
+const sendRaw = (res: http.ServerResponse, status: number, headers: Record<string, string>, body: string) => {
   if (res.headersSent || res.destroyed) return;
   res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body) });
   res.end(body);
@@ -75,6 +89,8 @@ export const startReceiverServer = async (
     maxConnections?: number;
     /** How long the platform waits for an answer from when it sent the request (default ANSWER_WITHIN_MS). */
     answerWithinMs?: number;
+    /** Told of every delivery's answer (not health checks, not deliveries abandoned unanswered). */
+    onAnswer?: (answer: DeliveryAnswer) => void;
   },
 ): Promise<ReceiverServer> => {
   const { log } = options;
@@ -82,11 +98,33 @@ export const startReceiverServer = async (
   let bodiesInFlight = 0;
   const server = http.createServer(async (req, res) => {
     // The platform's wait for an answer starts when it sent the request, not when the body is read.
-    const deadline = Date.now() + (options.answerWithinMs ?? ANSWER_WITHIN_MS);
+    const arrived = Date.now();
+    const deadline = arrived + (options.answerWithinMs ?? ANSWER_WITHIN_MS);
+    let body: Buffer | 'too_large' | 'aborted' | undefined;
+    const send = (to: http.ServerResponse, status: number, headers: Record<string, string>, answer: string) => {
+      sendRaw(to, status, headers, answer);
+      if (!options.onAnswer) return;
+      const header = (name: string) => {
+        const value = req.headers[name];
+        return Array.isArray(value) ? value[0] : value;
+      };
+      try {
+        options.onAnswer({
+          status,
+          webhookId: header('webhook-id'),
+          webhookTimestamp: header('webhook-timestamp'),
+          answer,
+          ms: Date.now() - arrived,
+          body: Buffer.isBuffer(body) ? body : undefined,
+        });
+      } catch {
+        // An observer's failure is never the delivery's.
+      }
+    };
     try {
       const path = (req.url ?? '/').split('?')[0];
       if (req.method === 'GET' && path === '/health') {
-        send(res, 200, { 'content-type': 'application/json' }, '{"status":"ok"}');
+        sendRaw(res, 200, { 'content-type': 'application/json' }, '{"status":"ok"}');
         return;
       }
       const headers = headersOf(req);
@@ -111,7 +149,6 @@ export const startReceiverServer = async (
         return;
       }
       bodiesInFlight += 1;
-      let body: Buffer | 'too_large' | 'aborted';
       try {
         body = await readBody(req);
       } finally {
