@@ -16,13 +16,10 @@
  * The three actions refuse requests from another site (src/console/guard.ts); they call the
  * sandbox's real API over HTTP with its own key, so the console sees exactly what a client sees.
  */
-import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { join } from 'node:path';
 
 import { consoleAsset, consoleFile, consolePage, CONSOLE_SECURITY_HEADERS } from '../../console/page';
 import { newConsoleToken, openEventStream, refuseCrossSite, type EventStream } from '../../console/guard';
-import { repoRoot } from '../../contract/paths';
 import { verifyDelivery } from '../../core/signature';
 import { EVENT_NAMES } from '../events';
 import type { AttemptReport, SentRequest } from '../sender';
@@ -42,30 +39,6 @@ export interface ConsoleReply {
 const FOLDER = ['src', 'sandbox', 'console'] as const;
 /** Console action bodies are small; a catch endpoint request is at most the largest event and its headers. */
 const MAX_ACTION_BYTES = 256 * 1024;
-
-/**
- * Stopgap while the shared consoleAsset resolves Preact through `require.resolve` of paths the
- * packages do not export (it throws ERR_PACKAGE_PATH_NOT_EXPORTED): the same three files, read from
- * node_modules. Used only when consoleAsset throws; remove once src/console/page.ts reads them so.
- */
-const VENDOR_FILES: Readonly<Record<string, readonly string[]>> = {
-  '/console/assets/preact.mjs': ['preact', 'dist', 'preact.mjs'],
-  '/console/assets/hooks.mjs': ['preact', 'hooks', 'dist', 'hooks.mjs'],
-  '/console/assets/htm.mjs': ['htm', 'dist', 'htm.mjs'],
-};
-const vendorCache = new Map<string, Buffer>();
-
-function sharedAsset(path: string): { contentType: string; body: Buffer } | undefined {
-  try {
-    return consoleAsset(path);
-  } catch (err) {
-    const parts = VENDOR_FILES[path];
-    if (!parts) throw err;
-    let body = vendorCache.get(path);
-    if (!body) vendorCache.set(path, (body = readFileSync(join(repoRoot(), 'node_modules', ...parts))));
-    return { contentType: 'text/javascript; charset=utf-8', body };
-  }
-}
 
 const error = (status: number, code: string, message: string): ConsoleReply => ({ status, body: { error: { code, message } }, note: code });
 
@@ -214,7 +187,7 @@ export class SandboxConsole {
       return this.subscribeCatch();
     }
     if (method === 'GET') {
-      const asset = path.startsWith('/console/assets/') ? sharedAsset(path) : consoleFile(FOLDER, path.slice('/console/'.length));
+      const asset = path.startsWith('/console/assets/') ? consoleAsset(path) : consoleFile(FOLDER, path.slice('/console/'.length));
       if (asset) {
         return { status: 200, text: asset.body.toString('utf8'), contentType: asset.contentType, headers: { ...CONSOLE_SECURITY_HEADERS }, note: 'console file' };
       }
