@@ -5,7 +5,7 @@
  *
  * - `openPage` records every console error, page error and failed request: `expectNoPageErrors`.
  * - `expectAccessible` runs axe-core in the page and fails on serious or critical violations.
- * - `screenshot` writes docs/screenshots/<name>.png, the images the README shows.
+ * - `screenshot` writes <name>.png: the README's images in docs/screenshots with UPDATE_SCREENSHOTS=1.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -85,9 +85,14 @@ export const expectAccessible = async (page: Page): Promise<void> => {
   expect(await seriousViolations(page)).toEqual([]);
 };
 
-/** Saves a screenshot of the page as docs/screenshots/<name>.png (for the README). */
+/**
+ * Saves a screenshot of the page as `<name>.png`: in docs/screenshots (the README's images) when
+ * UPDATE_SCREENSHOTS=1, otherwise in .tmp/screenshots, so a test run leaves the committed images
+ * as they are. Either way the test takes it, so a console that cannot render fails here.
+ */
 export const screenshot = async (page: Page, name: string): Promise<string> => {
-  const dir = join(__dirname, '..', '..', 'docs', 'screenshots');
+  const root = join(__dirname, '..', '..');
+  const dir = process.env.UPDATE_SCREENSHOTS === '1' ? join(root, 'docs', 'screenshots') : join(root, '.tmp', 'screenshots');
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `${name}.png`);
   await page.screenshot({ path: path as `${string}.png`, fullPage: true });
