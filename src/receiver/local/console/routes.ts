@@ -10,9 +10,7 @@
  * from the console's own page (refuseCrossSite); requests naming another host are refused, so a
  * page elsewhere cannot reach the console through a DNS name pointed at 127.0.0.1.
  */
-import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
-import { dirname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { CONSOLE_SECURITY_HEADERS, consoleAsset, consoleFile, consolePage } from '../../../console/page';
 import { newConsoleToken, openEventStream, refuseCrossSite, type EventStream } from '../../../console/guard';
@@ -30,33 +28,6 @@ const FOLDER = ['src', 'receiver', 'local', 'console'] as const;
 
 /** An action's JSON body is a name or two: anything larger is not the console's page. */
 const MAX_ACTION_BYTES = 4_096;
-
-/**
- * The shared assets, and a stopgap for the vendored ones: under plain Node (the run commands),
- * consoleAsset's `require.resolve('preact/dist/preact.mjs')` meets preact's `exports` map, which
- * does not list that path (ERR_PACKAGE_PATH_NOT_EXPORTED); only Jest's resolver lets it through.
- * Read here from beside each package's own entry point instead, until console/page.ts does the same.
- */
-const VENDORED_FALLBACK: Readonly<Record<string, readonly [string, string]>> = {
-  'preact.mjs': ['preact', 'preact.mjs'],
-  'hooks.mjs': ['preact/hooks', 'hooks.mjs'],
-  'htm.mjs': ['htm', 'htm.mjs'],
-};
-const vendored = new Map<string, { contentType: string; body: Buffer }>();
-const sharedAsset = (path: string): { contentType: string; body: Buffer } | undefined => {
-  try {
-    return consoleAsset(path);
-  } catch (error) {
-    const fallback = VENDORED_FALLBACK[path.slice(path.lastIndexOf('/') + 1)];
-    if (fallback === undefined || (error as NodeJS.ErrnoException).code !== 'ERR_PACKAGE_PATH_NOT_EXPORTED') throw error;
-    let asset = vendored.get(path);
-    if (asset === undefined) {
-      asset = { contentType: 'text/javascript; charset=utf-8', body: readFileSync(join(dirname(require.resolve(fallback[0])), fallback[1])) };
-      vendored.set(path, asset);
-    }
-    return asset;
-  }
-};
 
 export interface ReceiverConsoleOptions {
   readonly port: number;
@@ -246,7 +217,7 @@ export const startReceiverConsole = async (options: ReceiverConsoleOptions): Pro
           streams.add(stream);
           return;
         }
-        const asset = sharedAsset(path) ?? (/^\/console\/[\w.-]+$/.test(path) ? consoleFile(FOLDER, path.slice('/console/'.length)) : undefined);
+        const asset = consoleAsset(path) ?? (/^\/console\/[\w.-]+$/.test(path) ? consoleFile(FOLDER, path.slice('/console/'.length)) : undefined);
         if (asset && !path.endsWith('.ts')) {
           res.writeHead(200, { ...CONSOLE_SECURITY_HEADERS, 'content-type': asset.contentType, 'content-length': asset.body.length }).end(asset.body);
           return;
