@@ -49,7 +49,7 @@ import {
   prefixedId,
   type Rng,
 } from './fixtures';
-import { SandboxConsole } from './console/routes';
+import { type ConsoleReply, SandboxConsole } from './console/routes';
 import { listenOnLoopback } from './loopback';
 import { type AttemptReport, type DeliverySchedule, type DeliveryStats, type SentRequest, WebhookSender } from './sender';
 
@@ -187,15 +187,8 @@ interface StoredEvent {
   raw: string;
 }
 
-/** What a route answers: a JSON body, or a text body of its own content type. */
-interface Reply {
-  status: number;
-  body?: unknown;
-  text?: string;
-  contentType?: string;
-  headers?: Record<string, string>;
-  note?: string;
-}
+/** What a route answers: a JSON body, or a text body of its own content type (the console's routes answer the same way). */
+type Reply = ConsoleReply;
 
 export class ApiError extends Error {
   constructor(

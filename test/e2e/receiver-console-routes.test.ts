@@ -6,27 +6,18 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { deliveryActivity } from '../../src/receiver/local/console/activity';
 import { startReceiverConsole, type ReceiverConsole } from '../../src/receiver/local/console/routes';
 import { openSqliteOutbox, type SqliteOutbox } from '../../src/receiver/local/outbox';
 import { memoryLog } from '../../src/receiver/log';
-import { handOffItem } from '../support/receiver-kit';
+import { handOffItem, stallableLines } from '../support/receiver-kit';
 
 describe('the receiver console routes', () => {
   let dir: string;
   let outbox: SqliteOutbox;
   let console_: ReceiverConsole | undefined;
-  const written: string[] = [];
-  let stalled = true;
-  const held: Array<() => void> = [];
-  const lines = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      written.push(chunk.toString('utf8'));
-      if (stalled) held.push(() => callback());
-      else callback();
-    },
-  });
+  const reader = stallableLines();
+  const { lines, written } = reader;
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'receiver-console-'));
@@ -40,8 +31,8 @@ describe('the receiver console routes', () => {
   it('serves masked state, reveals one item with the token, refuses other sites, and re-emits', async () => {
     outbox = openSqliteOutbox(join(dir, 'receiver.db'), { lines, lineFlushTimeoutMs: 50 });
     await outbox.send([handOffItem('audit_created', 'evt_r1')]);
-    held.splice(0).forEach((release) => release());
-    stalled = false;
+    reader.release();
+    reader.stalled = false;
     const log = memoryLog();
     console_ = await startReceiverConsole({ port: 0, outbox, activity: deliveryActivity(), forwarding: false, log, token: 'the-token' });
     const base = console_.url;

@@ -6,12 +6,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { ConfigError, readConfig } from '../../src/receiver/config';
 import { deliveryActivity, OUTCOME_MINUTES } from '../../src/receiver/local/console/activity';
 import { maskedSummary, maskPersonal, personalKind } from '../../src/receiver/local/console/mask';
 import { openSqliteOutbox, type SqliteOutbox } from '../../src/receiver/local/outbox';
-import { handOffItem } from '../support/receiver-kit';
+import { handOffItem, stallableLines } from '../support/receiver-kit';
 
 const SECRET = `whsec_${Buffer.from('0123456789abcdef0123456789abcdef').toString('base64')}`;
 
@@ -156,21 +155,13 @@ describe('deliveryActivity', () => {
 describe('the outbox for the console', () => {
   let dir: string;
   let outbox: SqliteOutbox;
-  const written: string[] = [];
-  let stalled = true;
-  const held: Array<() => void> = [];
-  const lines = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      written.push(chunk.toString('utf8'));
-      if (stalled) held.push(() => callback());
-      else callback();
-    },
-  });
+  const reader = stallableLines();
+  const { lines, written } = reader;
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'receiver-console-'));
     written.length = 0;
-    stalled = true;
+    reader.stalled = true;
   });
   afterEach(async () => {
     await outbox?.close();
@@ -182,10 +173,10 @@ describe('the outbox for the console', () => {
     const item = handOffItem('audit_created', 'evt_u1');
     // The reader does not take the line in time: the delivery fails, the row stays unsent.
     expect(await outbox.send([item])).toEqual([{ ok: false, reason: expect.stringContaining('not being read fast enough') }]);
-    held.splice(0).forEach((release) => release());
+    reader.release();
     expect(outbox.find('evt_u1')?.state).toBe('unsent');
     expect(outbox.browse().map((row) => [row.eventId, row.state, (row.item as { email?: string }).email])).toEqual([['evt_u1', 'unsent', 'mei.chen@example.com']]);
-    stalled = false;
+    reader.stalled = false;
     written.length = 0;
     expect(await outbox.resend(['Audit:Create/evt_u1', 'evt_nope'])).toEqual({ resent: ['Audit:Create/evt_u1'], notUnsent: [], unknown: ['evt_nope'] });
     expect(written.join('')).toContain('"id":"evt_u1"');

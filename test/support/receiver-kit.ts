@@ -3,6 +3,7 @@
  * `standardwebhooks` package), fixture bodies, and a hand-off double that records what it was given
  * and can be told to fail (the real hand-offs have their own suites).
  */
+import { Writable } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
@@ -91,3 +92,26 @@ export class RecordingHandOff implements HandOff {
     });
   }
 }
+
+/**
+ * Standard output as a reader that can fall behind: while `stalled`, a write is held (its callback
+ * waits for `release()`), as when the program reading the receiver's lines stops reading.
+ */
+export const stallableLines = () => {
+  const written: string[] = [];
+  const held: Array<() => void> = [];
+  const reader = {
+    written,
+    stalled: true,
+    /** Lets every held write finish. */
+    release: () => held.splice(0).forEach((finish) => finish()),
+    lines: new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        written.push(chunk.toString('utf8'));
+        if (reader.stalled) held.push(() => callback());
+        else callback();
+      },
+    }),
+  };
+  return reader;
+};
