@@ -23,7 +23,7 @@ import type { ZapItem } from '../../core/normalise';
 import type { HandOff, HandOffItem, HandOffResult } from '../hand-off';
 import type { EventRef } from '../store';
 import { sqliteReason } from '../sqlite-errors';
-import { migrateWhen } from '../sqlite-migrate';
+import { migrateWhen, prepareFile } from '../sqlite-migrate';
 
 export const OUTBOX_STATES = ['pending', 'delivered', 'dead', 'kept', 'unsent'] as const;
 export type OutboxState = (typeof OUTBOX_STATES)[number];
@@ -224,12 +224,14 @@ export function openSqliteOutbox(file: string, options: OutboxOptions = {}): Sql
     // The busy timeout first: switching to WAL and creating the table take locks that the other
     // connection on this file (the de-dup store, another receiver process) may hold right now.
     db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
-    db.exec('PRAGMA journal_mode = WAL');
-    // NORMAL under WAL: a commit survives a crash of this process; only a power cut or OS crash
-    // can lose the last commits. That is the cost of ~20k hand-offs/s instead of a few hundred.
-    db.exec('PRAGMA synchronous = NORMAL');
-    migrateToEventKeys(db);
-    db.exec(SCHEMA);
+    prepareFile(busyTimeoutMs, () => {
+      db.exec('PRAGMA journal_mode = WAL');
+      // NORMAL under WAL: a commit survives a crash of this process; only a power cut or OS crash
+      // can lose the last commits. That is the cost of ~20k hand-offs/s instead of a few hundred.
+      db.exec('PRAGMA synchronous = NORMAL');
+      migrateToEventKeys(db);
+      db.exec(SCHEMA);
+    });
   } catch (error) {
     db.close();
     throw error;

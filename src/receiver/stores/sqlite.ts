@@ -37,7 +37,7 @@ import {
   StoreUnavailableError,
 } from '../store';
 import { sqliteReason } from '../sqlite-errors';
-import { migrateWhen } from '../sqlite-migrate';
+import { migrateWhen, prepareFile } from '../sqlite-migrate';
 
 export interface SqliteStoreOptions extends StoreOptions {
   /**
@@ -157,11 +157,15 @@ class SqliteStore implements DedupeStore {
       mkdirSync(path.dirname(resolved), { recursive: true });
       db = new DatabaseSync(resolved);
       // busy_timeout first: the statements after it may wait for another process's lock.
-      db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS))}`);
-      db.exec('PRAGMA journal_mode = WAL');
-      db.exec('PRAGMA synchronous = NORMAL');
-      migrateToEventKeys(db);
-      db.exec(SCHEMA);
+      const busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS));
+      db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
+      const opened = db;
+      prepareFile(busyTimeoutMs, () => {
+        opened.exec('PRAGMA journal_mode = WAL');
+        opened.exec('PRAGMA synchronous = NORMAL');
+        migrateToEventKeys(opened);
+        opened.exec(SCHEMA);
+      });
       return new SqliteStore(
         db,
         description,
