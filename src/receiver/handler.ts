@@ -226,14 +226,18 @@ export const createReceiver = (deps: ReceiverDeps): ReceiverHandler => {
     const positions = new Map(order.map(({ entry, index }) => [entry, index]));
     const claimOne = async (entry: EventItem): Promise<void> => {
       if (round.failure !== undefined) return;
+      const claiming = store.claim(refOf(entry), at);
       try {
-        const outcome = await by(until, store.claim(refOf(entry), at));
+        const outcome = await by(until, claiming);
         if (outcome.kind === 'claimed') round.claimed.push({ entry, token: outcome.token });
         else if (outcome.kind === 'duplicate') round.duplicates += 1;
         else round.busyMs.push(outcome.retryAfterMs);
         answered += 1;
       } catch (error) {
         if (!(error instanceof OutOfTime)) round.failure = reasonOf(error, 'the store failed');
+        // Counted as not made, but the store may still take it: then it is given back as soon as it
+        // lands, so the platform's retry can claim the event instead of waiting out the lease.
+        else void claiming.then((late) => (late.kind === 'claimed' ? store.release(refOf(entry), late.token) : undefined)).catch(() => undefined);
       }
     };
     await mapBounded(order.map(({ entry }) => entry), CONCURRENT_STORE_CALLS, claimOne, stopAt);

@@ -330,6 +330,10 @@ describe('the receiver Lambda, configured by its environment', () => {
       const started = Date.now();
       const response = await handler(functionUrlEvent(signed(records, { webhookId: 'msg_big' })), { getRemainingTimeInMillis: () => remaining } as never);
       answers.push({ status: response.statusCode ?? 0, ms: Date.now() - started });
+      // As the platform does, the retry waits the Retry-After it was given (at most 2 s here): on a
+      // busy machine claims that landed after their bound are still being given back.
+      const retryAfter = Number(response.headers?.['retry-after'] ?? 0);
+      if (response.statusCode !== 200 && retryAfter > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(retryAfter, 2) * 1000));
     }
     // Every answer before the function's time was up (in one answer on a quiet machine, more on a busy one).
     for (const answer of answers) expect(answer.ms).toBeLessThan(remaining);

@@ -13,6 +13,7 @@ import type { HandOff, HandOffResult } from '../../src/receiver/hand-off';
 import { memoryLog } from '../../src/receiver/log';
 import { StoreUnavailableError, type DedupeStore, type EventRef } from '../../src/receiver/store';
 import { openSqliteStore } from '../../src/receiver/stores/sqlite';
+import { waitUntil } from '../support/bounded-wait';
 import { fixture, OTHER_SECRET, parsed, RecordingHandOff, refTo, SECRET, signed } from '../support/receiver-kit';
 
 
@@ -508,6 +509,38 @@ describe('waits that end by the answer', () => {
     // Those that answered in time were handed off; one still running at its bound counts as not made.
     expect(Number(parsed(response).accepted)).toBeGreaterThan(0);
     expect(Number(parsed(response).accepted)).toBeLessThanOrEqual(started);
+  });
+});
+
+describe('a claim the store takes after its bound', () => {
+  it('is given back when it lands, so the retry takes the event at once instead of waiting out the lease', async () => {
+    const released: string[] = [];
+    let landed: () => void = () => undefined;
+    const landing = new Promise<void>((resolve) => (landed = resolve));
+    let slowOnce = true;
+    const late = wrapped({
+      claim: async (ref, at) => {
+        if (!slowOnce) return store.claim(ref, at);
+        slowOnce = false;
+        // Answers well after the handler stopped waiting for it, and takes the claim then.
+        await new Promise((resolve) => setTimeout(resolve, 1_500));
+        const outcome = await store.claim(ref, at);
+        landed();
+        return outcome;
+      },
+      release: async (ref, token) => {
+        released.push(ref.eventId);
+        return store.release(ref, token);
+      },
+    });
+    const first = await receiver({ store: late })({ ...signed(fixture('audit_created'), { webhookId: 'msg_late' }), deadline: Date.now() + 2_200 });
+    expect(first.status).toBe(503);
+    await landing;
+    await waitUntil(() => released.length === 1, { what: 'the late claim given back', timeoutMs: 10_000 });
+    expect(released).toEqual([String(fixture('audit_created').event_id)]);
+    // The platform's retry: the event is free again, not "in progress" for the lease.
+    const retry = await receiver({ store: late })({ ...signed(fixture('audit_created'), { webhookId: 'msg_late' }) });
+    expect(retry.status).toBe(200);
   });
 });
 
