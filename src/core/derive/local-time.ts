@@ -35,14 +35,16 @@ export const australianTimeZone = (state: unknown, postcode: unknown, country: u
 // One formatter per zone, made on first use (a formatter costs far more than a format). Zones come
 // from the table above and the organisations' accounts, a handful in all; the bound only keeps
 // odd input from growing the cache.
-const formatters = new Map<string, Intl.DateTimeFormat | null>();
+// Each entry keeps the zone's canonical name beside its formatter: the organisation's zone is
+// checked for every record of a delivery, and reading it back from the formatter allocates.
+const formatters = new Map<string, { readonly formatter: Intl.DateTimeFormat; readonly canonical: string } | null>();
 const MAX_FORMATTERS = 64;
 
-const formatterFor = (zone: string): Intl.DateTimeFormat | null => {
-  let formatter = formatters.get(zone);
-  if (formatter !== undefined) return formatter;
+const zoneEntry = (zone: string) => {
+  let entry = formatters.get(zone);
+  if (entry !== undefined) return entry;
   try {
-    formatter = new Intl.DateTimeFormat('en-US', {
+    const formatter = new Intl.DateTimeFormat('en-US', {
       timeZone: zone,
       hourCycle: 'h23',
       year: 'numeric',
@@ -52,12 +54,13 @@ const formatterFor = (zone: string): Intl.DateTimeFormat | null => {
       minute: 'numeric',
       second: 'numeric',
     });
+    entry = { formatter, canonical: formatter.resolvedOptions().timeZone };
   } catch {
-    formatter = null;
+    entry = null;
   }
   if (formatters.size >= MAX_FORMATTERS) formatters.clear();
-  formatters.set(zone, formatter);
-  return formatter;
+  formatters.set(zone, entry);
+  return entry;
 };
 
 // An IANA name ("Australia/Melbourne", "UTC", "Etc/GMT-10"); not an offset such as "+10:00",
@@ -72,7 +75,7 @@ export const validTimeZone = (zone: unknown): string | null => {
   if (typeof zone !== 'string') return null;
   const name = zone.trim();
   if (name.length === 0 || name.length > 64 || !ZONE_NAME.test(name)) return null;
-  return formatterFor(name)?.resolvedOptions().timeZone ?? null;
+  return zoneEntry(name)?.canonical ?? null;
 };
 
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');
@@ -89,8 +92,8 @@ export const localIso = (time: unknown, zone: string): string | null => {
   const instant = Math.floor(millis / 1000) * 1000;
   const year = new Date(instant).getUTCFullYear();
   if (year < 1000 || year > 9999) return null;
-  const formatter = formatterFor(zone);
-  if (formatter === null) return null;
+  const formatter = zoneEntry(zone)?.formatter;
+  if (formatter === undefined) return null;
   const part: Record<string, number> = {};
   for (const { type, value } of formatter.formatToParts(instant)) if (type !== 'literal') part[type] = Number(value);
   const wall = Date.UTC(part.year!, part.month! - 1, part.day!, part.hour!, part.minute!, part.second!);
