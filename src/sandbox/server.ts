@@ -321,11 +321,11 @@ export function answerClientError(
  * reading (413), a body that grows past it is refused as soon as it does. A client that goes away
  * mid-body is a 400 (nobody reads it).
  */
-export function readBody(req: http.IncomingMessage, maxBytes: number): Promise<string> {
+export function readBodyBytes(req: http.IncomingMessage, maxBytes: number): Promise<Buffer> {
   const tooLarge = new ApiError(413, 'payload_too_large', `the body is larger than ${sizeText(maxBytes)}`);
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > maxBytes) return Promise.reject(tooLarge);
-  return new Promise<string>((resolve, reject) => {
+  return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let done = false;
@@ -341,11 +341,15 @@ export function readBody(req: http.IncomingMessage, maxBytes: number): Promise<s
       else chunks.push(chunk);
     };
     req.on('data', onData);
-    req.on('end', () => finish(() => resolve(Buffer.concat(chunks).toString('utf8'))));
+    req.on('end', () => finish(() => resolve(Buffer.concat(chunks))));
     req.on('error', () => finish(() => reject(new ApiError(400, 'invalid_request', 'the body could not be read'))));
     req.on('close', () => finish(() => reject(new ApiError(400, 'invalid_request', 'the body was cut short'))));
   });
 }
+
+/** The same, as UTF-8 text. */
+export const readBody = (req: http.IncomingMessage, maxBytes: number): Promise<string> =>
+  readBodyBytes(req, maxBytes).then((bytes) => bytes.toString('utf8'));
 
 /** `Content-Type: application/json`, with any parameters; otherwise 415. */
 function requireJson(req: http.IncomingMessage): void {

@@ -23,7 +23,7 @@ import { newConsoleToken, openEventStream, refuseCrossSite, type EventStream } f
 import { verifyDelivery } from '../../core/signature';
 import { EVENT_NAMES } from '../events';
 import type { AttemptReport, SentRequest } from '../sender';
-import type { SandboxServer, Subscription } from '../server';
+import { readBodyBytes, type SandboxServer, type Subscription } from '../server';
 import { ConsoleHistory, type ConsoleDelivery, type HistoryChange, shortenHeaders, type Verification } from './history';
 
 /** What a console route answers, sent by the sandbox like its other replies. */
@@ -42,26 +42,8 @@ const MAX_ACTION_BYTES = 256 * 1024;
 
 const error = (status: number, code: string, message: string): ConsoleReply => ({ status, body: { error: { code, message } }, note: code });
 
-function readBounded(req: IncomingMessage, maxBytes: number): Promise<Buffer | undefined> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    const finish = (value: Buffer | undefined): void => {
-      if (done) return;
-      done = true;
-      resolve(value);
-    };
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) finish(undefined);
-      else if (!done) chunks.push(chunk);
-    });
-    req.on('end', () => finish(Buffer.concat(chunks)));
-    req.on('error', () => finish(undefined));
-    req.on('close', () => finish(undefined));
-  });
-}
+/** The body as sent, or undefined when it is too large or cut short (the sandbox's own reader). */
+const readBounded = (req: IncomingMessage, maxBytes: number): Promise<Buffer | undefined> => readBodyBytes(req, maxBytes).catch(() => undefined);
 
 async function readJsonObject(req: IncomingMessage): Promise<{ value: Record<string, unknown> } | { refused: ConsoleReply }> {
   const raw = await readBounded(req, MAX_ACTION_BYTES);
