@@ -2,7 +2,7 @@
 // allowed by its hash, and the guard against cross-site requests.
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { consoleAsset, consoleFile, consolePage, CONSOLE_SECURITY_HEADERS } from '../src/console/page';
+import { consoleAsset, consoleFile, consolePage, consoleResource, CONSOLE_SECURITY_HEADERS } from '../src/console/page';
 import { crossSiteRefusal, newConsoleToken } from '../src/console/guard';
 
 describe('assets', () => {
@@ -25,6 +25,15 @@ describe('assets', () => {
     expect(consoleFile(['src', 'sandbox', 'console'], 'app.js')?.contentType).toBe('text/javascript; charset=utf-8');
     for (const name of ['../routes.ts', '..', '.hidden.js', 'routes.ts', 'missing.js', 'a/b.js', '%2e%2e.js']) {
       expect(consoleFile(['src', 'sandbox', 'console'], name)).toBeUndefined();
+    }
+  });
+
+  test('what a console serves under /console/: shared assets, then its own files, nothing else', () => {
+    const folder = ['src', 'sandbox', 'console'];
+    expect(consoleResource(folder, '/console/assets/htm.mjs')).toBe(consoleAsset('/console/assets/htm.mjs'));
+    expect(consoleResource(folder, '/console/app.js')).toBe(consoleFile(folder, 'app.js'));
+    for (const path of ['/console/assets/missing.mjs', '/console/routes.ts', '/console/../server.ts', '/app.js', '/console/']) {
+      expect(consoleResource(folder, path)).toBeUndefined();
     }
   });
 });

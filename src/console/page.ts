@@ -86,6 +86,10 @@ export const consoleFile = (folder: readonly string[], name: string): ConsoleAss
   }
 };
 
+/** What a console serves under `/console/`: a shared asset, else one of its own files; undefined for anything else. */
+export const consoleResource = (folder: readonly string[], pathname: string): ConsoleAsset | undefined =>
+  consoleAsset(pathname) ?? (pathname.startsWith('/console/') ? consoleFile(folder, pathname.slice('/console/'.length)) : undefined);
+
 const escapeHtml = (text: string): string =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 

@@ -18,7 +18,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import { consoleAsset, consoleFile, consolePage, CONSOLE_SECURITY_HEADERS } from '../../console/page';
+import { consolePage, consoleResource, CONSOLE_SECURITY_HEADERS } from '../../console/page';
 import { newConsoleToken, openEventStream, refuseCrossSite, type EventStream } from '../../console/guard';
 import { verifyDelivery } from '../../core/signature';
 import { EVENT_NAMES } from '../events';
@@ -169,7 +169,7 @@ export class SandboxConsole {
       return this.subscribeCatch();
     }
     if (method === 'GET') {
-      const asset = path.startsWith('/console/assets/') ? consoleAsset(path) : consoleFile(FOLDER, path.slice('/console/'.length));
+      const asset = consoleResource(FOLDER, path);
       if (asset) {
         return { status: 200, text: asset.body.toString('utf8'), contentType: asset.contentType, headers: { ...CONSOLE_SECURITY_HEADERS }, note: 'console file' };
       }

@@ -12,7 +12,7 @@
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CONSOLE_SECURITY_HEADERS, consoleAsset, consoleFile, consolePage } from '../../../console/page';
+import { CONSOLE_SECURITY_HEADERS, consolePage, consoleResource } from '../../../console/page';
 import { newConsoleToken, openEventStream, refuseCrossSite, type EventStream } from '../../../console/guard';
 import type { ReceiverLog } from '../../log';
 import { sqliteReason } from '../../sqlite-errors';
@@ -217,8 +217,8 @@ export const startReceiverConsole = async (options: ReceiverConsoleOptions): Pro
           streams.add(stream);
           return;
         }
-        const asset = consoleAsset(path) ?? (/^\/console\/[\w.-]+$/.test(path) ? consoleFile(FOLDER, path.slice('/console/'.length)) : undefined);
-        if (asset && !path.endsWith('.ts')) {
+        const asset = consoleResource(FOLDER, path);
+        if (asset) {
           res.writeHead(200, { ...CONSOLE_SECURITY_HEADERS, 'content-type': asset.contentType, 'content-length': asset.body.length }).end(asset.body);
           return;
         }
