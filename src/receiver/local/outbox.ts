@@ -369,6 +369,12 @@ export function openSqliteOutbox(file: string, options: OutboxOptions = {}): Sql
     else if (refs.length > 1) transaction(() => refs.forEach((ref) => markKept.run(ref.event, ref.eventId)));
   };
 
+  /** Writes out the lines of stored rows again (items a reader never got), then keeps the rows. */
+  const writeAndKeep = async (rows: ReadonlyArray<{ event: string; event_id: string; item: string }>) => {
+    await writeOut(rows.map((row) => `${row.item}\n`).join(''));
+    markAllKept(rows.map((row) => ({ event: row.event, eventId: row.event_id })));
+  };
+
   const send = async (items: readonly HandOffItem[]): Promise<HandOffResult[]> => {
     if (items.length === 0) return [];
     if (closed) return items.map(() => ({ ok: false, reason: 'outbox is closed' }));
@@ -509,8 +515,7 @@ export function openSqliteOutbox(file: string, options: OutboxOptions = {}): Sql
       if (!linesAreHandOff) throw new Error(options.forwarding ? 'the forwarder takes unsent items at start, not standard output' : 'there is no reader to write them to');
       const unusable = linesUnusable();
       if (unusable !== undefined) throw new Error(unusable);
-      await writeOut(rows.map((row) => `${row.item}\n`).join(''));
-      markAllKept(rows.map((row) => ({ event: row.event, eventId: row.event_id })));
+      await writeAndKeep(rows);
       return result;
     },
     onPending(listener) {
@@ -526,8 +531,7 @@ export function openSqliteOutbox(file: string, options: OutboxOptions = {}): Sql
       if (!linesAreHandOff) return 0;
       const rows = unsentAll.all() as unknown as Array<{ event: string; event_id: string; item: string }>;
       if (rows.length === 0) return 0;
-      await writeOut(rows.map((row) => `${row.item}\n`).join(''));
-      markAllKept(rows.map((row) => ({ event: row.event, eventId: row.event_id })));
+      await writeAndKeep(rows);
       return rows.length;
     },
     async close() {
