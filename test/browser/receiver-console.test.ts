@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'puppeteer-core';
-import { expectAccessible, expectNoPageErrors, launchBrowser, openPage, screenshot, waitInPage, type WatchedPage } from '../support/browser';
+import { expectAccessible, expectNoPageErrors, inOtherTab, launchBrowser, openPage, screenshot, waitInPage, type WatchedPage } from '../support/browser';
 import { fixture, OTHER_SECRET, SECRET, signed } from '../support/receiver-kit';
 import { bundleReceiverCli, startReceiverProcess, type ReceiverProcess } from '../support/receiver-process';
 
@@ -50,11 +50,11 @@ const PERSONAL = ['mei.chen@example.com', 'Mei', 'Chen', '9374 4000', '9374', 'B
 
 const deliver = async (body: unknown, options: { secret?: string; webhookId?: string } = {}) => {
   const request = signed(body, options);
-  const response = await fetch(receiver.url, { method: 'POST', headers: request.headers, body: request.body });
+  const response = await fetch(receiver.url, { method: 'POST', headers: request.headers, body: request.body, signal: AbortSignal.timeout(10_000) });
   return response.status;
 };
 
-const state = async () => (await (await fetch(`${consoleUrl}/api/state`)).json()) as { outbox: { rows: Array<{ name: string; state: string }> } };
+const state = async () => (await (await fetch(`${consoleUrl}/api/state`, { signal: AbortSignal.timeout(10_000) })).json()) as { outbox: { rows: Array<{ name: string; state: string }> } };
 
 beforeAll(async () => {
   const crmUrl = await listen(crmServer);
@@ -129,11 +129,12 @@ test('deliveries, outcomes, a dead letter, a refused cross-site replay, a replay
   expect(masked).toContain('M*** C***');
 
   // Another site's page posts to the replay action: refused, nothing replayed.
-  const other = await browser.newPage();
-  const refused = other.waitForResponse((response) => response.url() === `${consoleUrl}/api/replay` && response.request().method() === 'POST' && response.request().resourceType() === 'document');
-  await other.goto(`${attacker}/?target=${encodeURIComponent(`${consoleUrl}/api/replay`)}`);
-  expect((await refused).status()).toBe(403);
-  await other.close();
+  const refusedStatus = await inOtherTab(browser, page, async (other) => {
+    const refused = other.waitForResponse((response) => response.url() === `${consoleUrl}/api/replay` && response.request().method() === 'POST' && response.request().resourceType() === 'document');
+    await other.goto(`${attacker}/?target=${encodeURIComponent(`${consoleUrl}/api/replay`)}`);
+    return (await refused).status();
+  });
+  expect(refusedStatus).toBe(403);
   expect((await state()).outbox.rows.find((row) => row.name === `Audit:Create/${AUDIT_ID}`)?.state).toBe('dead');
   expect(crm.received).toHaveLength(1);
   expect(receiver.logs.filter((line) => line.message === 'console action refused').length).toBeGreaterThanOrEqual(1);

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'puppeteer-core';
 
 import { type SandboxServer, startSandbox } from '../../src/sandbox/server';
-import { expectAccessible, expectNoPageErrors, launchBrowser, openPage, screenshot, waitInPage, type WatchedPage } from '../support/browser';
+import { expectAccessible, expectNoPageErrors, inOtherTab, launchBrowser, openPage, screenshot, waitInPage, type WatchedPage } from '../support/browser';
 
 let browser: Browser;
 let sandbox: SandboxServer;
@@ -119,15 +119,12 @@ test('invalid data gets the API its own error, in words', async () => {
 
 test('a console action posted from another site is refused and changes nothing', async () => {
   const before = sandbox.stats();
-  const other = await browser.newPage();
-  try {
+  await inOtherTab(browser, page, async (other) => {
     await other.goto(`${foreignUrl}/form`, { waitUntil: 'domcontentloaded' });
     await waitInPage(other, 'location.port !== "" && document.body !== null && document.body.innerText.includes("cross_site")');
     await other.goto(`${foreignUrl}/fetch`, { waitUntil: 'domcontentloaded' });
     await waitInPage(other, 'document.getElementById("done").textContent === "yes"');
-  } finally {
-    await other.close();
-  }
+  });
   expect(logLines.filter((line) => line === 'POST /console/api/fire -> 403')).toHaveLength(2);
   const after = sandbox.stats();
   expect(after.storedEvents).toBe(before.storedEvents);

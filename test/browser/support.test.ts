@@ -1,9 +1,10 @@
 // The browser support itself: Chromium starts, a page's errors are seen, axe-core finds a serious
-// violation where there is one. If these fail, the console tests cannot be trusted.
+// violation where there is one, and a page takes clicks again after another tab was in front of it.
+// If these fail, the console tests cannot be trusted.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser } from 'puppeteer-core';
-import { launchBrowser, openPage, seriousViolations } from '../support/browser';
+import { inOtherTab, launchBrowser, openPage, seriousViolations } from '../support/browser';
 
 let browser: Browser;
 let server: Server;
@@ -42,4 +43,20 @@ test('console errors and serious violations are caught', async () => {
   expect(watched.problems).toContain('console error: boom');
   expect((await seriousViolations(watched.page)).map((violation) => violation.id)).toEqual(expect.arrayContaining(['button-name', 'image-alt']));
   await watched.page.close();
+});
+
+test('after another tab, the page is in front again and takes a click', async () => {
+  const watched = await openPage(browser, `${base}/good`);
+  const { page } = watched;
+  await page.evaluate('document.querySelector("button").addEventListener("click", () => { document.title = "clicked"; })');
+  const seenBehind = await inOtherTab(browser, page, async (other) => {
+    await other.goto(`${base}/bad`);
+    return page.evaluate('document.visibilityState');
+  });
+  // Hidden while the other tab was in front: the state in which a click would never land.
+  expect(seenBehind).toBe('hidden');
+  expect(await page.evaluate('document.visibilityState')).toBe('visible');
+  await page.click('button');
+  expect(await page.title()).toBe('clicked');
+  await page.close();
 });

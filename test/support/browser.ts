@@ -56,6 +56,24 @@ export const openPage = async (browser: Browser, url: string): Promise<WatchedPa
   return { page, problems };
 };
 
+/**
+ * Runs `use` in a second tab of the same browser (another site open beside the console), then
+ * closes it and brings `back` to the front. A tab behind another is hidden and paints nothing, so a
+ * click there waits for a frame that never comes; closing the other tab does not always show it
+ * again in time on a busy machine.
+ */
+export const inOtherTab = async <T>(browser: Browser, back: Page, use: (other: Page) => Promise<T>): Promise<T> => {
+  const other = await browser.newPage();
+  other.setDefaultTimeout(20_000);
+  try {
+    return await use(other);
+  } finally {
+    await other.close();
+    await back.bringToFront();
+    await waitInPage(back, 'document.visibilityState === "visible"');
+  }
+};
+
 export const expectNoPageErrors = (watched: WatchedPage): void => {
   expect(watched.problems).toEqual([]);
 };
