@@ -28,9 +28,10 @@ export const launchBrowser = (): Promise<Browser> =>
     // Root in a container has no user namespace sandbox; /dev/shm is small there.
     args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', '--no-first-run', '--no-default-browser-check'],
     defaultViewport: { width: 1280, height: 900 },
-    // A busy two-core machine starts Chromium slowly.
+    // A busy two-core machine starts Chromium slowly. A browser call that never returns fails on
+    // its own, naming the call, well before the test's timeout hides which call it was.
     timeout: 60_000,
-    protocolTimeout: 60_000,
+    protocolTimeout: 30_000,
   });
 
 export interface WatchedPage {
