@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -7,7 +8,7 @@ import { sameDefinitionApp } from './same-definition-app';
 import zapier, { createAppTester, type Bundle, type ZObject } from 'zapier-platform-core';
 import { EVENT_REGISTRY } from '../../src/core/event-registry';
 import { normaliseDelivery } from '../../src/core/normalise';
-import { BenchError, median, msSince, quantile, round } from './stats';
+import { BenchError, median, msSince, quantile, ratioOfRounds, round, type RoundedRatio } from './stats';
 
 export const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 export const SUBSCRIPTION_ID = 'ntf_bench_2b7Hc9';
@@ -176,6 +177,51 @@ export const measureDelivery = async (root: string, iterations: number, warmup: 
       oneTriggerApp: prepareMs(oneTriggerApp),
       passThrough: prepareMs(floor.app),
       sameDefinition: prepareMs(sameDefinition.app),
+    },
+  };
+};
+
+export interface DeliveryRounds {
+  /** Each round's own result, in the order they ran. */
+  readonly rounds: readonly DeliveryResult[];
+  /** Per round: app median / one-trigger pass-through median. */
+  readonly ratio: RoundedRatio;
+  /** Per round: app median / same-definition pass-through median. */
+  readonly sameDefinitionRatio: RoundedRatio;
+  /** Medians over the rounds of each runner's per-round median, ms. */
+  readonly appMs: number;
+  readonly passThroughMs: number;
+  readonly sameDefinitionMs: number;
+  readonly oneTriggerAppMs: number;
+  readonly prepareAppMs: DeliveryResult['prepareAppMs'];
+}
+
+/**
+ * measureDelivery in `rounds` fresh processes, one after another (the runners interleaved within
+ * each): each ratio is the median of the rounds' ratios, with their spread. `script` is the built
+ * delivery-round.js.
+ */
+export const measureDeliveryRounds = (root: string, script: string, rounds: number, iterations: number, warmup: number): DeliveryRounds => {
+  const results: DeliveryResult[] = [];
+  for (let r = 0; r < rounds; r += 1) {
+    const run = spawnSync(process.execPath, [script, root, String(iterations), String(warmup)], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+    if (run.status !== 0) throw new BenchError(`per-delivery round ${r + 1} failed (exit ${run.status ?? run.signal}): ${run.stderr || run.error}`);
+    results.push(JSON.parse(run.stdout.trim().split('\n').pop()!) as DeliveryResult);
+  }
+  const mid = (pick: (result: DeliveryResult) => number) => round(median(results.map(pick)), 4);
+  return {
+    rounds: results,
+    ratio: ratioOfRounds(results.map((result) => result.ratio)),
+    sameDefinitionRatio: ratioOfRounds(results.map((result) => result.sameDefinitionRatio)),
+    appMs: mid((result) => result.appMs.median),
+    passThroughMs: mid((result) => result.passThroughMs.median),
+    sameDefinitionMs: mid((result) => result.sameDefinitionMs.median),
+    oneTriggerAppMs: mid((result) => result.oneTriggerAppMs.median),
+    prepareAppMs: {
+      app: mid((result) => result.prepareAppMs.app),
+      oneTriggerApp: mid((result) => result.prepareAppMs.oneTriggerApp),
+      passThrough: mid((result) => result.prepareAppMs.passThrough),
+      sameDefinition: mid((result) => result.prepareAppMs.sameDefinition),
     },
   };
 };

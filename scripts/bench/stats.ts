@@ -45,3 +45,19 @@ export const table = (headers: readonly string[], rows: readonly (readonly (stri
       .trimEnd();
   return [line(headers), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(line)].join('\n');
 };
+
+/** A ratio measured over several rounds: the median is the figure, min–max its spread. */
+export interface RoundedRatio {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+  readonly rounds: readonly number[];
+}
+
+export const ratioOfRounds = (perRound: readonly number[]): RoundedRatio => {
+  const s = sorted(perRound);
+  return { median: round(median(s)), min: round(s[0]!), max: round(s[s.length - 1]!), rounds: perRound.map((value) => round(value)) };
+};
+
+/** `1.23 (1.19–1.27, 7 rounds)`: a ratio as the tables print it. */
+export const withSpread = (ratio: RoundedRatio): string => `${ratio.median} (${ratio.min}–${ratio.max}, ${ratio.rounds.length} rounds)`;
