@@ -15,7 +15,8 @@
  *
  * Context: forwarder (true: deploys the forwarder, whose URL is in a Secrets Manager secret, never
  * in the template), forwardUrlSecretArn (an existing secret holding the URL; implies forwarder),
- * alarmEmail (SNS email for the alarms), stackName, receiverConcurrency, forwarderConcurrency. Account and region come from the CLI's credentials/profile (CDK_DEFAULT_*). Offline,
+ * alarmEmail (SNS email for the alarms), stackName, receiverConcurrency, forwarderConcurrency, sourceMaps (true: stack
+ * traces through the source maps, at a cold-start cost; see infra/bundling.ts). Account and region come from the CLI's credentials/profile (CDK_DEFAULT_*). Offline,
  * with no credentials, the account stays unresolved (${AWS::AccountId}) and the CLI falls back to
  * us-east-1 for the region unless AWS_REGION or a profile names one; deploy with the target
  * account's credentials (after `npx cdk bootstrap` once per account/region).

@@ -3,6 +3,7 @@
  * value counts as absent. forwarder (true/false) deploys the forwarder with a secret for its URL;
  * forwardUrlSecretArn names an existing secret instead (and implies forwarder). receiverConcurrency
  * (a number, or none) and forwarderConcurrency (a number) bound how many instances run at once.
+ * sourceMaps (true/false) makes the functions load their source maps (a cold-start cost).
  *
  * The forward URL itself is not a context value: context ends up in the template and the function's
  * configuration in plain text, and a CRM webhook URL often carries a token. `-c forwardUrl=…` is
@@ -18,6 +19,7 @@ export interface ReceiverContext {
   readonly stackName?: string;
   readonly receiverConcurrency?: number | 'none';
   readonly forwarderConcurrency?: number;
+  readonly sourceMaps?: boolean;
 }
 
 const KEYS = ['forwardUrlSecretArn', 'alarmEmail', 'stackName'] as const;
@@ -52,6 +54,8 @@ export const readReceiverContext = (node: Node): ReceiverContext => {
   }
   const forwarder: unknown = node.tryGetContext('forwarder');
   if (present(forwarder)) context.forwarder = yesNo('forwarder', forwarder);
+  const sourceMaps: unknown = node.tryGetContext('sourceMaps');
+  if (present(sourceMaps)) context.sourceMaps = yesNo('sourceMaps', sourceMaps);
   const receiver: unknown = node.tryGetContext('receiverConcurrency');
   if (present(receiver)) context.receiverConcurrency = String(receiver).trim() === 'none' ? 'none' : wholeNumber('receiverConcurrency', receiver);
   const forwarderConcurrency: unknown = node.tryGetContext('forwarderConcurrency');

@@ -32,6 +32,7 @@ import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { PRODUCTION_SCHEDULE } from '../src/contract/schedule';
+import { LAMBDA_BUNDLE_SETTINGS } from './bundling';
 import { DEFAULT_FORWARDER_ENTRY, DEFAULT_RECEIVER_ENTRY, LOCK_FILE_PATH, REPO_ROOT } from './paths';
 
 export interface ReceiverStackProps extends StackProps {
@@ -64,6 +65,12 @@ export interface ReceiverStackProps extends StackProps {
   readonly receiverConcurrency?: number | 'none';
   /** Forwarder instances the hand-off queue may run at once (default 5, from 2 to 1000): a CRM is not flooded. */
   readonly forwarderConcurrency?: number;
+  /**
+   * Load the source maps (NODE_OPTIONS=--enable-source-maps), so logged stack traces name the
+   * TypeScript files and lines. Off by default: it costs every cold start (docs/receiver.md). The
+   * map ships in the asset either way (index.js.map), for mapping a trace by hand.
+   */
+  readonly sourceMaps?: boolean;
 }
 
 export const DEFAULT_RECEIVER_CONCURRENCY = 20;
@@ -109,19 +116,13 @@ export const SECRET_PLACEHOLDER = 'not-configured';
  */
 export const FORWARD_URL_PLACEHOLDER = 'not-configured';
 
-/** Bundling shared by both functions. */
+/** Bundling shared by both functions: infra/bundling.ts says why each setting. */
 const BUNDLING: nodejs.BundlingOptions = {
-  minify: true,
-  sourceMap: true,
-  // Stack traces only need the line mapping; the sources themselves would double the asset.
-  sourcesContent: false,
-  target: 'node22',
+  ...LAMBDA_BUNDLE_SETTINGS,
+  mainFields: [...LAMBDA_BUNDLE_SETTINGS.mainFields],
+  loader: { ...LAMBDA_BUNDLE_SETTINGS.loader },
+  externalModules: [...LAMBDA_BUNDLE_SETTINGS.externalModules],
   format: nodejs.OutputFormat.CJS,
-  // Bundle everything, the AWS SDK v3 clients included: the versions in package-lock.json are the
-  // ones the tests ran against, while the SDK inside the Lambda runtime changes under us without a
-  // deploy. The cost is size: the receiver bundle is ~950 KB minified, about half of it the SDK
-  // (Smithy included) and most of the rest libphonenumber-js metadata.
-  externalModules: [],
 };
 
 /** What both functions share: Node.js 22 on arm64, bundled from the repository's lock file. */
@@ -134,8 +135,11 @@ const FUNCTION_BASE = {
   bundling: BUNDLING,
 } satisfies Partial<nodejs.NodejsFunctionProps>;
 
-/** Stack traces through the bundles' source maps. */
-const SOURCE_MAPS = { NODE_OPTIONS: '--enable-source-maps' } as const;
+/**
+ * Stack traces through the bundles' source maps, only when the stack is asked for them (sourceMaps):
+ * Node then reads and parses each map at every cold start.
+ */
+export const SOURCE_MAPS_ENVIRONMENT = { NODE_OPTIONS: '--enable-source-maps' } as const;
 
 /** A Secrets Manager secret's complete ARN: the name ends with `-` and six random characters. */
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+-[A-Za-z0-9]{6}$/;
@@ -265,7 +269,7 @@ export class ReceiverStack extends Stack {
         ECOLOGIC_SECRETS_ARN: this.secret.secretArn,
         DEDUPE_TABLE: this.table.tableName,
         HANDOFF_QUEUE_URL: this.queue.queueUrl,
-        ...SOURCE_MAPS,
+        ...(props.sourceMaps === true ? SOURCE_MAPS_ENVIRONMENT : {}),
       },
     });
     // Exactly the calls the DynamoDB store makes: claim (conditional put/update), complete, release,
@@ -315,7 +319,7 @@ export class ReceiverStack extends Stack {
         environment: {
           FORWARD_URL_SECRET_ARN: forwardUrlSecret.secretArn,
           DEAD_LETTER_QUEUE_URL: this.deadLetterQueue.queueUrl,
-          ...SOURCE_MAPS,
+          ...(props.sourceMaps === true ? SOURCE_MAPS_ENVIRONMENT : {}),
         },
       });
       // Grants receive/delete/visibility/attributes on the hand-off queue. A FIFO event source takes

@@ -29,6 +29,7 @@ import {
   QUEUE_MAX_MESSAGE_BYTES,
   ReceiverStack,
   SECRET_PLACEHOLDER,
+  SOURCE_MAPS_ENVIRONMENT,
   type ReceiverStackProps,
 } from '../../infra/receiver-stack';
 import { SQS_MAX_BATCH_BYTES, SQS_MAX_BYTES } from '../../src/receiver/aws/sqs-hand-off';
@@ -149,6 +150,7 @@ const pairs = (actions: string[], resource: string): string[] => actions.map((ac
 let base: Synth;
 let full: Synth;
 let existing: Synth;
+let withSourceMaps: Synth;
 let baseSeconds: number;
 
 beforeAll(() => {
@@ -160,6 +162,7 @@ beforeAll(() => {
     baseSeconds = (Date.now() - started) / 1000;
     full = synth({ forwarder: true, alarmEmail: ALARM_EMAIL });
     existing = synth({ forwardUrlSecretArn: EXISTING_SECRET_ARN });
+    withSourceMaps = synth({ forwarder: true, sourceMaps: true });
   } finally {
     if (validation === undefined) delete process.env['CDK_VALIDATION'];
     else process.env['CDK_VALIDATION'] = validation;
@@ -194,7 +197,6 @@ describe('receiver function', () => {
         ECOLOGIC_SECRETS_ARN: { Ref: secret },
         DEDUPE_TABLE: { Ref: table },
         HANDOFF_QUEUE_URL: { Ref: queue },
-        NODE_OPTIONS: '--enable-source-maps',
       },
     });
   });
@@ -741,7 +743,6 @@ describe('with a forwarder', () => {
       Variables: {
         FORWARD_URL_SECRET_ARN: { Ref: forwardUrlSecret },
         DEAD_LETTER_QUEUE_URL: { Ref: deadLetterQueue },
-        NODE_OPTIONS: '--enable-source-maps',
       },
     });
     full.template.hasOutput('ForwardUrlSecretArn', { Value: { Ref: forwardUrlSecret } });
@@ -860,6 +861,25 @@ describe('concurrency', () => {
     expect(readReceiverContext(new App({ context: { receiverConcurrency: '50', forwarderConcurrency: 3 } }).node)).toEqual({ receiverConcurrency: 50, forwarderConcurrency: 3 });
     expect(readReceiverContext(new App({ context: { receiverConcurrency: 'none' } }).node)).toEqual({ receiverConcurrency: 'none' });
     expect(() => readReceiverContext(new App({ context: { forwarderConcurrency: 'lots' } }).node)).toThrow(/forwarderConcurrency must be a whole number/);
+  });
+});
+
+describe('source maps', () => {
+  const nodeOptions = (resources: Resources): unknown[] =>
+    ofType(resources, 'AWS::Lambda::Function')
+      .filter(([, fn]) => fn.Properties?.['Handler'] === 'index.handler')
+      .map(([, fn]) => fn.Properties?.['Environment']?.Variables?.NODE_OPTIONS);
+
+  it('are not loaded by default: Node would read and parse each map at every cold start', () => {
+    expect(nodeOptions(full.resources)).toEqual([undefined, undefined]);
+  });
+
+  it('are loaded by both functions when the stack is asked (sourceMaps), from context too', () => {
+    expect(nodeOptions(withSourceMaps.resources)).toEqual([SOURCE_MAPS_ENVIRONMENT.NODE_OPTIONS, SOURCE_MAPS_ENVIRONMENT.NODE_OPTIONS]);
+    expect(SOURCE_MAPS_ENVIRONMENT.NODE_OPTIONS).toBe('--enable-source-maps');
+    expect(readReceiverContext(new App({ context: { sourceMaps: 'true' } }).node)).toEqual({ sourceMaps: true });
+    expect(readReceiverContext(new App({ context: { sourceMaps: false } }).node)).toEqual({ sourceMaps: false });
+    expect(() => readReceiverContext(new App({ context: { sourceMaps: 'on' } }).node)).toThrow(/sourceMaps must be true or false/);
   });
 });
 

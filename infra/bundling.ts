@@ -1,0 +1,56 @@
+/**
+ * How the Lambda functions are bundled, in one place: infra/receiver-stack.ts hands these settings to
+ * CDK's NodejsFunction (which runs esbuild), and the cold-start bench and the bundle-size test build
+ * the same bundle with esbuild's API through esbuildOptionsFor. test/receiver/lambda-bundle.test.ts
+ * checks that both give the same bytes.
+ *
+ * Why each setting (measured with scripts/bench/lambda-cold.ts; docs/performance.md):
+ * - Everything is bundled, the AWS SDK v3 clients included (no external modules). The versions in
+ *   package-lock.json are the ones the tests ran against, where the runtime's copy changes without a
+ *   deploy; and the runtime's copy is no faster: its CommonJS files, read one by one from
+ *   node_modules, take longer to require than this whole bundle, and a delivery needs them at once.
+ * - `module` before `main`: the SDK ships ES modules beside its CommonJS build, and only those
+ *   tree-shake (unused commands, schemas and helpers leave the bundle: ~990 KB down to ~770 KB).
+ * - `.json` files are copied next to the bundle, not turned into JavaScript: the phone metadata
+ *   (157 KB) is then read with JSON.parse when a record first has a phone, instead of being parsed
+ *   as code at every cold start.
+ * - Minified, with a source map file beside it but not loaded: Node's --enable-source-maps reads and
+ *   parses the map at load (a cost every cold start pays), so the stack sets it only when asked
+ *   (the sourceMaps context value); the map in the asset lets an operator map a stack trace by hand.
+ */
+import type { BuildOptions } from 'esbuild';
+
+export const LAMBDA_BUNDLE_SETTINGS = {
+  minify: true,
+  sourceMap: true,
+  // Stack traces only need the line mapping; the sources themselves would double the map.
+  sourcesContent: false,
+  target: 'node22',
+  mainFields: ['module', 'main'],
+  loader: { '.json': 'copy' },
+  externalModules: [] as string[],
+} as const;
+
+/** The file NodejsFunction writes (its `handler` is `index.handler`). */
+export const BUNDLE_FILE = 'index.js';
+
+/**
+ * esbuild's API options for what NodejsFunction runs with LAMBDA_BUNDLE_SETTINGS: bundle, node
+ * platform, CommonJS, the settings above. `outdir` gets index.js, index.js.map and the copied files.
+ */
+export const esbuildOptionsFor = (entry: string, outdir: string, root: string): BuildOptions => ({
+  absWorkingDir: root,
+  entryPoints: [entry],
+  outfile: `${outdir}/${BUNDLE_FILE}`,
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: LAMBDA_BUNDLE_SETTINGS.target,
+  minify: LAMBDA_BUNDLE_SETTINGS.minify,
+  sourcemap: LAMBDA_BUNDLE_SETTINGS.sourceMap,
+  sourcesContent: LAMBDA_BUNDLE_SETTINGS.sourcesContent,
+  mainFields: [...LAMBDA_BUNDLE_SETTINGS.mainFields],
+  loader: { ...LAMBDA_BUNDLE_SETTINGS.loader },
+  external: [...LAMBDA_BUNDLE_SETTINGS.externalModules],
+  logLevel: 'warning',
+});

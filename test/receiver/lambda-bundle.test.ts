@@ -1,0 +1,117 @@
+/**
+ * The receiver Lambda's bundle, built as the stack builds it (infra/bundling.ts), which its cold
+ * start pays for: every cold start parses all of it and runs what it requires at load.
+ * - CDK's NodejsFunction and esbuild's API, given the same settings, give the same bytes (so the
+ *   bench and these checks measure what deploys);
+ * - it stays small: a size bound, and the metafile shows no module that must not be there (the SDK's
+ *   CommonJS build, which does not tree-shake; commands the receiver never sends; the forwarder,
+ *   replay, zod; the phone metadata as code);
+ * - at load it reads none of the JSON it carries beside it but the SDK's own package files: the phone
+ *   metadata and the country tables wait for a record that needs them.
+ * A delivery through the built bundle is in test/e2e/lambda-bundle.test.ts.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { buildSync, type Metafile } from 'esbuild';
+import { BUNDLE_FILE, esbuildOptionsFor } from '../../infra/bundling';
+import { DEFAULT_RECEIVER_ENTRY, REPO_ROOT } from '../../infra/paths';
+import { ReceiverStack } from '../../infra/receiver-stack';
+
+/** Measured at 592 KB (990 KB before tree-shaking and before the JSON moved out); room for ~10% growth. */
+export const MAX_BUNDLE_BYTES = 650_000;
+/** The JSON beside it: the phone metadata (157 KB), the country tables, the SDK's package files. */
+const MAX_COPIED_BYTES = 220_000;
+
+let dir: string;
+let metafile: Metafile;
+let inputs: string[];
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'receiver-bundle-'));
+  const result = buildSync({ ...esbuildOptionsFor(DEFAULT_RECEIVER_ENTRY, dir, REPO_ROOT), metafile: true, logLevel: 'silent' });
+  metafile = result.metafile!;
+  const output = Object.entries(metafile.outputs).find(([file]) => file.endsWith(`/${BUNDLE_FILE}`))?.[1];
+  inputs = Object.keys(output?.inputs ?? {});
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const copiedFiles = (folder: string) => readdirSync(folder).filter((name) => name !== BUNDLE_FILE && name !== `${BUNDLE_FILE}.map`).sort();
+
+describe('the receiver bundle', () => {
+  it('is what the stack deploys: CDK bundles the same bytes and files', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'receiver-synth-'));
+    const validation = process.env['CDK_VALIDATION'];
+    process.env['CDK_VALIDATION'] = 'false';
+    try {
+      const app = new App({ outdir });
+      const stack = new ReceiverStack(app, 'Bundled', { receiverConcurrency: 'none' });
+      const assembly = app.synth();
+      const template = assembly.getStackArtifact(stack.artifactId).template as { Resources: Record<string, { Type: string; Properties: { Code?: { S3Key?: string } } }> };
+      const [fn] = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Code?.S3Key);
+      const hash = fn!.Properties.Code!.S3Key!.replace(/\.zip$/, '');
+      const asset = join(assembly.directory, `asset.${hash}`);
+      expect(readFileSync(join(asset, BUNDLE_FILE)).equals(readFileSync(join(dir, BUNDLE_FILE)))).toBe(true);
+      expect(copiedFiles(asset)).toEqual(copiedFiles(dir));
+      expect(readdirSync(asset)).toContain(`${BUNDLE_FILE}.map`);
+    } finally {
+      if (validation === undefined) delete process.env['CDK_VALIDATION'];
+      else process.env['CDK_VALIDATION'] = validation;
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it(`stays under ${MAX_BUNDLE_BYTES} bytes, with under ${MAX_COPIED_BYTES} bytes of JSON beside it`, () => {
+    expect(statSync(join(dir, BUNDLE_FILE)).size).toBeLessThanOrEqual(MAX_BUNDLE_BYTES);
+    const copied = copiedFiles(dir).reduce((sum, name) => sum + statSync(join(dir, name)).size, 0);
+    expect(copied).toBeLessThanOrEqual(MAX_COPIED_BYTES);
+    expect(copiedFiles(dir).every((name) => name.endsWith('.json'))).toBe(true);
+  });
+
+  it("takes the SDK's ES modules (tree-shaken), never its CommonJS build", () => {
+    expect(inputs.filter((input) => /node_modules\/@(aws-sdk|smithy)\/.*\/dist-es\//.test(input)).length).toBeGreaterThan(50);
+    expect(inputs.filter((input) => /node_modules\/@(aws-sdk|smithy)\/.*\/dist-cjs\//.test(input))).toEqual([]);
+  });
+
+  it('carries only the DynamoDB, SQS and Secrets Manager commands the receiver sends (not even the store\'s table helper)', () => {
+    const commands = inputs.flatMap((input) => /\/(client-[a-z-]+)\/dist-es\/commands\/(\w+)Command\.js$/.exec(input)?.slice(1, 3).join(' ') ?? []).sort();
+    expect(commands).toEqual(
+      [
+        'client-dynamodb BatchGetItem',
+        'client-dynamodb DeleteItem',
+        'client-dynamodb DescribeEndpoints', // the client's own endpoint discovery
+        'client-dynamodb GetItem',
+        'client-dynamodb PutItem',
+        'client-dynamodb UpdateItem',
+        'client-secrets-manager GetSecretValue',
+        'client-sqs SendMessageBatch',
+      ].sort(),
+    );
+  });
+
+  it('leaves out the forwarder, replay and zod, and keeps the phone metadata out of the code', () => {
+    const project = inputs.filter((input) => !input.includes('node_modules/'));
+    expect(project.filter((input) => /forwarder|replay|local\/|sqlite|zapier/.test(input))).toEqual([]);
+    expect(inputs.filter((input) => /node_modules\/zod\//.test(input))).toEqual([]);
+    expect(inputs.filter((input) => input.endsWith('.json'))).toEqual([]);
+    expect(copiedFiles(dir).some((name) => /^metadata\.max-\w+\.json$/.test(name))).toBe(true);
+  });
+
+  it('reads neither the phone metadata nor the country tables at load', () => {
+    const run = spawnSync(
+      process.execPath,
+      ['-e', `const m = require(${JSON.stringify(join(dir, BUNDLE_FILE))}); process.stdout.write(JSON.stringify({ handler: typeof m.handler, loaded: Object.keys(require.cache) }))`],
+      { encoding: 'utf8', timeout: 60_000, env: { PATH: process.env['PATH'] ?? '' } },
+    );
+    expect(run.status).toBe(0);
+    const { handler, loaded } = JSON.parse(run.stdout) as { handler: string; loaded: string[] };
+    expect(handler).toBe('function');
+    const json = loaded.filter((file) => file.endsWith('.json')).map((file) => file.slice(dir.length + 1));
+    // The SDK clients read their package.json (their version, for the user agent) at load.
+    expect(json.filter((name) => !/^package-\w+\.json$/.test(name))).toEqual([]);
+    expect(copiedFiles(dir).filter((name) => !/^package-\w+\.json$/.test(name)).length).toBeGreaterThanOrEqual(3);
+  });
+});
