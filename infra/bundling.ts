@@ -14,6 +14,11 @@
  * - `.json` files are copied next to the bundle, not turned into JavaScript: the phone metadata
  *   (157 KB) is then read with JSON.parse when a record first has a phone, instead of being parsed
  *   as code at every cold start.
+ * - No dynamic import() left in the bundle: esbuild turns the SDK's few `await import('node:…')` into
+ *   require. Node otherwise starts its ES module loader for the first one (measured at ~50 ms of the
+ *   first delivery when it happens: the SDK imports node:http that way for plain-http endpoints, such
+ *   as the local stand-ins of the tests and the bench; on AWS the endpoints are https, imported
+ *   statically, and only the EC2 metadata credentials and Lambda Managed Instances take that path).
  * - Minified, with a source map file beside it but not loaded: Node's --enable-source-maps reads and
  *   parses the map at load (a cost every cold start pays), so the stack sets it only when asked
  *   (the sourceMaps context value); the map in the asset lets an operator map a stack trace by hand.
@@ -30,6 +35,9 @@ export const LAMBDA_BUNDLE_SETTINGS = {
   loader: { '.json': 'copy' },
   externalModules: [] as string[],
 } as const;
+
+/** esbuild's `supported` override, as NodejsFunction's esbuildArgs and as esbuild's API option. */
+export const NO_DYNAMIC_IMPORT = { cliArgs: { '--supported:dynamic-import': 'false' }, api: { 'dynamic-import': false } } as const;
 
 /** The file NodejsFunction writes (its `handler` is `index.handler`). */
 export const BUNDLE_FILE = 'index.js';
@@ -52,5 +60,6 @@ export const esbuildOptionsFor = (entry: string, outdir: string, root: string): 
   mainFields: [...LAMBDA_BUNDLE_SETTINGS.mainFields],
   loader: { ...LAMBDA_BUNDLE_SETTINGS.loader },
   external: [...LAMBDA_BUNDLE_SETTINGS.externalModules],
+  supported: { ...NO_DYNAMIC_IMPORT.api },
   logLevel: 'warning',
 });

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { buildSync, type Metafile } from 'esbuild';
 import { BUNDLE_FILE, esbuildOptionsFor } from '../../infra/bundling';
-import { DEFAULT_RECEIVER_ENTRY, REPO_ROOT } from '../../infra/paths';
+import { DEFAULT_FORWARDER_ENTRY, DEFAULT_RECEIVER_ENTRY, REPO_ROOT } from '../../infra/paths';
 import { ReceiverStack } from '../../infra/receiver-stack';
 
 /** Measured at 592 KB (990 KB before tree-shaking and before the JSON moved out); room for ~10% growth. */
@@ -92,6 +92,10 @@ describe('the receiver bundle', () => {
     );
   });
 
+  it('leaves no dynamic import() for Node\'s ES module loader to start for', () => {
+    expect(readFileSync(join(dir, BUNDLE_FILE), 'utf8')).not.toMatch(/\bimport\(/);
+  });
+
   it('leaves out the forwarder, replay and zod, and keeps the phone metadata out of the code', () => {
     const project = inputs.filter((input) => !input.includes('node_modules/'));
     expect(project.filter((input) => /forwarder|replay|local\/|sqlite|zapier/.test(input))).toEqual([]);
@@ -113,5 +117,25 @@ describe('the receiver bundle', () => {
     // The SDK clients read their package.json (their version, for the user agent) at load.
     expect(json.filter((name) => !/^package-\w+\.json$/.test(name))).toEqual([]);
     expect(copiedFiles(dir).filter((name) => !/^package-\w+\.json$/.test(name)).length).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('the forwarder bundle, built with the same settings', () => {
+  it('builds and loads, with no dynamic import() left', () => {
+    const forwarderDir = mkdtempSync(join(tmpdir(), 'forwarder-bundle-'));
+    try {
+      buildSync({ ...esbuildOptionsFor(DEFAULT_FORWARDER_ENTRY, forwarderDir, REPO_ROOT), logLevel: 'silent' });
+      const file = join(forwarderDir, BUNDLE_FILE);
+      expect(readFileSync(file, 'utf8')).not.toMatch(/\bimport\(/);
+      const run = spawnSync(process.execPath, ['-e', `process.stdout.write(typeof require(${JSON.stringify(file)}).handler)`], {
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { PATH: process.env['PATH'] ?? '' },
+      });
+      expect(run.stderr).toBe('');
+      expect(run.stdout).toBe('function');
+    } finally {
+      rmSync(forwarderDir, { recursive: true, force: true });
+    }
   });
 });
