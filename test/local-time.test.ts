@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { australianTimeZone, localIso, validTimeZone } from '../src/core/derive/local-time';
+import { propertyRuns } from './helpers';
 
 describe("the customer's time zone from an Australian address", () => {
   test.each([
@@ -94,4 +96,47 @@ describe('the same instant on the local clock', () => {
       }
     }
   });
+});
+
+/**
+ * localIso as it was first written, from the formatter's parts: the wall clock is now read from the
+ * formatted string, which must give the same answer for every instant and zone.
+ */
+const fromParts = (iso: string, zone: string): string | null => {
+  const instant = Math.floor(Date.parse(iso) / 1000) * 1000;
+  const year = new Date(instant).getUTCFullYear();
+  if (year < 1000 || year > 9999) return null;
+  const formatter = new Intl.DateTimeFormat('en-US', {
+    timeZone: zone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  });
+  const part: Record<string, number> = {};
+  for (const { type, value } of formatter.formatToParts(instant)) if (type !== 'literal') part[type] = Number(value);
+  const wall = Date.UTC(part.year!, part.month! - 1, part.day!, part.hour!, part.minute!, part.second!);
+  const offset = (wall - instant) / 60_000;
+  if (!Number.isInteger(offset) || Math.abs(offset) > 18 * 60) return null;
+  const abs = Math.abs(offset);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${new Date(wall).toISOString().slice(0, 19)}${offset < 0 ? '-' : '+'}${two(Math.floor(abs / 60))}:${two(abs % 60)}`;
+};
+
+test('the local time read from the formatted clock is the one its parts give, any instant, any zone', () => {
+  const zones = Intl.supportedValuesOf('timeZone');
+  const instants = fc.oneof(
+    fc.date({ min: new Date('1000-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true }),
+    fc.date({ min: new Date('1850-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true }),
+  );
+  fc.assert(
+    fc.property(instants, fc.constantFrom(...zones), (date, zone) => {
+      const iso = date.toISOString();
+      expect(localIso(iso, zone)).toBe(fromParts(iso, zone));
+    }),
+    propertyRuns(3000),
+  );
 });

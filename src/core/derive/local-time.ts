@@ -1,6 +1,6 @@
 import { australianStateCode } from './state';
 import { readableText } from './text';
-import { isoUtc } from './time';
+import { utcMillis } from './time';
 
 // Each state's and territory's zone, and the two places whose clocks differ from the rest of
 // their state, by postcode: Broken Hill and the far west of New South Wales keep South
@@ -80,23 +80,34 @@ export const validTimeZone = (zone: unknown): string | null => {
 
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');
 
+// What the zone's en-US formatter writes: "11/27/2026, 13:08:33". Reading the string back is a
+// fraction of the cost of `formatToParts`, which builds an object per part; a shape other than
+// this one (another ICU) is read from the parts instead.
+const WALL_CLOCK = /^(\d+)\/(\d+)\/(\d+), (\d+):(\d+):(\d+)$/;
+
+/** The wall-clock time in the formatter's zone at `instant`, as if that time were UTC. */
+const wallClock = (formatter: Intl.DateTimeFormat, instant: number): number => {
+  const shown = WALL_CLOCK.exec(formatter.format(instant));
+  if (shown) return Date.UTC(Number(shown[3]), Number(shown[1]) - 1, Number(shown[2]), Number(shown[4]), Number(shown[5]), Number(shown[6]));
+  const part: Record<string, number> = {};
+  for (const { type, value } of formatter.formatToParts(instant)) if (type !== 'literal') part[type] = Number(value);
+  return Date.UTC(part.year!, part.month! - 1, part.day!, part.hour!, part.minute!, part.second!);
+};
+
 /**
  * The same instant (anything `isoUtc` reads) as wall-clock time in `zone`, to the second, with its numeric offset:
  * "2026-11-23T11:18:52+11:00" (always `±hh:mm`, never `Z`, never milliseconds). Null when the
  * instant is unreadable, outside the years 1000 to 9999, or the zone is not one Intl knows.
  */
 export const localIso = (time: unknown, zone: string): string | null => {
-  const utc = isoUtc(time);
-  if (utc === null) return null;
-  const millis = Date.parse(utc);
+  const millis = utcMillis(time);
+  if (millis === null) return null;
   const instant = Math.floor(millis / 1000) * 1000;
   const year = new Date(instant).getUTCFullYear();
   if (year < 1000 || year > 9999) return null;
   const formatter = zoneEntry(zone)?.formatter;
   if (formatter === undefined) return null;
-  const part: Record<string, number> = {};
-  for (const { type, value } of formatter.formatToParts(instant)) if (type !== 'literal') part[type] = Number(value);
-  const wall = Date.UTC(part.year!, part.month! - 1, part.day!, part.hour!, part.minute!, part.second!);
+  const wall = wallClock(formatter, instant);
   const offsetMinutes = (wall - instant) / 60_000;
   // Before standard time (the 1890s), zones kept local mean time, offsets in odd seconds that
   // ISO 8601 cannot write.
