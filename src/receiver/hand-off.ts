@@ -35,3 +35,39 @@ export interface HandOff {
   send(items: readonly HandOffItem[], options?: HandOffOptions): Promise<HandOffResult[]>;
   close?(): Promise<void>;
 }
+
+/**
+ * What became of one item given to a journal:
+ *   taken        claimed, stored downstream and remembered as handed off, all in one commit
+ *   duplicate    already handed off;   in_progress  another delivery holds a live claim on it
+ *   failed       not kept (nothing claimed, or the claim undone): the platform's retry takes it
+ *   late         not started: its turn came after `startBy`; nothing was done
+ */
+export type JournalResult =
+  | { readonly kind: 'taken' }
+  | { readonly kind: 'duplicate' }
+  | { readonly kind: 'in_progress'; readonly retryAfterMs: number }
+  | { readonly kind: 'failed'; readonly reason: string; readonly permanent?: boolean }
+  | { readonly kind: 'late' };
+
+export interface JournalOptions {
+  /** Epoch ms: work not started by then is not started at all (`late`). */
+  readonly startBy: number;
+}
+
+/**
+ * An optional capability, for a store and a hand-off that live in one database (the local
+ * receiver's SQLite file): the claim, the item and the completion of each event in ONE transaction,
+ * shared with other deliveries taken at the same moment, instead of the handler's three steps
+ * (claim, send, complete). The answer is the same: an item is `taken` only once it is durable
+ * downstream and its event remembered as handed off.
+ */
+export interface HandOffJournal {
+  /** For logs, e.g. `journal:/data/receiver.db`. */
+  readonly description: string;
+  /**
+   * One result per item, in order. Rejects (StoreUnavailableError) when the database cannot take
+   * the delivery (locked past the busy timeout, closed, failing): then nothing of it was kept.
+   */
+  take(items: readonly HandOffItem[], now: Date, options: JournalOptions): Promise<JournalResult[]>;
+}

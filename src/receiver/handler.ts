@@ -19,7 +19,7 @@ import { normaliseEvents, PayloadError, type EventItem } from '../core/normalise
 import { headerRejection, verifyDelivery, type Verification } from '../core/signature';
 import { DELIVERY_LIMITS } from '../contract/limits';
 import { PRODUCTION_SCHEDULE } from '../contract/schedule';
-import type { HandOff, HandOffItem, HandOffResult } from './hand-off';
+import type { HandOff, HandOffItem, HandOffJournal, HandOffResult, JournalResult } from './hand-off';
 import type { ReceiverLog } from './log';
 import { mapBounded } from './map-bounded';
 import { type DedupeStore, type EventRef, eventKey } from './store';
@@ -146,6 +146,11 @@ export interface ReceiverDeps {
   readonly secrets: () => readonly string[] | Promise<readonly string[]>;
   readonly store: DedupeStore;
   readonly handOff: HandOff;
+  /**
+   * Optional: the store and the hand-off as one database (the local receiver's SQLite file). Used
+   * instead of the three steps (claim, hand off, complete) when given; the answers are the same.
+   */
+  readonly journal?: HandOffJournal;
   readonly log: ReceiverLog;
   readonly now?: () => Date;
 }
@@ -198,6 +203,22 @@ const loggableName = (name: string): string => (/^[A-Za-z][\w:.-]{0,63}$/.test(n
 type Claimed = { readonly entry: EventItem; readonly token: string };
 
 const refOf = (entry: EventItem): EventRef => ({ event: entry.event, eventId: entry.item.id });
+
+/** What became of a delivery's events, however they were taken. */
+interface Taking {
+  handedOff: number;
+  duplicates: number;
+  busyMs: number[];
+  /** Events not taken in time: the platform's retry takes them. */
+  unclaimed: number;
+  failedHandOffs: string[];
+  /** Items no retry can hand off (too large for the queue): refused, never retried in vain. */
+  tooLargeHandOffs: string[];
+  /** The store failed: nothing (more) was taken. */
+  failure?: string;
+}
+
+const handOffItemOf = (entry: EventItem): HandOffItem => ({ eventId: entry.item.id, event: entry.event, item: entry.item });
 
 interface ClaimRound {
   claimed: Claimed[];
@@ -259,6 +280,95 @@ export const createReceiver = (deps: ReceiverDeps): ReceiverHandler => {
     const unreleased = claims.length - released;
     // The claims lapse after their lease anyway; the platform's retry waits at most that long.
     if (unreleased > 0) log.warn('claims not released', { count: unreleased, reason });
+  };
+
+  /**
+   * The general protocol, three steps: claim each event, hand the claimed items off, record them as
+   * handed off (or release the claims of those that did not go).
+   */
+  const takeInSteps = async (toClaim: readonly EventItem[], at: Date, claimStopAt: number, handOffBy: number, answerBy: number, webhookId: string): Promise<Taking> => {
+    // A claim still unanswered halfway to the hand-off's deadline counts as not made, so a store
+    // that hangs on one event cannot take the time the others need to be handed off.
+    const round = await claimAll(toClaim, at, claimStopAt, claimStopAt + (handOffBy - claimStopAt) / 2);
+    const taking: Taking = { handedOff: 0, duplicates: round.duplicates, busyMs: round.busyMs, unclaimed: round.unclaimed, failedHandOffs: [], tooLargeHandOffs: [] };
+    if (round.failure !== undefined) {
+      await releaseAll(round.claimed, answerBy);
+      return { ...taking, failure: round.failure };
+    }
+    const { failedHandOffs, tooLargeHandOffs } = taking;
+    /** Handed off, but not recorded as such by the time the answer was due. */
+    const unrecorded: Claimed[] = [];
+    let unrecordedReason = '';
+    if (round.claimed.length > 0) {
+      const batch: HandOffItem[] = round.claimed.map(({ entry }) => handOffItemOf(entry));
+      const results = await by(handOffBy, handOff.send(batch, { deadline: handOffBy })).catch((error: unknown) =>
+        batch.map((): HandOffResult => ({ ok: false, reason: reasonOf(error, 'the hand-off failed') })),
+      );
+      const failed: Claimed[] = [];
+      const sent: Claimed[] = [];
+      round.claimed.forEach((claim, index) => {
+        const result: HandOffResult = results[index] ?? { ok: false, reason: 'the hand-off gave no result' };
+        if (result.ok) sent.push(claim);
+        else {
+          failed.push(claim);
+          (result.permanent ? tooLargeHandOffs : failedHandOffs).push(result.reason);
+        }
+      });
+      taking.handedOff = sent.length;
+      const recorded = new Set<Claimed>();
+      let lapsed = 0;
+      const completeOne = async (claim: Claimed): Promise<void> => {
+        try {
+          if (!(await withRetries(answerBy, () => store.complete(refOf(claim.entry), claim.token, now())))) lapsed += 1;
+          recorded.add(claim);
+        } catch (error) {
+          unrecordedReason = reasonOf(error, 'unknown');
+        }
+      };
+      await mapBounded(sent, CONCURRENT_STORE_CALLS, completeOne, answerBy);
+      unrecorded.push(...sent.filter((claim) => !recorded.has(claim)));
+      // Another delivery took the event over after the lease: it hands it off again (at least once).
+      if (lapsed > 0) log.warn('claims lapsed before completion', { count: lapsed, webhook_id: webhookId });
+      await releaseAll(failed, answerBy);
+    }
+    if (unrecorded.length > 0) {
+      // The items are safe downstream; only their memory is missing. Answering 200 keeps the
+      // platform from retrying, and on AWS the queue drops a copy sent again within 5 minutes.
+      log.error('hand-off not recorded', {
+        outcome: 'handoff_unrecorded',
+        count: unrecorded.length,
+        reason: unrecordedReason || 'out of time',
+        events: unrecorded.slice(0, 20).map(({ entry }) => `${entry.event}/${entry.item.id}`).join(' '),
+        webhook_id: webhookId,
+      });
+    }
+    return taking;
+  };
+
+  /**
+   * With a journal (store and hand-off in one database): each event claimed, its item stored and
+   * the event recorded as handed off in one transaction, none started after `startBy`. An answer
+   * not back by `until` counts as not taken; if it was taken after all, the retry finds a duplicate.
+   */
+  const takeThroughJournal = async (journal: HandOffJournal, toClaim: readonly EventItem[], at: Date, startBy: number, until: number): Promise<Taking> => {
+    const taking: Taking = { handedOff: 0, duplicates: 0, busyMs: [], unclaimed: 0, failedHandOffs: [], tooLargeHandOffs: [] };
+    if (toClaim.length === 0) return taking;
+    let results: readonly JournalResult[];
+    try {
+      results = await by(until, journal.take(toClaim.map(handOffItemOf), at, { startBy }));
+    } catch (error) {
+      if (error instanceof OutOfTime) return { ...taking, unclaimed: toClaim.length };
+      return { ...taking, failure: reasonOf(error, 'the store failed') };
+    }
+    toClaim.forEach((_, index) => {
+      const result: JournalResult = results[index] ?? { kind: 'failed', reason: 'the journal gave no result' };
+      if (result.kind === 'taken') taking.handedOff += 1;
+      else if (result.kind === 'duplicate') taking.duplicates += 1;
+      else if (result.kind === 'in_progress') taking.busyMs.push(result.retryAfterMs);
+      else if (result.kind === 'late') taking.unclaimed += 1;
+      else (result.permanent ? taking.tooLargeHandOffs : taking.failedHandOffs).push(result.reason);
+    });
+    return taking;
   };
 
   const unavailable = (reason: string, fields: Record<string, string | number>, retryAfterSeconds = UNAVAILABLE_RETRY_AFTER_SECONDS) => {
@@ -374,65 +484,13 @@ export const createReceiver = (deps: ReceiverDeps): ReceiverHandler => {
         log.warn('batch read failed: every event is claimed', { reason: reasonOf(error, 'unknown'), events: toClaim.length });
       }
     }
-    // A claim still unanswered halfway to the hand-off's deadline counts as not made, so a store
-    // that hangs on one event cannot take the time the others need to be handed off.
-    const round = await claimAll(toClaim, at, claimStopAt, claimStopAt + (handOffBy - claimStopAt) / 2);
-    round.duplicates += events.items.length - toClaim.length;
-    if (round.failure !== undefined) {
-      await releaseAll(round.claimed, answerBy);
-      return unavailable(round.failure, { webhook_id: loggableWebhookId(headers.webhookId) ?? '', stage: 'claim' });
-    }
-
-    let handedOff = 0;
-    const failedHandOffs: string[] = [];
-    /** Items no retry can hand off (too large for the queue): refused, never retried in vain. */
-    const tooLargeHandOffs: string[] = [];
-    /** Handed off, but not recorded as such by the time the answer was due. */
-    const unrecorded: Claimed[] = [];
-    let unrecordedReason = '';
-    if (round.claimed.length > 0) {
-      const batch: HandOffItem[] = round.claimed.map(({ entry }) => ({ eventId: entry.item.id, event: entry.event, item: entry.item }));
-      const results = await by(handOffBy, handOff.send(batch, { deadline: handOffBy })).catch((error: unknown) =>
-        batch.map((): HandOffResult => ({ ok: false, reason: reasonOf(error, 'the hand-off failed') })),
-      );
-      const failed: Claimed[] = [];
-      const sent: Claimed[] = [];
-      round.claimed.forEach((claim, index) => {
-        const result: HandOffResult = results[index] ?? { ok: false, reason: 'the hand-off gave no result' };
-        if (result.ok) sent.push(claim);
-        else {
-          failed.push(claim);
-          (result.permanent ? tooLargeHandOffs : failedHandOffs).push(result.reason);
-        }
-      });
-      handedOff = sent.length;
-      const recorded = new Set<Claimed>();
-      let lapsed = 0;
-      const completeOne = async (claim: Claimed): Promise<void> => {
-        try {
-          if (!(await withRetries(answerBy, () => store.complete(refOf(claim.entry), claim.token, now())))) lapsed += 1;
-          recorded.add(claim);
-        } catch (error) {
-          unrecordedReason = reasonOf(error, 'unknown');
-        }
-      };
-      await mapBounded(sent, CONCURRENT_STORE_CALLS, completeOne, answerBy);
-      unrecorded.push(...sent.filter((claim) => !recorded.has(claim)));
-      // Another delivery took the event over after the lease: it hands it off again (at least once).
-      if (lapsed > 0) log.warn('claims lapsed before completion', { count: lapsed, webhook_id: loggableWebhookId(headers.webhookId) ?? '' });
-      await releaseAll(failed, answerBy);
-    }
-    if (unrecorded.length > 0) {
-      // The items are safe downstream; only their memory is missing. Answering 200 keeps the
-      // platform from retrying, and on AWS the queue drops a copy sent again within 5 minutes.
-      log.error('hand-off not recorded', {
-        outcome: 'handoff_unrecorded',
-        count: unrecorded.length,
-        reason: unrecordedReason || 'out of time',
-        events: unrecorded.slice(0, 20).map(({ entry }) => `${entry.event}/${entry.item.id}`).join(' '),
-        webhook_id: loggableWebhookId(headers.webhookId) ?? '',
-      });
-    }
+    const webhookId = loggableWebhookId(headers.webhookId) ?? '';
+    const taking = deps.journal
+      ? await takeThroughJournal(deps.journal, toClaim, at, claimStopAt, answerBy)
+      : await takeInSteps(toClaim, at, claimStopAt, handOffBy, answerBy, webhookId);
+    if (taking.failure !== undefined) return unavailable(taking.failure, { webhook_id: webhookId, stage: 'claim' });
+    const { handedOff, failedHandOffs, tooLargeHandOffs } = taking;
+    const round = { duplicates: taking.duplicates + events.items.length - toClaim.length, unclaimed: taking.unclaimed, busyMs: taking.busyMs };
 
     const counts = {
       webhook_id: loggableWebhookId(headers.webhookId) ?? '',

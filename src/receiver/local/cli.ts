@@ -9,18 +9,18 @@ import { forwardTarget } from '../forward';
 import { createReceiver } from '../handler';
 import { jsonLog, type ReceiverLog } from '../log';
 import type { DedupeStore } from '../store';
-import { openSqliteStore } from '../stores/sqlite';
+import type { HandOffJournal } from '../hand-off';
 import { deliveryActivity, type DeliveryActivity } from './console/activity';
 import { startReceiverConsole, type ReceiverConsole } from './console/routes';
 import { startLocalForwarder } from './forwarder';
-import { openSqliteOutbox } from './outbox';
+import { openLocalDatabase } from './journal';
+import { openSqliteOutbox, type SqliteOutbox } from './outbox';
 import { startReceiverServer } from './server';
 
 /** The receiver's database under DATA_DIR: the de-duplication store and the outbox, one file. */
 export const databaseFile = (dataDir: string): string => join(dataDir, 'receiver.db');
 
-const openStore = async (config: ReceiverConfig, log: ReceiverLog): Promise<DedupeStore> => {
-  if (config.store.kind === 'sqlite') return openSqliteStore(databaseFile(config.dataDir), { leaseMs: config.leaseMs });
+const openDynamoStore = async (config: ReceiverConfig & { store: { kind: 'dynamodb' } }, log: ReceiverLog): Promise<DedupeStore> => {
   // Loaded only when asked for: the default receiver needs no AWS SDK.
   const { DynamoDBClient } = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
   const { DynamoDbStore, createDedupeTable } = require('../stores/dynamodb') as typeof import('../stores/dynamodb');
@@ -54,14 +54,20 @@ export const main = async (env: NodeJS.ProcessEnv = process.env): Promise<void> 
     return;
   }
   const target = config.forwardUrl === undefined ? undefined : forwardTarget(config.forwardUrl);
-  const store = await openStore(config, log);
   // Set once the reader of standard output went away: then nothing more can be handed off here.
   let onLinesClosed: (reason: string) => void = () => undefined;
-  const outbox = openSqliteOutbox(databaseFile(config.dataDir), {
-    lines: process.stdout,
-    forwarding: target !== undefined,
-    onLinesClosed: (reason) => onLinesClosed(reason),
-  });
+  const outboxOptions = { lines: process.stdout, forwarding: target !== undefined, onLinesClosed: (reason: string) => onLinesClosed(reason) };
+  let store: DedupeStore;
+  let outbox: SqliteOutbox;
+  let journal: HandOffJournal | undefined;
+  if (config.store.kind === 'sqlite') {
+    // The store and the outbox in one file, on one connection: each delivery's claims, items and
+    // completions are one transaction, shared with the deliveries that arrive with it.
+    ({ store, outbox, journal } = openLocalDatabase(databaseFile(config.dataDir), { store: { leaseMs: config.leaseMs }, outbox: outboxOptions }));
+  } else {
+    store = await openDynamoStore({ ...config, store: config.store }, log);
+    outbox = openSqliteOutbox(databaseFile(config.dataDir), outboxOptions);
+  }
   // Items an earlier reader never got (it stopped, or the receiver was stopped mid-write) go first:
   // written out again, or handed to the forwarder when this start forwards.
   const resent = await outbox.resendUnsent();
@@ -69,7 +75,7 @@ export const main = async (env: NodeJS.ProcessEnv = process.env): Promise<void> 
     log.info(target === undefined ? 'items written again: an earlier reader did not get them' : 'items an earlier reader did not get are forwarded', { items: resent });
   }
   const forwarder = target === undefined ? undefined : startLocalForwarder(outbox, { target, log });
-  const handler = createReceiver({ secrets: () => config.secrets, store, handOff: outbox, log });
+  const handler = createReceiver({ secrets: () => config.secrets, store, handOff: outbox, ...(journal ? { journal } : {}), log });
   // The console (CONSOLE_PORT) sees each delivery's answer; without it nothing is kept.
   const activity: DeliveryActivity | undefined = config.consolePort === undefined ? undefined : deliveryActivity();
   const server = await startReceiverServer(handler, {

@@ -15,14 +15,14 @@
  * `events` table in it, through its own connection): both use WAL and a busy timeout, and this
  * module only ever touches its own table.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
+import { resolve } from 'node:path';
+import type { DatabaseSync } from 'node:sqlite';
 import type { PlatformEvent } from '../../core/events';
 import type { ZapItem } from '../../core/normalise';
 import type { HandOff, HandOffItem, HandOffResult } from '../hand-off';
 import type { EventRef } from '../store';
 import { sqliteReason } from '../sqlite-errors';
+import { openSqliteFile } from '../sqlite-file';
 import { migrateWhen, prepareFile } from '../sqlite-migrate';
 
 export const OUTBOX_STATES = ['pending', 'delivered', 'dead', 'kept', 'unsent'] as const;
@@ -208,34 +208,49 @@ const toRow = (raw: RawRow): OutboxRow => ({
   createdAt: raw.created_at,
 });
 
+const prepareTables = (db: DatabaseSync): void => {
+  migrateToEventKeys(db);
+  db.exec(SCHEMA);
+};
+
 export function openSqliteOutbox(file: string, options: OutboxOptions = {}): SqliteOutbox {
+  const path = resolve(file);
+  const db = openSqliteFile(path, options.busyTimeoutMs ?? 5_000, prepareTables);
+  return buildOutbox(db, path, options, () => db.close()).outbox;
+}
+
+/**
+ * What the journal (journal.ts) does with the outbox inside its own write transactions, on the
+ * connection it shares with the de-duplication store: the steps of send(), taken apart.
+ */
+export interface OutboxStaging {
+  /** Without a forwarder and with a reader, an item counts only once its line was written out. */
+  readonly linesAreHandOff: boolean;
+  /** Why no item can be handed off now (closed, the reader gone or behind), else undefined. */
+  refusal(): string | undefined;
+  /** Inside the caller's write transaction: the item's row; returns its line to write out ('' for none). */
+  stage(item: HandOffItem, createdAt: string): string;
+  /** After the commit: writes the lines out; when they are the hand-off, rejects if they did not go. */
+  publish(text: string): Promise<void>;
+  /** Inside the caller's write transaction: rows whose lines went out become `kept`. */
+  keepSync(refs: readonly EventRef[]): void;
+  /** After the commit: wakes the forwarder for new rows, prunes now and then. */
+  afterHandOff(fresh: boolean): void;
+}
+
+/** The outbox on a connection the caller opened (WAL, busy timeout) and shares; `onClose` runs once, when it closes. */
+export function attachSqliteOutbox(db: DatabaseSync, file: string, options: OutboxOptions & { onClose: () => void }): { outbox: SqliteOutbox; staging: OutboxStaging } {
+  prepareFile(Math.max(0, Math.floor(options.busyTimeoutMs ?? 5_000)), () => prepareTables(db));
+  return buildOutbox(db, resolve(file), options, options.onClose);
+}
+
+function buildOutbox(db: DatabaseSync, path: string, options: OutboxOptions, onClose: () => void): { outbox: SqliteOutbox; staging: OutboxStaging } {
   const lines = options.lines === undefined ? process.stdout : options.lines;
   // Without a forwarder and with a reader, the line is the hand-off: the row waits for it.
   const linesAreHandOff = !options.forwarding && lines !== null;
   const initialState: OutboxState = options.forwarding ? 'pending' : linesAreHandOff ? 'unsent' : 'kept';
   const flushTimeoutMs = options.lineFlushTimeoutMs ?? LINE_FLUSH_TIMEOUT_MS;
   const maxUnwritten = options.maxUnwrittenBytes ?? MAX_UNWRITTEN_BYTES;
-  const busyTimeoutMs = options.busyTimeoutMs ?? 5_000;
-
-  const path = resolve(file);
-  mkdirSync(dirname(path), { recursive: true });
-  const db = new DatabaseSync(path);
-  try {
-    // The busy timeout first: switching to WAL and creating the table take locks that the other
-    // connection on this file (the de-dup store, another receiver process) may hold right now.
-    db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
-    prepareFile(busyTimeoutMs, () => {
-      db.exec('PRAGMA journal_mode = WAL');
-      // NORMAL under WAL: a commit survives a crash of this process; only a power cut or OS crash
-      // can lose the last commits. That is the cost of ~20k hand-offs/s instead of a few hundred.
-      db.exec('PRAGMA synchronous = NORMAL');
-      migrateToEventKeys(db);
-      db.exec(SCHEMA);
-    });
-  } catch (error) {
-    db.close();
-    throw error;
-  }
 
   // Prepared once: send() is on the receiver's hot path.
   const begin = db.prepare('BEGIN IMMEDIATE');
@@ -375,56 +390,29 @@ export function openSqliteOutbox(file: string, options: OutboxOptions = {}): Sql
     markAllKept(rows.map((row) => ({ event: row.event, eventId: row.event_id })));
   };
 
-  const send = async (items: readonly HandOffItem[]): Promise<HandOffResult[]> => {
-    if (items.length === 0) return [];
-    if (closed) return items.map(() => ({ ok: false, reason: 'outbox is closed' }));
-    if (linesAreHandOff) {
-      const unusable = linesUnusable();
-      if (unusable !== undefined) return items.map(() => ({ ok: false, reason: unusable }));
-    }
-    const createdAt = new Date().toISOString();
-    const dueAt = initialState === 'pending' ? Date.now() : null;
-    let fresh = '';
-    /** Rows whose line this call writes: new ones, and `unsent` ones an earlier reader never got. */
-    const toWrite: EventRef[] = [];
-    try {
-      const store = (item: HandOffItem) => {
-        const json = JSON.stringify(item.item);
-        if (insert.run(item.eventId, item.event, json, createdAt, initialState, dueAt).changes === 1) {
-          fresh += `${json}\n`;
-          toWrite.push(item);
-          return;
-        }
-        // Already in the outbox (a retry after a failed write, or a lapsed claim handing it off
-        // twice): written again only if its line never went out.
-        const unsent = linesAreHandOff ? (unsentOne.get(item.event, item.eventId) as { item: string } | undefined) : undefined;
-        if (unsent !== undefined) {
-          fresh += `${unsent.item}\n`;
-          toWrite.push(item);
-        }
-      };
-      // One statement is its own transaction: no BEGIN/COMMIT round for the common single item.
-      if (items.length === 1) store(items[0]!);
-      else transaction(() => items.forEach(store));
-    } catch (error) {
-      const reason = `outbox write failed: ${sqliteReason(error)}`;
-      return items.map(() => ({ ok: false, reason }));
-    }
-    if (linesAreHandOff) {
-      try {
-        await writeOut(fresh);
-        markAllKept(toWrite);
-      } catch (error) {
-        // The rows stay `unsent`: the retry (or the next start) writes them again.
-        const reason = error instanceof Error ? error.message : LINES_CLOSED;
-        return items.map(() => ({ ok: false, reason }));
-      }
-    } else if (lines !== null && fresh !== '' && linesUnusable() === undefined) {
-      // Forwarding: the row is the hand-off and the line a courtesy, skipped while the reader is
-      // closed or behind (never buffered without bound).
-      lines.write(fresh, () => undefined);
-    }
-    if (fresh !== '' && initialState === 'pending') notify();
+  const refusal = (): string | undefined => {
+    if (closed) return 'outbox is closed';
+    return linesAreHandOff ? linesUnusable() : undefined;
+  };
+
+  const stage = (item: HandOffItem, createdAt: string): string => {
+    const json = JSON.stringify(item.item);
+    if (insert.run(item.eventId, item.event, json, createdAt, initialState, initialState === 'pending' ? Date.now() : null).changes === 1) return `${json}\n`;
+    // Already in the outbox (a retry after a failed write, or a lapsed claim handing it off
+    // twice): written again only if its line never went out.
+    const unsent = linesAreHandOff ? (unsentOne.get(item.event, item.eventId) as { item: string } | undefined) : undefined;
+    return unsent === undefined ? '' : `${unsent.item}\n`;
+  };
+
+  const publish = async (text: string): Promise<void> => {
+    if (linesAreHandOff) return writeOut(text);
+    // Forwarding: the row is the hand-off and the line a courtesy, skipped while the reader is
+    // closed or behind (never buffered without bound).
+    if (lines !== null && text !== '' && linesUnusable() === undefined) lines.write(text, () => undefined);
+  };
+
+  const afterHandOff = (fresh: boolean) => {
+    if (fresh && initialState === 'pending') notify();
     if (Date.now() - prunedAt >= PRUNE_EVERY_MS) {
       prunedAt = Date.now();
       try {
@@ -433,6 +421,39 @@ export function openSqliteOutbox(file: string, options: OutboxOptions = {}): Sql
         // Pruning is housekeeping: a locked database now is pruned next time.
       }
     }
+  };
+
+  const send = async (items: readonly HandOffItem[]): Promise<HandOffResult[]> => {
+    if (items.length === 0) return [];
+    const refused = refusal();
+    if (refused !== undefined) return items.map(() => ({ ok: false, reason: refused }));
+    const createdAt = new Date().toISOString();
+    let fresh = '';
+    /** Rows whose line this call writes: new ones, and `unsent` ones an earlier reader never got. */
+    const toWrite: EventRef[] = [];
+    try {
+      const store = (item: HandOffItem) => {
+        const line = stage(item, createdAt);
+        if (line === '') return;
+        fresh += line;
+        toWrite.push(item);
+      };
+      // One statement is its own transaction: no BEGIN/COMMIT round for the common single item.
+      if (items.length === 1) store(items[0]!);
+      else transaction(() => items.forEach(store));
+    } catch (error) {
+      const reason = `outbox write failed: ${sqliteReason(error)}`;
+      return items.map(() => ({ ok: false, reason }));
+    }
+    try {
+      await publish(fresh);
+      if (linesAreHandOff) markAllKept(toWrite);
+    } catch (error) {
+      // The rows stay `unsent`: the retry (or the next start) writes them again.
+      const reason = error instanceof Error ? error.message : LINES_CLOSED;
+      return items.map(() => ({ ok: false, reason }));
+    }
+    afterHandOff(fresh !== '');
     return items.map(() => ({ ok: true }));
   };
 
@@ -539,8 +560,16 @@ export function openSqliteOutbox(file: string, options: OutboxOptions = {}): Sql
       closed = true;
       listeners.clear();
       // The stream's listeners stay: an EPIPE reported after this must still not end the process.
-      db.close();
+      onClose();
     },
   };
-  return outbox;
+  const staging: OutboxStaging = {
+    linesAreHandOff,
+    refusal,
+    stage,
+    publish,
+    keepSync: (refs) => refs.forEach((ref) => markKept.run(ref.event, ref.eventId)),
+    afterHandOff,
+  };
+  return { outbox, staging };
 }

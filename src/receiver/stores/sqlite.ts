@@ -22,9 +22,8 @@
  * handed off again, at least once).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
 
 import {
   type ClaimOutcome,
@@ -37,6 +36,7 @@ import {
   StoreUnavailableError,
 } from '../store';
 import { sqliteReason } from '../sqlite-errors';
+import { openSqliteFile } from '../sqlite-file';
 import { migrateWhen, prepareFile } from '../sqlite-migrate';
 
 export interface SqliteStoreOptions extends StoreOptions {
@@ -117,6 +117,17 @@ const SQL = {
     WHERE event = :event AND event_id = :id AND token = :token`,
   // Only a claim still in progress is forgotten: a handed-off event must stay remembered.
   release: `DELETE FROM events WHERE event = :event AND event_id = :id AND token = :token AND state = 'in_progress'`,
+  // The journal's claim: inserts the event as handed off at once, or takes over a row that is no
+  // longer live. Only ever run inside the write transaction that also stores the item.
+  claimHandedOff: `
+    INSERT INTO events AS r (event_id, event, state, token, since, lease_until, expires_at)
+    VALUES (:id, :event, 'handed_off', :token, :since, NULL, :expiresAt)
+    ON CONFLICT (event, event_id) DO UPDATE SET
+      state = excluded.state, token = excluded.token, since = excluded.since,
+      lease_until = NULL, expires_at = excluded.expires_at
+    WHERE NOT ${LIVE}`,
+  // The journal's undo, when the item's line could not be written out after the commit.
+  forgetHandedOff: `DELETE FROM events WHERE event = :event AND event_id = :id AND token = :token AND state = 'handed_off'`,
   // Bounded: one index range scan of at most PRUNE_BATCH rows.
   prune: `DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE expires_at <= :before LIMIT ${PRUNE_BATCH})`,
 } as const;
@@ -127,17 +138,57 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   return SqliteStore.open(file, options);
 }
 
-class SqliteStore implements DedupeStore {
+/**
+ * The store on a connection the caller opened (WAL, busy timeout) and shares with the outbox, for
+ * the journal (src/receiver/local/journal.ts): besides the store's contract, it claims an event as
+ * handed off inside the caller's write transaction. `onClose` runs once, when the store closes.
+ */
+export interface SharedSqliteStore extends DedupeStore {
+  /**
+   * Inside the caller's write transaction: takes the event as handed off at once when no live row
+   * holds it, else says whether it is a duplicate or in progress. Throws what SQLite throws.
+   */
+  claimHandedOffSync(ref: EventRef, now: Date): ClaimOutcome;
+  /** Undoes claimHandedOffSync (its own statement, outside any transaction); false if it was not there. */
+  forgetHandedOffSync(ref: EventRef, token: string): boolean;
+  /** What a claim would say of an event held by a live row (duplicate, in progress), else undefined. */
+  peekSync(ref: EventRef, now: Date): Exclude<ClaimOutcome, { kind: 'claimed' }> | undefined;
+  /** Housekeeping, at most once a minute: see pruneNowAndThen. */
+  pruneSync(nowMs: number): void;
+  readonly isClosed: boolean;
+}
+
+export function attachSqliteStore(db: DatabaseSync, file: string, options: SqliteStoreOptions & { onClose: () => void }): SharedSqliteStore {
+  const description = `sqlite:${path.resolve(file)}`;
+  try {
+    prepareFile(Math.max(0, Math.floor(options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS)), () => {
+      migrateToEventKeys(db);
+      db.exec(SCHEMA);
+    });
+  } catch (error) {
+    throw unavailable(description, error);
+  }
+  return new SqliteStore(
+    db,
+    description,
+    (options.retentionSeconds ?? DEFAULT_STORE_OPTIONS.retentionSeconds) * 1000,
+    options.leaseMs ?? DEFAULT_STORE_OPTIONS.leaseMs,
+    options.onClose,
+  );
+}
+
+class SqliteStore implements SharedSqliteStore {
   readonly description: string;
   private readonly statements: { [K in keyof typeof SQL]: StatementSync };
   private closed = false;
   private lastPruneMs = Number.NEGATIVE_INFINITY;
 
-  private constructor(
+  constructor(
     private readonly db: DatabaseSync,
     description: string,
     private readonly retentionMs: number,
     private readonly leaseMs: number,
+    private readonly onClose: () => void = () => db.close(),
   ) {
     this.description = description;
     this.statements = {
@@ -146,6 +197,8 @@ class SqliteStore implements DedupeStore {
       complete: db.prepare(SQL.complete),
       release: db.prepare(SQL.release),
       prune: db.prepare(SQL.prune),
+      claimHandedOff: db.prepare(SQL.claimHandedOff),
+      forgetHandedOff: db.prepare(SQL.forgetHandedOff),
     };
   }
 
@@ -154,15 +207,7 @@ class SqliteStore implements DedupeStore {
     const description = `sqlite:${resolved}`;
     let db: DatabaseSync | undefined;
     try {
-      mkdirSync(path.dirname(resolved), { recursive: true });
-      db = new DatabaseSync(resolved);
-      // busy_timeout first: the statements after it may wait for another process's lock.
-      const busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS));
-      db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
-      const opened = db;
-      prepareFile(busyTimeoutMs, () => {
-        opened.exec('PRAGMA journal_mode = WAL');
-        opened.exec('PRAGMA synchronous = NORMAL');
+      db = openSqliteFile(resolved, options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS, (opened) => {
         migrateToEventKeys(opened);
         opened.exec(SCHEMA);
       });
@@ -207,6 +252,41 @@ class SqliteStore implements DedupeStore {
     });
   }
 
+  claimHandedOffSync({ event, eventId }: EventRef, now: Date): ClaimOutcome {
+    if (this.closed) throw new StoreUnavailableError(`${this.description} unavailable: the store is closed`);
+    const nowMs = now.getTime();
+    for (let attempt = 1; ; attempt++) {
+      const token = randomUUID();
+      const won = this.statements.claimHandedOff.run({ id: eventId, event, token, since: now.toISOString(), expiresAt: nowMs + this.retentionMs, now: nowMs });
+      if (won.changes > 0) return { kind: 'claimed', token };
+      // Under the write transaction nobody else can change the row; the read is for which kind.
+      const row = this.readLive({ event, eventId }, nowMs);
+      if (row?.state === 'handed_off') return { kind: 'duplicate' };
+      if (row?.state === 'in_progress') return { kind: 'in_progress', retryAfterMs: retryAfter(row.lease_until, nowMs, this.leaseMs) };
+      if (attempt >= CLAIM_ATTEMPTS) return { kind: 'in_progress', retryAfterMs: 1 };
+    }
+  }
+
+  forgetHandedOffSync({ event, eventId }: EventRef, token: string): boolean {
+    return this.statements.forgetHandedOff.run({ event, id: eventId, token }).changes > 0;
+  }
+
+  peekSync(ref: EventRef, now: Date): Exclude<ClaimOutcome, { kind: 'claimed' }> | undefined {
+    const nowMs = now.getTime();
+    const row = this.readLive(ref, nowMs);
+    if (row?.state === 'handed_off') return { kind: 'duplicate' };
+    if (row?.state === 'in_progress') return { kind: 'in_progress', retryAfterMs: retryAfter(row.lease_until, nowMs, this.leaseMs) };
+    return undefined;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  pruneSync(nowMs: number): void {
+    this.pruneNowAndThen(nowMs);
+  }
+
   complete({ event, eventId }: EventRef, token: string, now: Date): Promise<boolean> {
     return this.run(() => {
       const nowMs = now.getTime();
@@ -241,7 +321,7 @@ class SqliteStore implements DedupeStore {
     if (!this.closed) {
       this.closed = true;
       try {
-        this.db.close();
+        this.onClose();
       } catch {
         // closing twice, or a file already gone: nothing left to release
       }
