@@ -30,8 +30,9 @@ import { BenchError, median, msSince, quantile, round } from './stats';
  *   the machine, so network time on AWS (and TLS, which local endpoints do not use) comes on top.
  *
  * Each figure is a median over rounds; a round runs every variant, in rotating order, a few fresh
- * processes each (MODULE_PER_ROUND, FIRST_DELIVERY_PER_ROUND), and its ratio is bundle / bare of that round's medians. The ratio reported is
- * the median of the rounds' ratios, with their min–max.
+ * processes each (MODULE_PER_ROUND, FIRST_DELIVERY_PER_ROUND), and its ratio is bundle / bare of
+ * that round's medians. The ratio reported is the median of the rounds' ratios, with their min–max.
+ * About 15–25 s in all on two busy cores.
  */
 
 export const LAMBDA_ENTRY = join('src', 'receiver', 'aws', 'receiver-lambda.ts');
