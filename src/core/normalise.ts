@@ -76,7 +76,9 @@ const freeKey = (fields: Record<string, unknown>, base: string): string => {
  * assignment would turn into a prototype change instead of a field.
  */
 const setField = (fields: Record<string, unknown>, key: string, value: unknown): void => {
-  Object.defineProperty(fields, key, { value, enumerable: true, writable: true, configurable: true });
+  // Every other key is an ordinary data property; defining it costs several plain assignments.
+  if (key === '__proto__') Object.defineProperty(fields, key, { value, enumerable: true, writable: true, configurable: true });
+  else fields[key] = value;
 };
 
 /** Keeps a value the platform sent under `key`, or `key_2`… when the body already has that key. */
@@ -130,10 +132,13 @@ export const toZapItem = (definition: EventDefinition, record: DeliveredRecord, 
   const documented = documentedKeys(definition.event);
   const item: Record<string, unknown> = {};
   const copy = (key: string, value: unknown) =>
-    setField(item, key, documented.has(key) && typeof value === 'string' ? value.trim() || null : value);
-  for (const [key, value] of Object.entries(record.fields)) if (key !== 'id') copy(key, value);
-  for (const [key, value] of Object.entries(record.envelope ?? {})) {
-    if (key !== 'id') copy(Object.hasOwn(item, key) ? freeKey(item, `envelope_${key}`) : key, value);
+    setField(item, key, typeof value === 'string' && documented.has(key) ? value.trim() || null : value);
+  const { fields, envelope } = record;
+  for (const key of Object.keys(fields)) if (key !== 'id') copy(key, fields[key]);
+  if (envelope) {
+    for (const key of Object.keys(envelope)) {
+      if (key !== 'id') copy(Object.hasOwn(item, key) ? freeKey(item, `envelope_${key}`) : key, envelope[key]);
+    }
   }
   const sent = (key: string) => Object.hasOwn(item, key);
   for (const key of documented) if (!sent(key)) item[key] = null;
@@ -159,8 +164,9 @@ export const toZapItem = (definition: EventDefinition, record: DeliveredRecord, 
 
   const context: DerivationContext = { timeZone: validTimeZone(meta.timeZone), recordId: usableId(record.fields.id) };
   for (const derivation of definition.derivations) {
-    for (const [key, value] of Object.entries(derivation.derive(item, context))) {
-      if (derivation.fills?.includes(key) ? item[key] === null : !bodySent.has(key)) item[key] = value;
+    const derived = derivation.derive(item, context);
+    for (const key of Object.keys(derived)) {
+      if (derivation.fills?.includes(key) ? item[key] === null : !bodySent.has(key)) item[key] = derived[key];
     }
   }
   item.id = identity.id;
@@ -174,13 +180,10 @@ export const toZapItem = (definition: EventDefinition, record: DeliveredRecord, 
 const inReadingOrder = (definition: EventDefinition, item: Record<string, unknown>): ZapItem => {
   const { lead, placed } = readingOrder(definition.event);
   const ordered: Record<string, unknown> = {};
-  const put = (key: string) => {
-    if (key === '__proto__') setField(ordered, key, item[key]);
-    else ordered[key] = item[key];
-  };
-  for (const key of lead) if (Object.hasOwn(item, key)) put(key);
-  for (const key of Object.keys(item)) if (!placed.has(key)) put(key);
-  for (const key of BOOKKEEPING_KEYS) if (Object.hasOwn(item, key)) put(key);
+  // Lead and bookkeeping keys are the catalog's own; only the others may be "__proto__".
+  for (const key of lead) if (Object.hasOwn(item, key)) ordered[key] = item[key];
+  for (const key of Object.keys(item)) if (!placed.has(key)) setField(ordered, key, item[key]);
+  for (const key of BOOKKEEPING_KEYS) if (Object.hasOwn(item, key)) ordered[key] = item[key];
   return ordered as ZapItem;
 };
 
