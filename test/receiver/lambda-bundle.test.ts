@@ -76,7 +76,7 @@ describe('the receiver bundle', () => {
     expect(inputs.filter((input) => /node_modules\/@(aws-sdk|smithy)\/.*\/dist-cjs\//.test(input))).toEqual([]);
   });
 
-  it('carries only the DynamoDB, SQS and Secrets Manager commands the receiver sends (not even the store\'s table helper)', () => {
+  it('carries only the DynamoDB, SQS and Secrets Manager commands the receiver sends (not even the store\'s table creation)', () => {
     const commands = inputs.flatMap((input) => /\/(client-[a-z-]+)\/dist-es\/commands\/(\w+)Command\.js$/.exec(input)?.slice(1, 3).join(' ') ?? []).sort();
     expect(commands).toEqual(
       [
