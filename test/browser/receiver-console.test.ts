@@ -95,9 +95,14 @@ test('the console is on 127.0.0.1 at its own port, even with HOST=0.0.0.0', () =
   expect(new URL(consoleUrl).port).not.toBe(new URL(receiver.url).port);
 });
 
-test('deliveries, outcomes, a dead letter, a refused cross-site replay, a replay from the page, masking and one reveal', async () => {
+// One page through the steps below, each its own test: a step that fails or hangs is named, and
+// cannot use up the time of the steps after it.
+let page: WatchedPage['page'];
+const deadRow = `tr.outbox-row[data-name="Audit:Create/${AUDIT_ID}"]`;
+
+test('deliveries appear live with their outcomes', async () => {
   watched = await openPage(browser, consoleUrl);
-  const { page } = watched;
+  page = watched.page;
   await waitInPage(page, 'document.querySelector("[data-live=yes]") !== null && document.querySelector("section") !== null');
 
   // Live: accepted, then the same event again (a duplicate), then a bad signature (rejected).
@@ -112,9 +117,10 @@ test('deliveries, outcomes, a dead letter, a refused cross-site replay, a replay
   expect([await hour('accepted'), await hour('duplicate'), await hour('rejected'), await hour('unavailable')]).toEqual(['1', '1', '1', '0']);
   expect(await page.$eval('tr.delivery[data-outcome=accepted]', (row: any) => row.textContent)).toContain('Audit:Create');
   expect(await page.$eval('tr.delivery[data-outcome=rejected]', (row: any) => row.textContent)).toContain('invalid_signature');
+}, 45_000);
 
+test('a CRM that refuses makes a dead letter, with its attempts and last error, masked', async () => {
   // The CRM refuses (400): a dead letter at once, with its attempts and the last error.
-  const deadRow = `tr.outbox-row[data-name="Audit:Create/${AUDIT_ID}"]`;
   await waitInPage(page, `document.querySelector('${deadRow}[data-state=dead]') !== null`);
   expect(await page.$eval(`${deadRow} td:nth-child(5)`, (cell: any) => cell.textContent)).toBe('1');
   expect(await page.$eval(`${deadRow} td.last-error`, (cell: any) => cell.textContent)).toBe('rejected: HTTP 400');
@@ -127,7 +133,9 @@ test('deliveries, outcomes, a dead letter, a refused cross-site replay, a replay
   for (const value of PERSONAL) expect(masked).not.toContain(value);
   expect(masked).toContain('m***@example.com');
   expect(masked).toContain('M*** C***');
+}, 45_000);
 
+test("another site's page cannot replay", async () => {
   // Another site's page posts to the replay action: refused, nothing replayed.
   const refusedStatus = await inOtherTab(browser, page, async (other) => {
     const refused = other.waitForResponse((response) => response.url() === `${consoleUrl}/api/replay` && response.request().method() === 'POST' && response.request().resourceType() === 'document');
@@ -138,7 +146,9 @@ test('deliveries, outcomes, a dead letter, a refused cross-site replay, a replay
   expect((await state()).outbox.rows.find((row) => row.name === `Audit:Create/${AUDIT_ID}`)?.state).toBe('dead');
   expect(crm.received).toHaveLength(1);
   expect(receiver.logs.filter((line) => line.message === 'console action refused').length).toBeGreaterThanOrEqual(1);
+}, 45_000);
 
+test('the page is accessible; a replay from the page is delivered once the CRM is healthy', async () => {
   await expectAccessible(page);
   await screenshot(page, 'receiver-console');
 
@@ -149,7 +159,9 @@ test('deliveries, outcomes, a dead letter, a refused cross-site replay, a replay
   expect(await page.$eval('[role=status]', (el: any) => el.textContent)).toContain('replayed, pending delivery again');
   expect(crm.received).toHaveLength(2);
   expect(crm.received[1]).toMatchObject({ status: 200, item: { id: AUDIT_ID, email: 'mei.chen@example.com' } });
+}, 45_000);
 
+test('one item is revealed and hidden again, nothing personal reaches the logs, and the page had no errors', async () => {
   // One item revealed through the protected action, and hidden again.
   await page.click(`${deadRow} button.reveal`);
   await waitInPage(page, 'document.querySelector("pre.item.revealed") !== null');
@@ -165,7 +177,7 @@ test('deliveries, outcomes, a dead letter, a refused cross-site replay, a replay
 
   await expectAccessible(page);
   expectNoPageErrors(watched);
-}, 60_000);
+}, 45_000);
 
 test('an action without the console token, or to another host name, is refused', async () => {
   const name = `Audit:Create/${AUDIT_ID}`;
