@@ -18,7 +18,8 @@
  *   require. Node otherwise starts its ES module loader for the first one (measured at ~50 ms of the
  *   first delivery when it happens: the SDK imports node:http that way for plain-http endpoints, such
  *   as the local stand-ins of the tests and the bench; on AWS the endpoints are https, imported
- *   statically, and only the EC2 metadata credentials and Lambda Managed Instances take that path).
+ *   statically, and the other import() calls serve EC2 instance-metadata credentials and Lambda's
+ *   invoke store when AWS_LAMBDA_MAX_CONCURRENCY is set, so on AWS the saving is small or none).
  * - Minified, with a source map file beside it but not loaded: Node's --enable-source-maps reads and
  *   parses the map at load (a cost every cold start pays), so the stack sets it only when asked
  *   (the sourceMaps context value); the map in the asset lets an operator map a stack trace by hand.
