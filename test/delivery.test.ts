@@ -123,6 +123,24 @@ describe('duplicates and replays', () => {
     expect(calls[0]![4]).toBe(true);
   });
 
+  test('the claim is kept under the same cache key as before: claims already stored keep catching repeats', async () => {
+    const keys: unknown[] = [];
+    await newTester()(
+      async (z: ZObject, bundle: Bundle) => {
+        const get = z.cache.get.bind(z.cache);
+        z.cache.get = (...args: Parameters<ZObject['cache']['get']>) => {
+          keys.push(args[0]);
+          return get(...args);
+        };
+        return hook(KEY, 'perform')(z, bundle);
+      },
+      deliveryBundle(body, { secret: SECRET, subscriptionId: 'ntf_2b7Hc9' }),
+    );
+    // sha256 of the subscription id, a newline and the event id, in hex.
+    expect(body.event_id).toBe('evt_01JDX2E7V9X1Z3B5D7F9H1K3QC');
+    expect(keys).toEqual(['ecologic:delivered:21a9cbe83688e7713c79489e31eb028b4a695e5bc8279adc43383259ff3e398b']);
+  });
+
   test('when the cache fails, the item is delivered rather than dropped, with a warning', async () => {
     const warnings: string[] = [];
     const items = (await newTester()(

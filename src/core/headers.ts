@@ -14,9 +14,36 @@ export const deliveryHeader = (headers: Headers | undefined, name: string): stri
   return undefined;
 };
 
-/** The Standard Webhooks headers, each also accepted under its Svix name (a platform sending via Svix). */
+type Field = 'webhookId' | 'webhookTimestamp' | 'webhookSignature' | 'svixId' | 'svixTimestamp' | 'svixSignature';
+
+// The header names webhookHeaders reads, each to the field it fills.
+const WEBHOOK_HEADERS = new Map<string, Field>([
+  ['webhook-id', 'webhookId'],
+  ['webhook-timestamp', 'webhookTimestamp'],
+  ['webhook-signature', 'webhookSignature'],
+  ['svix-id', 'svixId'],
+  ['svix-timestamp', 'svixTimestamp'],
+  ['svix-signature', 'svixSignature'],
+]);
+
+/**
+ * The Standard Webhooks headers, each also accepted under its Svix name (a platform sending via
+ * Svix). What `deliveryHeader` gives for each name, read in one pass over the headers.
+ */
 export const webhookHeaders = (headers: Headers | undefined) => {
-  const either = (part: 'id' | 'timestamp' | 'signature') =>
-    deliveryHeader(headers, `webhook-${part}`) ?? deliveryHeader(headers, `svix-${part}`);
-  return { webhookId: either('id'), webhookTimestamp: either('timestamp'), webhookSignature: either('signature') };
+  const found: Partial<Record<Field, string>> = {};
+  if (headers) {
+    for (const key of Object.keys(headers)) {
+      const value = headers[key];
+      if (typeof value !== 'string') continue;
+      const lower = key.toLowerCase();
+      const field = WEBHOOK_HEADERS.get(lower.startsWith('http-') ? lower.slice(5) : lower);
+      if (field !== undefined && found[field] === undefined) found[field] = value;
+    }
+  }
+  return {
+    webhookId: found.webhookId ?? found.svixId,
+    webhookTimestamp: found.webhookTimestamp ?? found.svixTimestamp,
+    webhookSignature: found.webhookSignature ?? found.svixSignature,
+  };
 };

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 
 /**
@@ -40,18 +40,19 @@ export const signerFor = (secret: unknown): Webhook | null => {
   }
 };
 
-const decodedKeys = new Map<string, Buffer>();
+const decodedKeys = new Map<string, KeyObject>();
 
 /**
  * The HMAC key of a usable secret, decoded once per secret: the library that validates it decodes
- * on every call. Bounded, since one process may serve many Zaps.
+ * on every call. Kept as a KeyObject, which an HMAC takes without copying the key again. Bounded,
+ * since one process may serve many Zaps.
  */
-const signingKey = (secret: string): Buffer | null => {
+const signingKey = (secret: string): KeyObject | null => {
   let key = decodedKeys.get(secret);
   if (key === undefined) {
     if (!signerFor(secret)) return null;
     if (decodedKeys.size >= 256) decodedKeys.clear();
-    key = Buffer.from(secret.slice(SECRET_PREFIX.length), 'base64');
+    key = createSecretKey(Buffer.from(secret.slice(SECRET_PREFIX.length), 'base64'));
     decodedKeys.set(secret, key);
   }
   return key;
@@ -66,11 +67,28 @@ const v1Signatures = (header: string): Buffer[] =>
     .filter((entry) => entry.startsWith('v1,'))
     .map((entry) => Buffer.from(entry.slice(3), 'base64'));
 
-/**
- * Verifies a Standard Webhooks signature: HMAC-SHA256 over `{id}.{timestamp}.{body}` with the
- * subscription's secret, compared in constant time; any one matching `v1` entry accepts (rotation).
- * The reason for a rejection never includes the body, the secret or the signatures.
- */
+/** The headers' verdict: why they can never verify, else what the signing needs from them. */
+const readHeaders = (
+  delivery: Omit<SignedDelivery<SignedBody>, 'bodies'>,
+  now: Date,
+  window: { pastSeconds: number; futureSeconds: number },
+): { readonly refused: string } | { readonly refused: undefined; readonly timestamp: number; readonly provided: Buffer[] } => {
+  const { webhookId, webhookTimestamp, webhookSignature } = delivery;
+  if (!webhookId) return { refused: 'the webhook-id header is missing' };
+  if (!webhookTimestamp) return { refused: 'the webhook-timestamp header is missing' };
+  if (!webhookSignature) return { refused: 'the webhook-signature header is missing' };
+  const seconds = webhookTimestamp.trim();
+  if (!/^\d{1,12}$/.test(seconds)) return { refused: 'the webhook-timestamp header is not a Unix time' };
+
+  const timestamp = Number(seconds);
+  const age = Math.floor(now.getTime() / 1000) - timestamp;
+  if (age > window.pastSeconds) return { refused: `the delivery was signed ${age} s ago, outside the ${window.pastSeconds} s window` };
+  if (-age > window.futureSeconds) return { refused: `the delivery timestamp is ${-age} s in the future` };
+  const provided = v1Signatures(webhookSignature);
+  if (provided.length === 0) return { refused: 'the webhook-signature header has no v1 signature' };
+  return { refused: undefined, timestamp, provided };
+};
+
 /**
  * What the headers alone can tell: why a delivery can never verify (a header missing, a time
  * outside the window, no v1 signature), else undefined. Checked before any body is read.
@@ -79,39 +97,34 @@ export const headerRejection = (
   delivery: Omit<SignedDelivery<SignedBody>, 'bodies'>,
   now: Date,
   window: { pastSeconds: number; futureSeconds: number } = SIGNATURE_WINDOW,
-): string | undefined => {
-  const { webhookId, webhookTimestamp, webhookSignature } = delivery;
-  if (!webhookId) return 'the webhook-id header is missing';
-  if (!webhookTimestamp) return 'the webhook-timestamp header is missing';
-  if (!webhookSignature) return 'the webhook-signature header is missing';
-  if (!/^\d{1,12}$/.test(webhookTimestamp.trim())) return 'the webhook-timestamp header is not a Unix time';
+): string | undefined => readHeaders(delivery, now, window).refused;
 
-  const age = Math.floor(now.getTime() / 1000) - Number(webhookTimestamp.trim());
-  if (age > window.pastSeconds) return `the delivery was signed ${age} s ago, outside the ${window.pastSeconds} s window`;
-  if (-age > window.futureSeconds) return `the delivery timestamp is ${-age} s in the future`;
-  if (v1Signatures(webhookSignature).length === 0) return 'the webhook-signature header has no v1 signature';
-  return undefined;
-};
-
+/**
+ * Verifies a Standard Webhooks signature: HMAC-SHA256 over `{id}.{timestamp}.{body}` with the
+ * subscription's secret, compared in constant time; any one matching `v1` entry accepts (rotation).
+ * The reason for a rejection never includes the body, the secret or the signatures.
+ */
 export const verifyDelivery = <B extends SignedBody = string>(
   secret: string,
   delivery: SignedDelivery<B>,
   now: Date,
   window: { pastSeconds: number; futureSeconds: number } = SIGNATURE_WINDOW,
 ): Verification<B> => {
-  const refused = headerRejection(delivery, now, window);
-  if (refused !== undefined) return reject(refused);
-  const { webhookId, webhookTimestamp, webhookSignature } = delivery as { webhookId: string; webhookTimestamp: string; webhookSignature: string };
-  const timestamp = Number(webhookTimestamp.trim());
-  const provided = v1Signatures(webhookSignature);
+  // The headers are read once: the signatures decoded for the check are the ones compared.
+  const headers = readHeaders(delivery, now, window);
+  if (headers.refused !== undefined) return reject(headers.refused);
+  const { timestamp, provided } = headers;
 
   const key = signingKey(secret);
   if (!key) return reject('the subscription secret is not a valid whsec_ secret');
+  const signedPrefix = `${delivery.webhookId}.${timestamp}.`;
   for (const body of delivery.bodies) {
     // What Standard Webhooks signs: `{id}.{timestamp}.{body}`, HMAC-SHA256 (test/signature.test.ts
     // checks a published vector and interoperability with the standardwebhooks package). Bytes are
-    // signed as received: decoding them first would change any that are not UTF-8.
-    const expected = createHmac('sha256', key).update(`${webhookId}.${timestamp}.`).update(body).digest();
+    // signed as received: decoding them first would change any that are not UTF-8. Text is signed
+    // in one piece, which is the same UTF-8 as two since the prefix ends in ASCII.
+    const hmac = createHmac('sha256', key);
+    const expected = (typeof body === 'string' ? hmac.update(signedPrefix + body) : hmac.update(signedPrefix).update(body)).digest();
     if (provided.some((candidate) => candidate.length === expected.length && timingSafeEqual(candidate, expected))) {
       return { ok: true, body };
     }
