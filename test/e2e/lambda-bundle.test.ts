@@ -155,6 +155,7 @@ describe('the bundled receiver Lambda', () => {
     const item = JSON.parse(aws.bodies[0]!) as Record<string, unknown>;
     // Only the copied JSON beside the bundle can have given these: the phone metadata, the country table.
     expect(item).toMatchObject({ reply_phone_e164: '+61423456789', country_code: 'AU' });
-    expect(json.map((file) => file.slice(dir.length + 1)).filter((name) => /^(metadata\.max|codes|en)-\w+\.json$/.test(name)).length).toBeGreaterThanOrEqual(2);
+    const read = json.map((file) => file.slice(dir.length + 1).replace(/-\w+\.json$/, ''));
+    expect(read).toEqual(expect.arrayContaining(['metadata.max', 'codes', 'en']));
   }, 120_000);
 });
