@@ -323,6 +323,18 @@ test('toZapItem lays an item out as a lead: the customer first, then anything el
   expect(keys.filter((key) => catalogKeys.includes(key))).toEqual(catalogKeys);
 });
 
+test('an item missing some of the lead keys keeps the same order without them', () => {
+  // Every registered event derives all its lead keys; without its derivations, an item lacks some
+  // and is laid out key by key rather than from the lead's shape.
+  const record = { fields: { referral: 'council', event_id: 'x', first_name: 'Jack', offer_title: 'Solar' }, position: 1, count: 1 };
+  const identity = { id: 'x', source: 'event_id', claim: 'x' } as const;
+  const full = Object.keys(toZapItem(quote, record, identity, meta));
+  const bare = Object.keys(toZapItem({ ...quote, derivations: [] }, record, identity, meta));
+  expect(bare).not.toContain('full_name');
+  expect(bare).toEqual(full.filter((key) => bare.includes(key)));
+  expect(bare.slice(0, 2)).toEqual(['first_name', 'last_name']);
+});
+
 test('a "__proto__" key in the body is kept as a field, not turned into a prototype', () => {
   const body = JSON.parse('{"__proto__": {"polluted": true}, "event_id": "evt_p"}') as Record<string, unknown>;
   const [item] = itemsOf(body);

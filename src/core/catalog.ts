@@ -46,6 +46,13 @@ export interface ReadingOrder {
   readonly lead: readonly string[];
   /** Keys placed by the first two lists; anything else the platform sent goes between them. */
   readonly placed: ReadonlySet<string>;
+  /**
+   * An object holding the lead keys in order, each null: an item that has them all starts as a
+   * copy of it. V8 keeps an object built key by key as a slower hash table once it holds a few
+   * dozen keys; a copy of an object parsed from JSON keeps its fast layout, which every later read
+   * and copy of the item (the platform copies and serialises it) benefits from.
+   */
+  readonly leadShape: Readonly<Record<string, null>>;
 }
 
 const orders = new Map<PlatformEvent, ReadingOrder>();
@@ -56,7 +63,8 @@ export const readingOrder = (event: PlatformEvent): ReadingOrder => {
   if (!order) {
     const tail = new Set<string>(BOOKKEEPING_KEYS);
     const lead = FIELD_CATALOG[event].map((field) => field.key).filter((key) => !tail.has(key));
-    order = { lead, placed: new Set([...lead, ...tail]) };
+    const shape = JSON.parse(JSON.stringify(Object.fromEntries(lead.map((key) => [key, null])))) as Record<string, null>;
+    order = { lead, placed: new Set([...lead, ...tail]), leadShape: shape };
     orders.set(event, order);
   }
   return order;

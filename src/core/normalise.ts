@@ -178,8 +178,8 @@ export const toZapItem = (definition: EventDefinition, record: DeliveredRecord, 
  * the request in catalog order, then anything else the platform sent, then the event's bookkeeping.
  */
 const inReadingOrder = (definition: EventDefinition, item: Record<string, unknown>): ZapItem => {
-  const { lead, placed } = readingOrder(definition.event);
-  const ordered: Record<string, unknown> = {};
+  const { lead, placed, leadShape } = readingOrder(definition.event);
+  const ordered: Record<string, unknown> = lead.every((key) => Object.hasOwn(item, key)) ? { ...leadShape } : {};
   // Lead and bookkeeping keys are the catalog's own; only the others may be "__proto__".
   for (const key of lead) if (Object.hasOwn(item, key)) ordered[key] = item[key];
   for (const key of Object.keys(item)) if (!placed.has(key)) setField(ordered, key, item[key]);
