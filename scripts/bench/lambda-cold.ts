@@ -9,7 +9,7 @@ import { buildSync } from 'esbuild';
 import { Webhook } from 'standardwebhooks';
 import { BUNDLE_FILE, esbuildOptionsFor } from '../../infra/bundling';
 import { createDedupeTable } from '../../src/receiver/stores/dynamodb';
-import { BenchError, median, msSince, quantile, round } from './stats';
+import { BenchError, median, msSince, quantile, ratioOfRounds, round, type RoundedRatio } from './stats';
 
 /*
  * The receiver Lambda's cold start: its bundle, built exactly as infra/receiver-stack.ts has CDK's
@@ -65,12 +65,6 @@ export interface Figures {
   readonly invokeMsMedian?: number;
 }
 
-export interface RatioOverRounds {
-  readonly median: number;
-  readonly min: number;
-  readonly max: number;
-  readonly rounds: readonly number[];
-}
 
 export interface LambdaModuleBench {
   readonly bundle: Figures;
@@ -80,10 +74,10 @@ export interface LambdaModuleBench {
   /** The three SDK clients required from node_modules (CommonJS, file by file), nothing else. */
   readonly sdkFromNodeModules: Figures;
   /** Whole process, bundle / bare. */
-  readonly lambda_cold_start_ratio: RatioOverRounds;
+  readonly lambda_cold_start_ratio: RoundedRatio;
   /** In-process require, bundle / bare (the bare handler takes well under 1 ms: a noisy ratio). */
-  readonly lambda_require_ratio: RatioOverRounds;
-  readonly source_maps_cold_start_ratio: RatioOverRounds;
+  readonly lambda_require_ratio: RoundedRatio;
+  readonly source_maps_cold_start_ratio: RoundedRatio;
   readonly rounds: number;
   readonly perRound: number;
   // As the earlier report had them: ratios of the medians over all samples.
@@ -104,7 +98,7 @@ export interface LambdaFirstDeliveryBench {
   readonly bundle: Figures;
   readonly bare: Figures;
   /** Whole process, bundle / bare. */
-  readonly lambda_first_delivery_ratio: RatioOverRounds;
+  readonly lambda_first_delivery_ratio: RoundedRatio;
   /** require + first invocation, in-process, bundle minus bare: what a cold start adds before the answer. */
   readonly first_delivery_extra_ms: number;
   readonly rounds: number;
@@ -113,11 +107,6 @@ export interface LambdaFirstDeliveryBench {
 }
 
 export type LambdaColdBench = LambdaModuleBench;
-
-const ratioOverRounds = (perRound: readonly number[]): RatioOverRounds => {
-  const sortedRatios = [...perRound].sort((a, b) => a - b);
-  return { median: round(median(perRound)), min: round(sortedRatios[0]!), max: round(sortedRatios[sortedRatios.length - 1]!), rounds: perRound.map((r) => round(r)) };
-};
 
 const figures = (samples: readonly Sample[]): Figures => {
   const invoke = samples.flatMap((s) => (s.invokeMs === undefined ? [] : [s.invokeMs]));
@@ -216,7 +205,7 @@ const order = <V>(variants: readonly V[], r: number, perRound: number): V[] =>
 const summarise = (perRound: Rounds) => ({
   all: (name: string) => perRound.flatMap((round) => round[name]!),
   ratio: (name: string, of: string, pick: (s: Sample) => number) =>
-    ratioOverRounds(perRound.map((round) => median(round[name]!.map(pick)) / median(round[of]!.map(pick)))),
+    ratioOfRounds(perRound.map((round) => median(round[name]!.map(pick)) / median(round[of]!.map(pick)))),
 });
 
 const roundsSync = <V extends { readonly name: string }>(variants: readonly V[], count: number, perRound: number, run: (variant: V) => Sample) => {
