@@ -35,6 +35,11 @@ import { attachSqliteOutbox, LINES_CLOSED, type OutboxOptions, type OutboxStagin
 export const MAX_GROUP_DELIVERIES = 64;
 /** Items in one transaction at most (a delivery may hold 1,000); a larger delivery is a group of its own. */
 export const MAX_GROUP_ITEMS = 2_000;
+/**
+ * Fewer deliveries than this waiting at a flush wait one more turn of the event loop: the requests
+ * read in that turn join the group, and a commit shared by more deliveries costs each of them less.
+ */
+const SMALL_GROUP = 8;
 /** How long rows whose lines went out may wait to be marked `kept` for a group to share the commit. */
 const KEEP_DELAY_MS = 10;
 
@@ -112,6 +117,7 @@ class GroupCommitJournal implements SqliteJournal {
   private readonly queue: Waiting[] = [];
   private readonly toKeep: EventRef[] = [];
   private scheduled = false;
+  private waitedATurn = false;
   private keepTimer: NodeJS.Timeout | undefined;
   private finished = false;
   private readonly sql: {
@@ -172,11 +178,19 @@ class GroupCommitJournal implements SqliteJournal {
     if (this.keepTimer !== undefined || this.finished) return;
     this.keepTimer = setTimeout(() => {
       this.keepTimer = undefined;
-      if (!this.scheduled) this.flush();
+      if (this.scheduled) return;
+      this.scheduled = true;
+      this.flush();
     }, KEEP_DELAY_MS);
   }
 
   private flush(): void {
+    if (!this.waitedATurn && this.queue.length < SMALL_GROUP && !this.finished) {
+      this.waitedATurn = true;
+      setImmediate(() => this.flush());
+      return;
+    }
+    this.waitedATurn = false;
     this.scheduled = false;
     if (this.finished) return;
     const group: Waiting[] = [];
