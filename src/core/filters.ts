@@ -61,6 +61,9 @@ export const passesFilter = (
   inputData: Readonly<Record<string, unknown>>,
 ): boolean => {
   if (!filter) return true;
-  const wanted = wantedValues(filter, inputData[filter.key]);
+  const input = inputData[filter.key];
+  // No choice made (most Zaps): nothing to read.
+  if (input === undefined || input === null) return true;
+  const wanted = wantedValues(filter, input);
   return wanted.length === 0 || wanted.some((value) => filter.matches(item, value));
 };

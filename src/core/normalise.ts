@@ -112,13 +112,14 @@ export const recordsOf = (body: unknown): DeliveredRecord[] => {
 };
 
 /** The record names a platform event other than this trigger's (spelling and case aside). */
-const namesOtherEvent = (definition: EventDefinition, record: DeliveredRecord): boolean =>
-  [record.fields, record.envelope].some((keys) =>
-    ['event', 'type'].some((key) => {
-      const named = platformEventNamed(keys?.[key]);
-      return named !== undefined && named !== definition.event;
-    }),
-  );
+const namesOtherEvent = (definition: EventDefinition, record: DeliveredRecord): boolean => {
+  const other = (value: unknown) => {
+    const named = platformEventNamed(value);
+    return named !== undefined && named !== definition.event;
+  };
+  const { fields, envelope } = record;
+  return other(fields.event) || other(fields.type) || (envelope !== undefined && (other(envelope.event) || other(envelope.type)));
+};
 
 /**
  * One record to one Zap item: every key the platform sent survives (documented strings trimmed,
