@@ -14,6 +14,11 @@
  * - `.json` files are copied next to the bundle, not turned into JavaScript: the phone metadata
  *   (157 KB) is then read with JSON.parse when a record first has a phone, instead of being parsed
  *   as code at every cold start (the bundle: ~590 KB).
+ * - The SDK's default credential chain (@aws-sdk/credential-provider-node, which every client
+ *   imports) is replaced by a module reading the environment only, where Lambda puts the function's
+ *   credentials (LAMBDA_ALIASES): the chain's SSO, STS, ini-file, instance-metadata, process, web
+ *   identity and login providers, with the nested SSO/STS clients, took ~130 KB of the bundle, all
+ *   parsed at every cold start and never used (~593 KB down to ~460 KB).
  * - No dynamic import() left in the bundle: esbuild turns the SDK's few `await import('node:…')` into
  *   require. Node otherwise starts its ES module loader for the first one (measured at ~50 ms of the
  *   first delivery when it happens: the SDK imports node:http that way for plain-http endpoints, such
@@ -23,6 +28,7 @@
  * - Minified, with a source map file beside it but not loaded: Node's --enable-source-maps reads and
  *   parses the map at load (a cost every cold start pays), so the stack sets it only when asked
  *   (the sourceMaps context value); the map in the asset lets an operator map a stack trace by hand.
+ * These settings are for the Lambda bundles only: nothing else may take the credentials alias.
  */
 import type { BuildOptions } from 'esbuild';
 
@@ -36,6 +42,17 @@ export const LAMBDA_BUNDLE_SETTINGS = {
   loader: { '.json': 'copy' },
   externalModules: [] as string[],
 } as const;
+
+/**
+ * The AWS SDK's default credential chain, replaced in the Lambda bundles by a module that reads the
+ * environment only (Lambda puts the function's credentials there; src/receiver/aws/env-credentials.ts
+ * says why). A path relative to the repository root, where both NodejsFunction and
+ * esbuildOptionsFor run esbuild.
+ */
+export const LAMBDA_ALIASES = { '@aws-sdk/credential-provider-node': './src/receiver/aws/env-credentials.ts' } as const;
+
+/** LAMBDA_ALIASES as NodejsFunction's esbuildArgs (`--alias:<package>=<path>`). */
+export const LAMBDA_ALIAS_ARGS: Record<string, string> = Object.fromEntries(Object.entries(LAMBDA_ALIASES).map(([from, to]) => [`--alias:${from}`, to]));
 
 /** esbuild's `supported` override, as NodejsFunction's esbuildArgs and as esbuild's API option. */
 export const NO_DYNAMIC_IMPORT = { cliArgs: { '--supported:dynamic-import': 'false' }, api: { 'dynamic-import': false } } as const;
@@ -62,5 +79,6 @@ export const esbuildOptionsFor = (entry: string, outdir: string, root: string): 
   loader: { ...LAMBDA_BUNDLE_SETTINGS.loader },
   external: [...LAMBDA_BUNDLE_SETTINGS.externalModules],
   supported: { ...NO_DYNAMIC_IMPORT.api },
+  alias: { ...LAMBDA_ALIASES },
   logLevel: 'warning',
 });

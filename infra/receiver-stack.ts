@@ -32,7 +32,7 @@ import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { PRODUCTION_SCHEDULE } from '../src/contract/schedule';
-import { LAMBDA_BUNDLE_SETTINGS, NO_DYNAMIC_IMPORT } from './bundling';
+import { LAMBDA_ALIAS_ARGS, LAMBDA_BUNDLE_SETTINGS, NO_DYNAMIC_IMPORT } from './bundling';
 import { DEFAULT_FORWARDER_ENTRY, DEFAULT_RECEIVER_ENTRY, LOCK_FILE_PATH, REPO_ROOT } from './paths';
 
 export interface ReceiverStackProps extends StackProps {
@@ -122,7 +122,7 @@ const BUNDLING: nodejs.BundlingOptions = {
   mainFields: [...LAMBDA_BUNDLE_SETTINGS.mainFields],
   loader: { ...LAMBDA_BUNDLE_SETTINGS.loader },
   externalModules: [...LAMBDA_BUNDLE_SETTINGS.externalModules],
-  esbuildArgs: { ...NO_DYNAMIC_IMPORT.cliArgs },
+  esbuildArgs: { ...NO_DYNAMIC_IMPORT.cliArgs, ...LAMBDA_ALIAS_ARGS },
   format: nodejs.OutputFormat.CJS,
 };
 

@@ -4,8 +4,9 @@
  * - CDK's NodejsFunction and esbuild's API, given the same settings, give the same bytes (so the
  *   bench and these checks measure what deploys);
  * - it stays small: a size bound, and the metafile shows no module that must not be there (the SDK's
- *   CommonJS build, which does not tree-shake; commands the receiver never sends; the forwarder,
- *   replay, zod; the phone metadata as code);
+ *   CommonJS build, which does not tree-shake; commands the receiver never sends; the default
+ *   credential chain and the SSO/STS clients it brings; the forwarder, replay, zod; the phone
+ *   metadata as code);
  * - at load it reads none of the JSON it carries beside it but the SDK's own package files: the phone
  *   metadata and the country tables wait for a record that needs them.
  * A delivery through the built bundle is in test/e2e/lambda-bundle.test.ts.
@@ -16,12 +17,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { buildSync, type Metafile } from 'esbuild';
-import { BUNDLE_FILE, esbuildOptionsFor } from '../../infra/bundling';
+import { BUNDLE_FILE, esbuildOptionsFor, LAMBDA_ALIASES } from '../../infra/bundling';
 import { DEFAULT_FORWARDER_ENTRY, DEFAULT_RECEIVER_ENTRY, REPO_ROOT } from '../../infra/paths';
 import { ReceiverStack } from '../../infra/receiver-stack';
 
-/** Measured at 592 KB (990 KB before tree-shaking and before the JSON moved out); room for ~10% growth. */
-const MAX_BUNDLE_BYTES = 650_000;
+/**
+ * Measured at 460 KB (990 KB before tree-shaking, 592 KB before the default credential chain left);
+ * room for ~10% growth.
+ */
+const MAX_BUNDLE_BYTES = 510_000;
 /** The JSON beside it: the phone metadata (157 KB), the country tables, the SDK's package files. */
 const MAX_COPIED_BYTES = 220_000;
 
@@ -38,6 +42,9 @@ beforeAll(() => {
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The SDK's default credential chain and what only it brings; a Lambda takes its credentials from the environment. */
+const CREDENTIAL_CHAIN = /node_modules\/@(aws-sdk\/(credential-provider-(?!env\/)[\w-]+|nested-clients|token-providers|client-sso|client-sts)|smithy\/credential-provider-imds)\//;
 
 const copiedFiles = (folder: string) => readdirSync(folder).filter((name) => name !== BUNDLE_FILE && name !== `${BUNDLE_FILE}.map`).sort();
 
@@ -94,6 +101,13 @@ describe('the receiver bundle', () => {
     );
   });
 
+  it("takes its credentials from the environment only: none of the SDK's default chain is in it", () => {
+    expect(inputs.filter((input) => CREDENTIAL_CHAIN.test(input))).toEqual([]);
+    // The alias is what removed it: the environment provider is there, through our module.
+    expect(inputs).toContain(LAMBDA_ALIASES['@aws-sdk/credential-provider-node'].replace(/^\.\//, ''));
+    expect(inputs.some((input) => input.includes('node_modules/@aws-sdk/credential-provider-env/'))).toBe(true);
+  });
+
   it('leaves no dynamic import() for Node\'s ES module loader to start for', () => {
     expect(readFileSync(join(dir, BUNDLE_FILE), 'utf8')).not.toMatch(/\bimport\(/);
   });
@@ -123,10 +137,13 @@ describe('the receiver bundle', () => {
 });
 
 describe('the forwarder bundle, built with the same settings', () => {
-  it('builds and loads, with no dynamic import() left', () => {
+  it('builds and loads, with no dynamic import() left and no default credential chain', () => {
     const forwarderDir = mkdtempSync(join(tmpdir(), 'forwarder-bundle-'));
     try {
-      buildSync({ ...esbuildOptionsFor(DEFAULT_FORWARDER_ENTRY, forwarderDir, REPO_ROOT), logLevel: 'silent' });
+      const built = buildSync({ ...esbuildOptionsFor(DEFAULT_FORWARDER_ENTRY, forwarderDir, REPO_ROOT), metafile: true, logLevel: 'silent' });
+      const forwarderInputs = Object.keys(Object.entries(built.metafile!.outputs).find(([name]) => name.endsWith(`/${BUNDLE_FILE}`))![1].inputs);
+      expect(forwarderInputs.filter((input) => CREDENTIAL_CHAIN.test(input))).toEqual([]);
+      expect(forwarderInputs.some((input) => input.includes('node_modules/@aws-sdk/credential-provider-env/'))).toBe(true);
       const file = join(forwarderDir, BUNDLE_FILE);
       expect(readFileSync(file, 'utf8')).not.toMatch(/\bimport\(/);
       const run = spawnSync(process.execPath, ['-e', `process.stdout.write(typeof require(${JSON.stringify(file)}).handler)`], {

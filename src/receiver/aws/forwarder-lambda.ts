@@ -38,6 +38,7 @@ import { FORWARD_SCHEDULE, forwardDelayMs, forwardItem, forwardTarget, type Forw
 import type { HandOffItem } from '../hand-off';
 import { jsonLog, type ReceiverLog } from '../log';
 import { mapBounded } from '../map-bounded';
+import { fromEnv } from './env-credentials';
 import { requestFailureName } from './sqs-hand-off';
 
 /** SQS's longest visibility timeout: 12 hours. */
@@ -339,8 +340,9 @@ export function createForwarder(options: ForwarderOptions): ForwarderHandler {
  */
 export const forwarderFromEnv = (
   env: NodeJS.ProcessEnv = process.env,
-  sqs: SQSClient = new SQSClient({}),
-  secrets: () => Pick<SecretsManagerClient, 'send'> = () => new SecretsManagerClient({}),
+  // Lambda's credentials, from the environment (./env-credentials.ts).
+  sqs: SQSClient = new SQSClient({ credentials: fromEnv() }),
+  secrets: () => Pick<SecretsManagerClient, 'send'> = () => new SecretsManagerClient({ credentials: fromEnv() }),
   log?: ReceiverLog,
 ): ForwarderHandler => {
   const secretArn = env.FORWARD_URL_SECRET_ARN?.trim();

@@ -16,6 +16,7 @@ import { parseSecrets } from '../config';
 import { createReceiver, type ReceiverHandler, type ReceiverRequest } from '../handler';
 import { jsonLog } from '../log';
 import { DynamoDbStore } from '../stores/dynamodb';
+import { fromEnv } from './env-credentials';
 import { SqsHandOff } from './sqs-hand-off';
 
 /** Secrets are re-read this often, so a rotation reaches warm instances without a deploy. */
@@ -28,8 +29,13 @@ export const SECRETS_REFRESH_MS = 5 * 60 * 1000;
  * the platform gets an answer (503: it retries) rather than a timeout. Within that, every AWS call is
  * bounded well inside the platform's 15 s (below), and the hand-off's requests by the deadline too.
  */
-// throwOnRequestTimeout: without it @smithy/node-http-handler only warns and keeps waiting.
-const clientConfig = { maxAttempts: 2, requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000, throwOnRequestTimeout: true } };
+// throwOnRequestTimeout: without it @smithy/node-http-handler only warns and keeps waiting. The
+// credentials are the ones Lambda puts in the environment (./env-credentials.ts).
+const clientConfig = {
+  maxAttempts: 2,
+  credentials: fromEnv(),
+  requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000, throwOnRequestTimeout: true },
+};
 
 /** The secrets from Secrets Manager, cached; a failed refresh keeps the last good value. */
 export const secretsFromSecretsManager = (client: Pick<SecretsManagerClient, 'send'>, secretId: string, now: () => number = Date.now) => {
