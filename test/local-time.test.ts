@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { australianTimeZone, localIso, validTimeZone } from '../src/core/derive/local-time';
+import { australianTimeZone, localIso, offsetTableOf, validTimeZone } from '../src/core/derive/local-time';
 import { propertyRuns } from './helpers';
 
 describe("the customer's time zone from an Australian address", () => {
@@ -102,20 +102,30 @@ describe('the same instant on the local clock', () => {
  * localIso as it was first written, from the formatter's parts: the wall clock is now read from the
  * formatted string, which must give the same answer for every instant and zone.
  */
+const referenceFormatters = new Map<string, Intl.DateTimeFormat>();
+const referenceFormatter = (zone: string): Intl.DateTimeFormat => {
+  let formatter = referenceFormatters.get(zone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    referenceFormatters.set(zone, formatter);
+  }
+  return formatter;
+};
+
 const fromParts = (iso: string, zone: string): string | null => {
   const instant = Math.floor(Date.parse(iso) / 1000) * 1000;
   const year = new Date(instant).getUTCFullYear();
   if (year < 1000 || year > 9999) return null;
-  const formatter = new Intl.DateTimeFormat('en-US', {
-    timeZone: zone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    second: 'numeric',
-  });
+  const formatter = referenceFormatter(zone);
   const part: Record<string, number> = {};
   for (const { type, value } of formatter.formatToParts(instant)) if (type !== 'literal') part[type] = Number(value);
   const wall = Date.UTC(part.year!, part.month! - 1, part.day!, part.hour!, part.minute!, part.second!);
@@ -137,6 +147,43 @@ test('the local time read from the formatted clock is the one its parts give, an
       const iso = date.toISOString();
       expect(localIso(iso, zone)).toBe(fromParts(iso, zone));
     }),
-    propertyRuns(3000),
+    propertyRuns(1500),
   );
+});
+
+describe('local times near the present come from each zone’s table of offsets', () => {
+  const zones = Intl.supportedValuesOf('timeZone');
+  const iso = (instant: number) => new Date(instant).toISOString();
+
+  test('every zone: at each change of offset, the seconds around it, and throughout the window', () => {
+    let changes = 0;
+    const differ: string[] = [];
+    for (const zone of zones) {
+      const table = offsetTableOf(zone)!;
+      expect(table.to - table.from).toBeGreaterThan(300 * 86_400_000);
+      expect(table.from).toBeLessThan(Date.now() - 100 * 86_400_000);
+      const instants = [table.from, table.to];
+      for (const start of table.starts.slice(1)) {
+        changes += 1;
+        instants.push(start - 3_600_000, start - 1000, start, start + 1000, start + 3_600_000);
+      }
+      // Every 97 hours and 13 minutes through the window: each hour of the day, over the weeks.
+      for (let at = table.from; at <= table.to; at += 97 * 3_600_000 + 13 * 60_000) instants.push(at);
+      for (const instant of instants) if (localIso(iso(instant), zone) !== fromParts(iso(instant), zone)) differ.push(`${zone} ${iso(instant)}`);
+      // Each start is a change: consecutive offsets differ.
+      table.offsets.slice(1).forEach((offset, i) => expect(offset).not.toBe(table.offsets[i]));
+    }
+    expect(differ).toEqual([]);
+    // Daylight saving somewhere in the world: the tables found its changes.
+    expect(changes).toBeGreaterThan(50);
+  });
+
+  test('the Australian zones, every hour of the window', () => {
+    const differ: string[] = [];
+    for (const zone of ['Australia/Sydney', 'Australia/Melbourne', 'Australia/Adelaide', 'Australia/Broken_Hill', 'Australia/Lord_Howe', 'Australia/Hobart', 'Australia/Brisbane', 'Australia/Perth', 'Australia/Darwin']) {
+      const table = offsetTableOf(zone)!;
+      for (let at = table.from; at <= table.to; at += 3_600_000) if (localIso(iso(at), zone) !== fromParts(iso(at), zone)) differ.push(`${zone} ${iso(at)}`);
+    }
+    expect(differ).toEqual([]);
+  });
 });

@@ -37,10 +37,16 @@ export const australianTimeZone = (state: unknown, postcode: unknown, country: u
 // odd input from growing the cache.
 // Each entry keeps the zone's canonical name beside its formatter: the organisation's zone is
 // checked for every record of a delivery, and reading it back from the formatter allocates.
-const formatters = new Map<string, { readonly formatter: Intl.DateTimeFormat; readonly canonical: string } | null>();
+interface ZoneEntry {
+  readonly formatter: Intl.DateTimeFormat;
+  readonly canonical: string;
+  /** The zone's offsets around the present, made on the first local time asked of it. */
+  offsets?: OffsetTable;
+}
+const formatters = new Map<string, ZoneEntry | null>();
 const MAX_FORMATTERS = 64;
 
-const zoneEntry = (zone: string) => {
+const zoneEntry = (zone: string): ZoneEntry | null => {
   let entry = formatters.get(zone);
   if (entry !== undefined) return entry;
   try {
@@ -94,6 +100,64 @@ const wallClock = (formatter: Intl.DateTimeFormat, instant: number): number => {
   return Date.UTC(part.year!, part.month! - 1, part.day!, part.hour!, part.minute!, part.second!);
 };
 
+const offsetAt = (formatter: Intl.DateTimeFormat, instant: number): number => wallClock(formatter, instant) - instant;
+
+/**
+ * A zone's UTC offset over a window of days around the present: `offsets[i]` (ms) from `starts[i]`
+ * until the next start, the last one until `to`. Every delivery's time is near the present, so
+ * a local time is a look-up here rather than a formatting of the date; times outside the window
+ * are formatted as before. Made from the zone's formatter: sampled once a day, each change of
+ * offset then found to the second (several in one day each in turn). Zones change their clocks
+ * months apart, never and back within a day, which a daily sample would miss; the tests compare
+ * the table with the formatter for every zone Intl knows.
+ */
+interface OffsetTable {
+  readonly from: number;
+  readonly to: number;
+  readonly starts: readonly number[];
+  readonly offsets: readonly number[];
+}
+
+const DAY_MS = 86_400_000;
+const WINDOW_DAYS = 200;
+// A table is made again around the new present this long before the window ends.
+const RENEW_BEFORE_MS = 30 * DAY_MS;
+
+const offsetTable = (formatter: Intl.DateTimeFormat, now: number): OffsetTable => {
+  const from = Math.floor(now / DAY_MS) * DAY_MS - WINDOW_DAYS * DAY_MS;
+  const to = from + 2 * WINDOW_DAYS * DAY_MS;
+  const starts = [from];
+  const offsets = [offsetAt(formatter, from)];
+  for (let at = from + DAY_MS; at <= to; at += DAY_MS) {
+    const sampled = offsetAt(formatter, at);
+    while (sampled !== offsets.at(-1)) {
+      // The offset at `lo` is the current one and at `hi` it is not: halve to the second.
+      const current = offsets.at(-1)!;
+      let lo = Math.max(starts.at(-1)!, at - DAY_MS);
+      let hi = at;
+      while (hi - lo > 1000) {
+        const mid = lo + Math.floor((hi - lo) / 2000) * 1000;
+        if (offsetAt(formatter, mid) === current) lo = mid;
+        else hi = mid;
+      }
+      starts.push(hi);
+      offsets.push(offsetAt(formatter, hi));
+    }
+  }
+  return { from, to, starts, offsets };
+};
+
+/** The wall clock at `instant` (whole seconds) in the entry's zone, as if that time were UTC. */
+const wallClockIn = (entry: ZoneEntry, instant: number): number => {
+  const now = Date.now();
+  if (entry.offsets === undefined || now > entry.offsets.to - RENEW_BEFORE_MS) entry.offsets = offsetTable(entry.formatter, now);
+  const { from, to, starts, offsets } = entry.offsets;
+  if (instant < from || instant > to) return wallClock(entry.formatter, instant);
+  let i = starts.length - 1;
+  while (starts[i]! > instant) i -= 1;
+  return instant + offsets[i]!;
+};
+
 /**
  * The same instant (anything `isoUtc` reads) as wall-clock time in `zone`, to the second, with its numeric offset:
  * "2026-11-23T11:18:52+11:00" (always `±hh:mm`, never `Z`, never milliseconds). Null when the
@@ -105,9 +169,9 @@ export const localIso = (time: unknown, zone: string): string | null => {
   const instant = Math.floor(millis / 1000) * 1000;
   const year = new Date(instant).getUTCFullYear();
   if (year < 1000 || year > 9999) return null;
-  const formatter = zoneEntry(zone)?.formatter;
-  if (formatter === undefined) return null;
-  const wall = wallClock(formatter, instant);
+  const entry = zoneEntry(zone);
+  if (entry === null) return null;
+  const wall = wallClockIn(entry, instant);
   const offsetMinutes = (wall - instant) / 60_000;
   // Before standard time (the 1890s), zones kept local mean time, offsets in odd seconds that
   // ISO 8601 cannot write.
@@ -115,4 +179,12 @@ export const localIso = (time: unknown, zone: string): string | null => {
   const sign = offsetMinutes < 0 ? '-' : '+';
   const abs = Math.abs(offsetMinutes);
   return `${new Date(wall).toISOString().slice(0, 19)}${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+};
+
+/** For tests: the offset table of a zone as localIso now uses it. */
+export const offsetTableOf = (zone: string): OffsetTable | null => {
+  const entry = zoneEntry(zone);
+  if (entry === null) return null;
+  wallClockIn(entry, Date.now() - (Date.now() % 1000));
+  return entry.offsets!;
 };
