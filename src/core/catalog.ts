@@ -26,6 +26,25 @@ export const documentedKeys = (event: PlatformEvent): ReadonlySet<string> => {
 };
 
 /**
+ * An object made by `JSON.parse`, so V8 gives it its fast layout: an object built key by key is
+ * kept as a slower hash table once it holds a few dozen keys, and a copy of this one is not.
+ */
+const parsedShape = (keys: Iterable<string>): Readonly<Record<string, null>> =>
+  JSON.parse(JSON.stringify(Object.fromEntries([...keys].map((key) => [key, null])))) as Record<string, null>;
+
+const documentedShapes = new Map<PlatformEvent, Readonly<Record<string, null>>>();
+
+/** Every documented key of the event, each null: where an item starts before the record is copied in. */
+export const documentedShape = (event: PlatformEvent): Readonly<Record<string, null>> => {
+  let shape = documentedShapes.get(event);
+  if (!shape) {
+    shape = parsedShape(documentedKeys(event));
+    documentedShapes.set(event, shape);
+  }
+  return shape;
+};
+
+/**
  * The event's bookkeeping keys, in the order they close every item (see `bookkeepingFields`); the
  * platform's own `event_id` and an envelope's `envelope_id` join them when sent.
  */
@@ -48,9 +67,8 @@ export interface ReadingOrder {
   readonly placed: ReadonlySet<string>;
   /**
    * An object holding the lead keys in order, each null: an item that has them all starts as a
-   * copy of it. V8 keeps an object built key by key as a slower hash table once it holds a few
-   * dozen keys; a copy of an object parsed from JSON keeps its fast layout, which every later read
-   * and copy of the item (the platform copies and serialises it) benefits from.
+   * copy of it (see `parsedShape`), which every later read and copy of the item (the platform
+   * copies and serialises it) benefits from.
    */
   readonly leadShape: Readonly<Record<string, null>>;
 }
@@ -63,8 +81,7 @@ export const readingOrder = (event: PlatformEvent): ReadingOrder => {
   if (!order) {
     const tail = new Set<string>(BOOKKEEPING_KEYS);
     const lead = FIELD_CATALOG[event].map((field) => field.key).filter((key) => !tail.has(key));
-    const shape = JSON.parse(JSON.stringify(Object.fromEntries(lead.map((key) => [key, null])))) as Record<string, null>;
-    order = { lead, placed: new Set([...lead, ...tail]), leadShape: shape };
+    order = { lead, placed: new Set([...lead, ...tail]), leadShape: parsedShape(lead) };
     orders.set(event, order);
   }
   return order;

@@ -1,4 +1,4 @@
-import { BOOKKEEPING_KEYS, documentedKeys, readingOrder } from './catalog';
+import { BOOKKEEPING_KEYS, documentedKeys, documentedShape, readingOrder } from './catalog';
 import type { DerivationContext } from './derivations';
 import { validTimeZone } from './derive/local-time';
 import { isoUtc } from './derive/time';
@@ -131,10 +131,13 @@ const namesOtherEvent = (definition: EventDefinition, record: DeliveredRecord): 
  */
 export const toZapItem = (definition: EventDefinition, record: DeliveredRecord, identity: EventIdentity, meta: DeliveryMeta): ZapItem => {
   const documented = documentedKeys(definition.event);
-  const item: Record<string, unknown> = {};
+  const { fields, envelope } = record;
+  // Documented keys the record leaves out are null. Without an envelope the item starts with all of
+  // them, null, in a fast layout (see `documentedShape`), and the record's values go over them; an
+  // envelope's keys must first meet only the record's, so that item starts empty.
+  const item: Record<string, unknown> = envelope ? {} : { ...documentedShape(definition.event) };
   const copy = (key: string, value: unknown) =>
     setField(item, key, typeof value === 'string' && documented.has(key) ? value.trim() || null : value);
-  const { fields, envelope } = record;
   for (const key of Object.keys(fields)) if (key !== 'id') copy(key, fields[key]);
   if (envelope) {
     for (const key of Object.keys(envelope)) {
@@ -142,7 +145,7 @@ export const toZapItem = (definition: EventDefinition, record: DeliveredRecord, 
     }
   }
   const sent = (key: string) => Object.hasOwn(item, key);
-  for (const key of documented) if (!sent(key)) item[key] = null;
+  if (envelope) for (const key of documented) if (!sent(key)) item[key] = null;
 
   const bodySent = new Set(Object.keys(item));
   // An id is kept aside under its own name (`_2`… if the body has that key); absent, the key is null.
