@@ -1,11 +1,13 @@
 /**
  * How the Lambda functions are bundled, in one place: infra/receiver-stack.ts hands these settings to
- * CDK's NodejsFunction (which runs esbuild), and the cold-start bench and the bundle-size test build
- * the same bundle with esbuild's API through esbuildOptionsFor. test/receiver/lambda-bundle.test.ts
- * checks that both give the same bytes.
+ * CDK's NodejsFunction (which runs esbuild, then sideBundleCommands for the phone library's file),
+ * and the cold-start bench and the bundle-size test build the same files with esbuild's API through
+ * esbuildOptionsFor and sideBundleOptionsFor. test/receiver/lambda-bundle.test.ts checks that both
+ * give the same bytes.
  *
  * Why each setting (measured with scripts/bench/lambda-cold.ts; docs/performance.md):
- * - Everything is bundled, the AWS SDK v3 clients included (no external modules). The versions in
+ * - Everything is bundled, the AWS SDK v3 clients included (no module from node_modules is left to
+ *   the runtime; the only external is our own file beside the bundle, below). The versions in
  *   package-lock.json are the ones the tests ran against, where the runtime's copy changes without a
  *   deploy; and the runtime's copy is no faster: its CommonJS files, read one by one from
  *   node_modules, take longer to require than this whole bundle, and a delivery needs them at once.
@@ -19,6 +21,10 @@
  *   credentials (LAMBDA_ALIASES): the chain's SSO, STS, ini-file, instance-metadata, process, web
  *   identity and login providers, with the nested SSO/STS clients, took ~130 KB of the bundle, all
  *   parsed at every cold start and never used (~593 KB down to ~460 KB).
+ * - The phone library is a file of its own beside the bundle (PHONE_LIBRARY), required when a record
+ *   first has a phone: V8 parses all of a script at load, lazily required parts included, so inside
+ *   the bundle its ~128 KB cost every cold start; now it costs the first delivery with a phone
+ *   instead, and a cold start whose deliveries carry none never reads it (~460 KB down to ~333 KB).
  * - No dynamic import() left in the bundle: esbuild turns the SDK's few `await import('node:…')` into
  *   require. Node otherwise starts its ES module loader for the first one (measured at ~50 ms of the
  *   first delivery when it happens: the SDK imports node:http that way for plain-http endpoints, such
@@ -44,15 +50,34 @@ export const LAMBDA_BUNDLE_SETTINGS = {
 } as const;
 
 /**
- * The AWS SDK's default credential chain, replaced in the Lambda bundles by a module that reads the
- * environment only (Lambda puts the function's credentials there; src/receiver/aws/env-credentials.ts
- * says why). A path relative to the repository root, where both NodejsFunction and
- * esbuildOptionsFor run esbuild.
+ * The phone library (libphonenumber-js, ~128 KB minified) as its own file beside each bundle, built
+ * from `entry`: src/core requires it only when a record has a phone, and code inside the bundle is
+ * parsed at every cold start whether it runs or not. In the bundle, the library's two entry points
+ * become small modules (LAMBDA_ALIASES) that require `./${file}` at run time (marked external).
  */
-export const LAMBDA_ALIASES = { '@aws-sdk/credential-provider-node': './src/receiver/aws/env-credentials.ts' } as const;
+export const PHONE_LIBRARY = {
+  entry: 'src/receiver/aws/phone-library/library.ts',
+  file: 'phone-library.js',
+} as const;
+
+/**
+ * Modules replaced in the Lambda bundles, by paths relative to the repository root (where both
+ * NodejsFunction and esbuildOptionsFor run esbuild):
+ * - the AWS SDK's default credential chain, by a module that reads the environment only (Lambda puts
+ *   the function's credentials there; src/receiver/aws/env-credentials.ts says why);
+ * - the phone library's entry points, by modules that require PHONE_LIBRARY.file.
+ */
+export const LAMBDA_ALIASES = {
+  '@aws-sdk/credential-provider-node': './src/receiver/aws/env-credentials.ts',
+  'libphonenumber-js/max': './src/receiver/aws/phone-library/max.ts',
+  'libphonenumber-js/core': './src/receiver/aws/phone-library/core.ts',
+} as const;
 
 /** LAMBDA_ALIASES as NodejsFunction's esbuildArgs (`--alias:<package>=<path>`). */
 export const LAMBDA_ALIAS_ARGS: Record<string, string> = Object.fromEntries(Object.entries(LAMBDA_ALIASES).map(([from, to]) => [`--alias:${from}`, to]));
+
+/** Required by the bundle at run time, from beside it: the files the side builds emit. */
+export const LAMBDA_EXTERNALS = [`./${PHONE_LIBRARY.file}`];
 
 /** esbuild's `supported` override, as NodejsFunction's esbuildArgs and as esbuild's API option. */
 export const NO_DYNAMIC_IMPORT = { cliArgs: { '--supported:dynamic-import': 'false' }, api: { 'dynamic-import': false } } as const;
@@ -60,14 +85,9 @@ export const NO_DYNAMIC_IMPORT = { cliArgs: { '--supported:dynamic-import': 'fal
 /** The file NodejsFunction writes (its `handler` is `index.handler`). */
 export const BUNDLE_FILE = 'index.js';
 
-/**
- * esbuild's API options for what NodejsFunction runs with LAMBDA_BUNDLE_SETTINGS: bundle, node
- * platform, CommonJS, the settings above. `outdir` gets index.js, index.js.map and the copied files.
- */
-export const esbuildOptionsFor = (entry: string, outdir: string, root: string): BuildOptions => ({
+/** What the bundle and the side files share: bundle, node platform, CommonJS, the settings above. */
+const sharedOptions = (root: string): BuildOptions => ({
   absWorkingDir: root,
-  entryPoints: [entry],
-  outfile: `${outdir}/${BUNDLE_FILE}`,
   bundle: true,
   platform: 'node',
   format: 'cjs',
@@ -77,8 +97,52 @@ export const esbuildOptionsFor = (entry: string, outdir: string, root: string): 
   sourcesContent: LAMBDA_BUNDLE_SETTINGS.sourcesContent,
   mainFields: [...LAMBDA_BUNDLE_SETTINGS.mainFields],
   loader: { ...LAMBDA_BUNDLE_SETTINGS.loader },
-  external: [...LAMBDA_BUNDLE_SETTINGS.externalModules],
   supported: { ...NO_DYNAMIC_IMPORT.api },
-  alias: { ...LAMBDA_ALIASES },
   logLevel: 'warning',
 });
+
+/**
+ * esbuild's API options for what NodejsFunction runs with LAMBDA_BUNDLE_SETTINGS: the shared
+ * settings, the aliases and the externals. `outdir` gets index.js, index.js.map and the copied files;
+ * the side files come from sideBundleOptionsFor (a Lambda bundle needs both).
+ */
+export const esbuildOptionsFor = (entry: string, outdir: string, root: string): BuildOptions => ({
+  ...sharedOptions(root),
+  entryPoints: [entry],
+  outfile: `${outdir}/${BUNDLE_FILE}`,
+  external: [...LAMBDA_BUNDLE_SETTINGS.externalModules, ...LAMBDA_EXTERNALS],
+  alias: { ...LAMBDA_ALIASES },
+});
+
+/** The phone library's file beside the bundle in `outdir` (no aliases: it is the library itself). */
+export const sideBundleOptionsFor = (outdir: string, root: string): BuildOptions[] => [
+  { ...sharedOptions(root), entryPoints: [`${root}/${PHONE_LIBRARY.entry}`], outfile: `${outdir}/${PHONE_LIBRARY.file}` },
+];
+
+const shellQuote = (value: string): string => `'${value.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * sideBundleOptionsFor as the shell commands NodejsFunction runs after its own esbuild (its
+ * commandHooks), with the same settings through esbuild's command line; the project's esbuild, as
+ * NodejsFunction runs it. test/receiver/lambda-bundle.test.ts checks both give the same bytes.
+ */
+export const sideBundleCommands = (inputDir: string, outputDir: string): string[] => [
+  [
+    'npx',
+    '--no-install',
+    'esbuild',
+    shellQuote(`${inputDir}/${PHONE_LIBRARY.entry}`),
+    '--bundle',
+    '--platform=node',
+    '--format=cjs',
+    `--target=${LAMBDA_BUNDLE_SETTINGS.target}`,
+    ...(LAMBDA_BUNDLE_SETTINGS.minify ? ['--minify'] : []),
+    ...(LAMBDA_BUNDLE_SETTINGS.sourceMap ? ['--sourcemap'] : []),
+    `--sources-content=${String(LAMBDA_BUNDLE_SETTINGS.sourcesContent)}`,
+    `--main-fields=${LAMBDA_BUNDLE_SETTINGS.mainFields.join(',')}`,
+    ...Object.entries(LAMBDA_BUNDLE_SETTINGS.loader).map(([ext, loader]) => `--loader:${ext}=${loader}`),
+    ...Object.entries(NO_DYNAMIC_IMPORT.cliArgs).map(([flag, value]) => `${flag}=${value}`),
+    '--log-level=warning',
+    shellQuote(`--outfile=${outputDir}/${PHONE_LIBRARY.file}`),
+  ].join(' '),
+];

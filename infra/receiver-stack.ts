@@ -32,7 +32,7 @@ import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { PRODUCTION_SCHEDULE } from '../src/contract/schedule';
-import { LAMBDA_ALIAS_ARGS, LAMBDA_BUNDLE_SETTINGS, NO_DYNAMIC_IMPORT } from './bundling';
+import { LAMBDA_ALIAS_ARGS, LAMBDA_BUNDLE_SETTINGS, LAMBDA_EXTERNALS, NO_DYNAMIC_IMPORT, sideBundleCommands } from './bundling';
 import { DEFAULT_FORWARDER_ENTRY, DEFAULT_RECEIVER_ENTRY, LOCK_FILE_PATH, REPO_ROOT } from './paths';
 
 export interface ReceiverStackProps extends StackProps {
@@ -121,9 +121,15 @@ const BUNDLING: nodejs.BundlingOptions = {
   ...LAMBDA_BUNDLE_SETTINGS,
   mainFields: [...LAMBDA_BUNDLE_SETTINGS.mainFields],
   loader: { ...LAMBDA_BUNDLE_SETTINGS.loader },
-  externalModules: [...LAMBDA_BUNDLE_SETTINGS.externalModules],
+  externalModules: [...LAMBDA_BUNDLE_SETTINGS.externalModules, ...LAMBDA_EXTERNALS],
   esbuildArgs: { ...NO_DYNAMIC_IMPORT.cliArgs, ...LAMBDA_ALIAS_ARGS },
   format: nodejs.OutputFormat.CJS,
+  // The files the bundle requires from beside it (the phone library), built after it.
+  commandHooks: {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (inputDir, outputDir) => sideBundleCommands(inputDir, outputDir),
+  },
 };
 
 /** What both functions share: Node.js 22 on arm64, bundled from the repository's lock file. */

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { buildSync } from 'esbuild';
 import { Webhook } from 'standardwebhooks';
-import { BUNDLE_FILE, esbuildOptionsFor } from '../../infra/bundling';
+import { BUNDLE_FILE, esbuildOptionsFor, sideBundleOptionsFor } from '../../infra/bundling';
 import { createDedupeTable } from '../../src/receiver/stores/dynamodb';
 import { BenchError, median, msSince, quantile, ratioOfRounds, round, type RoundedRatio } from './stats';
 
@@ -23,7 +23,8 @@ import { BenchError, median, msSince, quantile, ratioOfRounds, round, type Round
  *   beside it, for the record, the same bundle with --enable-source-maps and the three AWS SDK
  *   clients required from node_modules (what leaving them to the runtime's copy costs at first use);
  * - the first delivery: a fresh process requires the module and hands one realistic signed delivery
- *   (a quote request with a phone and a country, so the phone metadata and the country tables load)
+ *   (a quote request with a phone and a country, so the phone library, its metadata and the country
+ *   tables load)
  *   to its `handler`, which reads its secret from Secrets Manager, claims the event in DynamoDB
  *   (dynalite, in this process), sends the item to SQS and completes the claim. Secrets Manager and
  *   SQS are a stand-in on 127.0.0.1 answering GetSecretValue and SendMessageBatch. Nothing leaves
@@ -87,6 +88,8 @@ export interface LambdaModuleBench {
   readonly sourceMapBytes: number;
   /** Files copied beside the bundle (JSON read at run time), name → bytes. */
   readonly copiedFiles: Readonly<Record<string, number>>;
+  /** Code beside the bundle, required at first use (the phone library), name → bytes; not in bundleBytes. */
+  readonly sideFiles: Readonly<Record<string, number>>;
   /** Bytes of the minified bundle by package (or `src/...`), biggest first: what the load pays for. */
   readonly bundleByPackage: readonly (readonly [string, number])[];
   readonly buildMs: number;
@@ -142,8 +145,16 @@ export const buildLambdaBundle = (root: string, dir: string) => {
   mkdirSync(dir, { recursive: true });
   const started = process.hrtime.bigint();
   const result = buildSync({ ...esbuildOptionsFor(join(root, LAMBDA_ENTRY), dir, root), logLevel: 'silent', metafile: true });
-  const buildMs = round(msSince(started), 1);
   if (result.errors.length > 0) throw new BenchError(`esbuild could not bundle ${LAMBDA_ENTRY}: ${result.errors.map((e) => e.text).join('; ')}`);
+  // The files the bundle requires from beside it, as the stack builds them after the bundle.
+  const sideFiles: Record<string, number> = {};
+  for (const side of sideBundleOptionsFor(dir, root)) {
+    const built = buildSync({ ...side, logLevel: 'silent' });
+    if (built.errors.length > 0) throw new BenchError(`esbuild could not build ${side.outfile}: ${built.errors.map((e) => e.text).join('; ')}`);
+    const file = side.outfile!.slice(dir.length + 1);
+    sideFiles[file] = statSync(join(dir, file)).size;
+  }
+  const buildMs = round(msSince(started), 1);
   const output = Object.entries(result.metafile?.outputs ?? {}).find(([file]) => file.endsWith(`/${BUNDLE_FILE}`))?.[1];
   if (output === undefined) throw new BenchError('esbuild reported no bundle output');
   const byPackage = new Map<string, number>();
@@ -153,7 +164,7 @@ export const buildLambdaBundle = (root: string, dir: string) => {
   }
   const copiedFiles = Object.fromEntries(
     readdirSync(dir)
-      .filter((name) => name !== BUNDLE_FILE && name !== `${BUNDLE_FILE}.map`)
+      .filter((name) => !name.endsWith('.js') && !name.endsWith('.js.map'))
       .map((name) => [name, statSync(join(dir, name)).size]),
   );
   return {
@@ -161,6 +172,7 @@ export const buildLambdaBundle = (root: string, dir: string) => {
     bundleBytes: statSync(join(dir, BUNDLE_FILE)).size,
     sourceMapBytes: statSync(join(dir, `${BUNDLE_FILE}.map`)).size,
     copiedFiles,
+    sideFiles,
     bundleByPackage: [...byPackage.entries()].sort((a, b) => b[1] - a[1]),
     metafile: result.metafile!,
     buildMs,
@@ -261,6 +273,7 @@ export function measureLambdaCold(root: string, roundCount = MODULE_ROUNDS): Lam
     bundleBytes: built.bundleBytes,
     sourceMapBytes: built.sourceMapBytes,
     copiedFiles: built.copiedFiles,
+    sideFiles: built.sideFiles,
     bundleByPackage: built.bundleByPackage,
     buildMs: built.buildMs,
     dir,

@@ -1,10 +1,11 @@
 /**
  * The receiver Lambda as it deploys: its bundle, built with the stack's settings (infra/bundling.ts:
- * the SDK's ES modules, the JSON copied beside the bundle, no source maps loaded), required in a
- * fresh Node process configured only by its environment, answering signed deliveries. DynamoDB is
- * dynalite on 127.0.0.1, Secrets Manager and SQS a stand-in answering the SDK's JSON protocol. The
- * TypeScript sources are tested in receiver-lambda.test.ts; this shows the bundled form works too:
- * the copied phone metadata and country tables are found at run time, a record comes out normalised
+ * the SDK's ES modules, credentials from the environment, the JSON copied and the phone library
+ * built beside the bundle, no source maps loaded), required in a fresh Node process configured only
+ * by its environment, answering signed deliveries. DynamoDB is dynalite on 127.0.0.1, Secrets
+ * Manager and SQS a stand-in answering the SDK's JSON protocol. The TypeScript sources are tested in
+ * receiver-lambda.test.ts; this shows the bundled form works too: the phone library's file, the
+ * copied phone metadata and country tables are found at run time, a record comes out normalised
  * and a second delivery of the same event is a duplicate.
  */
 import { spawn } from 'node:child_process';
@@ -15,7 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
-import { BUNDLE_FILE, esbuildOptionsFor } from '../../infra/bundling';
+import { BUNDLE_FILE, esbuildOptionsFor, PHONE_LIBRARY, sideBundleOptionsFor } from '../../infra/bundling';
 import { DEFAULT_RECEIVER_ENTRY, REPO_ROOT } from '../../infra/paths';
 import { createDedupeTable } from '../../src/receiver/stores/dynamodb';
 import { localDynamoClient, startDynalite, type LocalDynamo } from '../support/dynalite';
@@ -76,7 +77,8 @@ const events = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
 (async () => {
   const answers = [];
   for (const event of events) answers.push(await m.handler(event, { getRemainingTimeInMillis: () => 14000 }));
-  process.stdout.write(JSON.stringify({ answers, json: Object.keys(require.cache).filter((f) => f.endsWith('.json')) }));
+  const loaded = Object.keys(require.cache);
+  process.stdout.write(JSON.stringify({ answers, json: loaded.filter((f) => f.endsWith('.json')), js: loaded.filter((f) => f.endsWith('.js')) }));
   process.exit(0);
 })().catch((error) => { process.stderr.write(String(error && error.stack || error)); process.exit(1); });
 `;
@@ -117,6 +119,7 @@ describe('the bundled receiver Lambda', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'receiver-bundle-e2e-'));
     buildSync({ ...esbuildOptionsFor(DEFAULT_RECEIVER_ENTRY, dir, REPO_ROOT), logLevel: 'silent' });
+    for (const side of sideBundleOptionsFor(dir, REPO_ROOT)) buildSync({ ...side, logLevel: 'silent' });
     dynamo = await startDynalite();
     aws = await startStandIn();
     await createDedupeTable(localDynamoClient(dynamo.endpoint), TABLE);
@@ -148,14 +151,16 @@ describe('the bundled receiver Lambda', () => {
     // The receiver's log: one JSON line per delivery on stderr, and nothing else (no warning, no trace).
     const lines = run.stderr.trim().split('\n').map((line) => JSON.parse(line) as { outcome?: string });
     expect(lines.map((line) => line.outcome)).toEqual(['accepted', 'duplicate']);
-    const { answers, json } = JSON.parse(run.stdout) as { answers: Array<{ statusCode: number; body: string }>; json: string[] };
+    const { answers, json, js } = JSON.parse(run.stdout) as { answers: Array<{ statusCode: number; body: string }>; json: string[]; js: string[] };
     expect(answers.map((a) => a.statusCode)).toEqual([200, 200]);
     expect(aws.calls.filter((call) => call === 'secretsmanager.GetSecretValue')).toHaveLength(1);
     expect(aws.bodies).toHaveLength(1);
     const item = JSON.parse(aws.bodies[0]!) as Record<string, unknown>;
-    // Only the copied JSON beside the bundle can have given these: the phone metadata, the country table.
+    // Only the files beside the bundle can have given these: the phone library and its metadata, the
+    // country table.
     expect(item).toMatchObject({ reply_phone_e164: '+61423456789', country_code: 'AU' });
     const read = json.map((file) => file.slice(dir.length + 1).replace(/-\w+\.json$/, ''));
     expect(read).toEqual(expect.arrayContaining(['metadata.max', 'codes', 'en']));
+    expect(js.filter((file) => file.startsWith(dir)).map((file) => file.slice(dir.length + 1)).sort()).toEqual([BUNDLE_FILE, PHONE_LIBRARY.file].sort());
   }, 120_000);
 });
