@@ -25,6 +25,9 @@
  *   first has a phone: V8 parses all of a script at load, lazily required parts included, so inside
  *   the bundle its ~128 KB cost every cold start; now it costs the first delivery with a phone
  *   instead, and a cold start whose deliveries carry none never reads it (~460 KB down to ~333 KB).
+ * - The SDK's event streams are replaced by a module that throws (LAMBDA_ALIASES): no call of these
+ *   functions streams events, and they brought the CRC32 checksum, which loads node:zlib at every
+ *   cold start (~333 KB down to ~313 KB, and one built-in module fewer).
  * - No dynamic import() left in the bundle: esbuild turns the SDK's few `await import('node:…')` into
  *   require. Node otherwise starts its ES module loader for the first one (measured at ~50 ms of the
  *   first delivery when it happens: the SDK imports node:http that way for plain-http endpoints, such
@@ -65,12 +68,15 @@ export const PHONE_LIBRARY = {
  * NodejsFunction and esbuildOptionsFor run esbuild):
  * - the AWS SDK's default credential chain, by a module that reads the environment only (Lambda puts
  *   the function's credentials there; src/receiver/aws/env-credentials.ts says why);
- * - the phone library's entry points, by modules that require PHONE_LIBRARY.file.
+ * - the phone library's entry points, by modules that require PHONE_LIBRARY.file;
+ * - the SDK's event streams, which no call of these functions uses, by a module that throws
+ *   (src/receiver/aws/no-event-streams.ts).
  */
 export const LAMBDA_ALIASES = {
   '@aws-sdk/credential-provider-node': './src/receiver/aws/env-credentials.ts',
   'libphonenumber-js/max': './src/receiver/aws/phone-library/max.ts',
   'libphonenumber-js/core': './src/receiver/aws/phone-library/core.ts',
+  '@smithy/core/event-streams': './src/receiver/aws/no-event-streams.ts',
 } as const;
 
 /** LAMBDA_ALIASES as NodejsFunction's esbuildArgs (`--alias:<package>=<path>`). */
