@@ -10,7 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -28,18 +28,22 @@ interface StandIn {
   readonly url: string;
   readonly bodies: string[];
   readonly calls: string[];
+  /** The access key id each request was signed with (SigV4's `Credential=<key>/…`). */
+  readonly signedWith: string[];
   close(): Promise<void>;
 }
 
 const startStandIn = async (): Promise<StandIn> => {
   const bodies: string[] = [];
   const calls: string[] = [];
+  const signedWith: string[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const target = String(req.headers['x-amz-target'] ?? '');
       calls.push(target);
+      signedWith.push(/Credential=([^/,\s]+)\//.exec(String(req.headers.authorization ?? ''))?.[1] ?? 'unsigned');
       const input = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { SecretId?: string; Entries?: Array<{ Id: string; MessageBody: string }> };
       const reply = (status: number, body: unknown) => {
         res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
@@ -62,6 +66,7 @@ const startStandIn = async (): Promise<StandIn> => {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     bodies,
     calls,
+    signedWith,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -154,6 +159,8 @@ describe('the bundled receiver Lambda', () => {
     const { answers, json, js } = JSON.parse(run.stdout) as { answers: Array<{ statusCode: number; body: string }>; json: string[]; js: string[] };
     expect(answers.map((a) => a.statusCode)).toEqual([200, 200]);
     expect(aws.calls.filter((call) => call === 'secretsmanager.GetSecretValue')).toHaveLength(1);
+    // Signed with the credentials in the environment, the only source the bundle has.
+    expect(aws.signedWith).toEqual(aws.calls.map(() => 'AKIDLOCAL'));
     expect(aws.bodies).toHaveLength(1);
     const item = JSON.parse(aws.bodies[0]!) as Record<string, unknown>;
     // Only the files beside the bundle can have given these: the phone library and its metadata, the
@@ -162,5 +169,31 @@ describe('the bundled receiver Lambda', () => {
     const read = json.map((file) => file.slice(dir.length + 1).replace(/-\w+\.json$/, ''));
     expect(read).toEqual(expect.arrayContaining(['metadata.max', 'codes', 'en']));
     expect(js.filter((file) => file.startsWith(dir)).map((file) => file.slice(dir.length + 1)).sort()).toEqual([BUNDLE_FILE, PHONE_LIBRARY.file].sort());
+  }, 120_000);
+
+  it('without credentials in the environment looks nowhere else: the delivery is deferred (503) and nothing is sent unsigned', async () => {
+    const before = aws.calls.length;
+    // Credentials the SDK's default chain would find and use; the Lambda bundles must not.
+    const home = mkdtempSync(join(tmpdir(), 'receiver-bundle-home-'));
+    mkdirSync(join(home, '.aws'));
+    writeFileSync(join(home, '.aws', 'credentials'), '[default]\naws_access_key_id = AKIDFROMFILE\naws_secret_access_key = file\n');
+    const delivery = functionUrlEvent(signed({ ...fixture('quote_request_created'), event_id: `evt_bundle_nocreds_${Date.now()}` }));
+    const run = await runChild(join(dir, BUNDLE_FILE), [delivery], {
+      PATH: process.env['PATH'] ?? '',
+      // No AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY in the environment.
+      HOME: home,
+      AWS_REGION: 'ap-southeast-2',
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_SQS: aws.url,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.url,
+      ECOLOGIC_SECRETS_ARN: 'arn:aws:secretsmanager:ap-southeast-2:111122223333:secret:ecologic-webhook-secrets-AbCdEf',
+      DEDUPE_TABLE: TABLE,
+      HANDOFF_QUEUE_URL: `${aws.url}/111122223333/ecologic-items.fifo`,
+    });
+    rmSync(home, { recursive: true, force: true });
+    expect(run.code).toBe(0);
+    const { answers } = JSON.parse(run.stdout) as { answers: Array<{ statusCode: number }> };
+    expect(answers.map((a) => a.statusCode)).toEqual([503]);
+    expect(aws.calls.length).toBe(before);
   }, 120_000);
 });
