@@ -46,21 +46,30 @@ const NUMBER_TYPES = ['FIXED_LINE', 'MOBILE', 'PREMIUM_RATE', 'TOLL_FREE', 'SHAR
  */
 let australianNumber: ((national: string) => boolean) | undefined;
 const compileAustralianCheck = (): ((national: string) => boolean) => {
-  // The same metadata and class the `max` entry point uses (it loads both from these paths).
-  const { Metadata } = require('libphonenumber-js/core') as { Metadata: new (json: unknown) => { selectNumberingPlan(country: string): void; numberingPlan: Plan } };
-  loadPhoneLib();
-  const metadata = new Metadata(require('libphonenumber-js/metadata.max.json'));
-  metadata.selectNumberingPlan('AU');
-  const plan = metadata.numberingPlan;
-  const whole = (pattern: string) => new RegExp(`^(?:${pattern})$`);
-  const general = whole(plan.nationalNumberPattern());
-  const types = NUMBER_TYPES.flatMap((name) => {
-    const type = plan.type(name);
-    const pattern = type?.pattern();
-    return pattern ? [{ pattern: whole(pattern), lengths: type!.possibleLengths() }] : [];
-  });
-  return (national) =>
-    general.test(national) && types.some(({ pattern, lengths }) => (!lengths || lengths.includes(national.length)) && pattern.test(national));
+  try {
+    const lib = loadPhoneLib();
+    // The metadata `max` parses with, as its numbers carry it: no second path to the library's
+    // files (the Lambda bundles keep the library in a file of their own, reached through `max`
+    // and `core`).
+    const json = (lib.parsePhoneNumberFromString('+61491570156') as unknown as { getMetadata(): unknown }).getMetadata();
+    const { Metadata } = require('libphonenumber-js/core') as { Metadata: new (json: unknown) => { selectNumberingPlan(country: string): void; numberingPlan: Plan } };
+    const metadata = new Metadata(json);
+    metadata.selectNumberingPlan('AU');
+    const plan = metadata.numberingPlan;
+    const whole = (pattern: string) => new RegExp(`^(?:${pattern})$`);
+    const general = whole(plan.nationalNumberPattern());
+    const types = NUMBER_TYPES.flatMap((name) => {
+      const type = plan.type(name);
+      const pattern = type?.pattern();
+      return pattern ? [{ pattern: whole(pattern), lengths: type!.possibleLengths() }] : [];
+    });
+    if (types.length === 0) return () => false;
+    return (national) =>
+      general.test(national) && types.some(({ pattern, lengths }) => (!lengths || lengths.includes(national.length)) && pattern.test(national));
+  } catch {
+    // A library whose internals have changed: it decides every number, as it did before.
+    return () => false;
+  }
 };
 
 // Separators a typed number commonly holds; any other character leaves the number to the library.
