@@ -181,10 +181,11 @@ export const buildLambdaBundle = (root: string, dir: string) => {
 
 // --- the module's load ------------------------------------------------------------------------------
 
-// The same statements for every file; prints the in-process require time and the handler's type.
-const probe = (file: string): string =>
-  `const t=process.hrtime.bigint();const m=require(${JSON.stringify(file)});const ms=Number(process.hrtime.bigint()-t)/1e6;` +
-  `process.stdout.write(JSON.stringify({ms,handler:typeof m.handler}))`;
+// The same script for every file (argv[2]); prints the in-process require time and the handler's type.
+// A file, not `node -e`: Node preloads node:crypto for -e, so a module needing it would load for free.
+const PROBE =
+  'const t=process.hrtime.bigint();const m=require(process.argv[2]);const ms=Number(process.hrtime.bigint()-t)/1e6;' +
+  'process.stdout.write(JSON.stringify({ms,handler:typeof m.handler}))\n';
 
 interface ModuleVariant {
   readonly name: string;
@@ -192,9 +193,9 @@ interface ModuleVariant {
   readonly flags: readonly string[];
 }
 
-const loadOnce = (variant: ModuleVariant): Sample => {
+const loadOnce = (probeFile: string) => (variant: ModuleVariant): Sample => {
   const start = process.hrtime.bigint();
-  const run = spawnSync(process.execPath, [...variant.flags, '-e', probe(variant.file)], { env: childEnv(), encoding: 'utf8', timeout: 30_000 });
+  const run = spawnSync(process.execPath, [...variant.flags, probeFile, variant.file], { env: childEnv(), encoding: 'utf8', timeout: 30_000 });
   const wallMs = msSince(start);
   let parsed: { ms?: unknown; handler?: unknown } = {};
   try {
@@ -246,6 +247,8 @@ export function measureLambdaCold(root: string, roundCount = MODULE_ROUNDS): Lam
   const built = buildLambdaBundle(root, dir);
   const bareFile = join(dir, 'bare.js');
   writeFileSync(bareFile, BARE_HANDLER);
+  const probeFile = join(root, '.tmp', 'bench', 'lambda-probe.js');
+  writeFileSync(probeFile, PROBE);
   // Required from the project (node_modules), like the runtime's own SDK copy would be.
   const sdkFile = join(root, '.tmp', 'bench', 'lambda-sdk-clients.js');
   writeFileSync(sdkFile, SDK_CLIENTS);
@@ -255,7 +258,7 @@ export function measureLambdaCold(root: string, roundCount = MODULE_ROUNDS): Lam
     { name: 'bundle+sourcemaps', file: built.file, flags: ['--enable-source-maps'] },
     { name: 'sdk', file: sdkFile, flags: [] },
   ];
-  const { all, ratio } = roundsSync(variants, roundCount, MODULE_PER_ROUND, loadOnce);
+  const { all, ratio } = roundsSync(variants, roundCount, MODULE_PER_ROUND, loadOnce(probeFile));
   const bundle = figures(all('bundle'));
   const bare = figures(all('bare'));
   return {
