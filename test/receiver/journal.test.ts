@@ -4,7 +4,7 @@
  * Through the real handler where the answer matters, and through the journal itself for what only
  * it can show (shared commits, a failing delivery rolled back alone, the undo after a lost line).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -268,6 +268,19 @@ describe('the journal itself', () => {
     expect(db.journal.stats).toEqual({ transactions: 3, deliveries: 12 });
     await Promise.all([db.journal.take(items('evt_big_a', 8), new Date(), soon), db.journal.take(items('evt_big_b', 8), new Date(), soon)]);
     expect(db.journal.stats).toEqual({ transactions: 5, deliveries: 14 });
+  });
+
+  it('copies committed pages into the database file from its worker, not inside the commits', async () => {
+    // Without the worker a few pages stay in the WAL until 1,000 have gathered: the file itself lacks them.
+    const inline = open({ outbox: { lines: null }, checkpointEveryMs: 0 });
+    await inline.journal.take([handOffItem('audit_created', 'evt_marker_inline')], new Date(), soon);
+    expect(readFileSync(file).includes('evt_marker_inline')).toBe(false);
+    await close(opened.pop()!);
+    rmSync(dir, { recursive: true, force: true });
+
+    const db = open({ outbox: { lines: null } });
+    await db.journal.take([handOffItem('audit_created', 'evt_marker_worker')], new Date(), soon);
+    await eventually(() => readFileSync(file).includes('evt_marker_worker'));
   });
 
   it('marks rows whose lines went out kept before it closes, and refuses takes once closed', async () => {

@@ -63,7 +63,11 @@ export const main = async (env: NodeJS.ProcessEnv = process.env): Promise<void> 
   if (config.store.kind === 'sqlite') {
     // The store and the outbox in one file, on one connection: each delivery's claims, items and
     // completions are one transaction, shared with the deliveries that arrive with it.
-    ({ store, outbox, journal } = openLocalDatabase(databaseFile(config.dataDir), { store: { leaseMs: config.leaseMs }, outbox: outboxOptions }));
+    ({ store, outbox, journal } = openLocalDatabase(databaseFile(config.dataDir), {
+      store: { leaseMs: config.leaseMs },
+      outbox: outboxOptions,
+      onCheckpointerFailure: (reason) => log.warn('the checkpoint worker could not run: commits checkpoint the file themselves', { reason }),
+    }));
   } else {
     store = await openDynamoStore({ ...config, store: config.store }, log);
     outbox = openSqliteOutbox(databaseFile(config.dataDir), outboxOptions);

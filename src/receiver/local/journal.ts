@@ -12,6 +12,9 @@
  * transaction, the deliveries are taken again one by one. Every delivery is answered only after the
  * COMMIT that holds its work (and, without a forwarder, after its lines were written out).
  *
+ * Checkpoints (copying the WAL back into the file, with its fsyncs) run in a worker thread
+ * (sqlite-checkpointer.ts), not inside the commits the deliveries wait for.
+ *
  * BEGIN IMMEDIATE takes the file's write lock, and claims are decided under it, so several
  * processes on one file still hand off each event exactly once; a lock held by another process for
  * longer than the busy timeout fails the group (the handler answers 503, nothing was kept).
@@ -26,6 +29,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { resolve } from 'node:path';
 import type { HandOffItem, HandOffJournal, JournalOptions, JournalResult } from '../hand-off';
 import { sqliteReason } from '../sqlite-errors';
+import { type Checkpointer, CHECKPOINT_EVERY_MS, startCheckpointer } from '../sqlite-checkpointer';
 import { openSqliteFile } from '../sqlite-file';
 import { type DedupeStore, type EventRef, StoreUnavailableError } from '../store';
 import { attachSqliteStore, DEFAULT_BUSY_TIMEOUT_MS, type SharedSqliteStore, type SqliteStoreOptions } from '../stores/sqlite';
@@ -46,6 +50,13 @@ const KEEP_DELAY_MS = 10;
 export interface LocalDatabaseOptions {
   /** How long a write waits for another connection's lock before failing (default 5000 ms): then 503. */
   readonly busyTimeoutMs?: number;
+  /**
+   * How often a worker thread checkpoints the WAL (default CHECKPOINT_EVERY_MS); 0: no worker, the
+   * connection checkpoints itself inside its commits as SQLite does by default.
+   */
+  readonly checkpointEveryMs?: number;
+  /** Told once if the checkpoint worker cannot run (the connection then checkpoints itself). */
+  readonly onCheckpointerFailure?: (reason: string) => void;
   readonly store?: Omit<SqliteStoreOptions, 'busyTimeoutMs'>;
   readonly outbox?: Omit<OutboxOptions, 'busyTimeoutMs'>;
   readonly maxGroupDeliveries?: number;
@@ -90,11 +101,13 @@ export function openLocalDatabase(file: string, options: LocalDatabaseOptions = 
   }
   // The connection closes when both the store and the outbox did, after the last rows were kept.
   let open = 2;
-  const closeOne = () => {
+  let checkpointer: Checkpointer | undefined;
+  const closeOne = (): Promise<void> => {
     open -= 1;
-    if (open > 0) return;
+    if (open > 0) return Promise.resolve();
     finish();
     db.close();
+    return checkpointer?.stop() ?? Promise.resolve();
   };
   let store: SharedSqliteStore;
   let attached: { outbox: SqliteOutbox; staging: OutboxStaging };
@@ -106,6 +119,8 @@ export function openLocalDatabase(file: string, options: LocalDatabaseOptions = 
     throw error;
   }
   const { outbox, staging } = attached;
+  const everyMs = options.checkpointEveryMs ?? CHECKPOINT_EVERY_MS;
+  if (everyMs > 0) checkpointer = startCheckpointer(db, path, { everyMs, busyTimeoutMs, ...(options.onCheckpointerFailure ? { onFailure: options.onCheckpointerFailure } : {}) });
   const journal = new GroupCommitJournal(db, path, store, staging, options.maxGroupDeliveries ?? MAX_GROUP_DELIVERIES, options.maxGroupItems ?? MAX_GROUP_ITEMS);
   const finish = () => journal.finish();
   return { store, outbox, journal };
@@ -184,6 +199,17 @@ class GroupCommitJournal implements SqliteJournal {
     }, KEEP_DELAY_MS);
   }
 
+  /**
+   * Rows whose lines went out but could not be marked kept now (the file locked, or failing) are
+   * tried again with a later transaction; at the last close once more. Rows never marked stay
+   * `unsent`, and their lines are written again at the next start.
+   */
+  private keepLater(keeps: readonly EventRef[]): void {
+    if (keeps.length === 0 || this.finished) return;
+    this.toKeep.push(...keeps);
+    this.scheduleKeeps();
+  }
+
   private flush(): void {
     if (!this.waitedATurn && this.queue.length < SMALL_GROUP && !this.finished) {
       this.waitedATurn = true;
@@ -249,10 +275,11 @@ class GroupCommitJournal implements SqliteJournal {
     } catch (error) {
       // Locked past the busy timeout, or the file failing: nothing was done, each delivery is told.
       for (const waiting of live) waiting.reject(this.unavailable(error));
+      this.keepLater(keeps);
       return;
     }
     try {
-      if (keeps.length > 0) this.staging.keepSync(keeps);
+      if (keeps.length > 0) this.keepInGroup(keeps);
       this.store.pruneSync(Date.now());
       staged = live.map((waiting) => this.stageOne(waiting, createdAt));
       this.sql.commit.run();
@@ -271,12 +298,28 @@ class GroupCommitJournal implements SqliteJournal {
       if (live.length > 1) {
         // One delivery must not take the others down with it: each is taken again on its own.
         for (const waiting of live) this.commitGroup([waiting], []);
-        // Rows not marked kept stay `unsent`: at worst their lines are written again at the next start.
-        if (keeps.length > 0) this.commitGroup([], keeps);
-      } else for (const waiting of live) waiting.reject(this.unavailable(error));
+        this.keepLater(keeps);
+      } else {
+        for (const waiting of live) waiting.reject(this.unavailable(error));
+        this.keepLater(keeps);
+      }
       return;
     }
     this.afterCommit(staged);
+  }
+
+  /** Inside the group's transaction, in a savepoint: rows that cannot be marked now never fail the deliveries. */
+  private keepInGroup(keeps: readonly EventRef[]): void {
+    this.sql.savepoint.run();
+    try {
+      this.staging.keepSync(keeps);
+      this.sql.release.run();
+    } catch (error) {
+      if (!this.db.isTransaction) throw error;
+      this.sql.rollbackTo.run();
+      this.sql.release.run();
+      this.keepLater(keeps);
+    }
   }
 
   /** Inside the group's transaction, in a savepoint: a failure rolls back this delivery only. */

@@ -239,12 +239,12 @@ export interface OutboxStaging {
 }
 
 /** The outbox on a connection the caller opened (WAL, busy timeout) and shares; `onClose` runs once, when it closes. */
-export function attachSqliteOutbox(db: DatabaseSync, file: string, options: OutboxOptions & { onClose: () => void }): { outbox: SqliteOutbox; staging: OutboxStaging } {
+export function attachSqliteOutbox(db: DatabaseSync, file: string, options: OutboxOptions & { onClose: () => void | Promise<void> }): { outbox: SqliteOutbox; staging: OutboxStaging } {
   prepareFile(Math.max(0, Math.floor(options.busyTimeoutMs ?? 5_000)), () => prepareTables(db));
   return buildOutbox(db, resolve(file), options, options.onClose);
 }
 
-function buildOutbox(db: DatabaseSync, path: string, options: OutboxOptions, onClose: () => void): { outbox: SqliteOutbox; staging: OutboxStaging } {
+function buildOutbox(db: DatabaseSync, path: string, options: OutboxOptions, onClose: () => void | Promise<void>): { outbox: SqliteOutbox; staging: OutboxStaging } {
   const lines = options.lines === undefined ? process.stdout : options.lines;
   // Without a forwarder and with a reader, the line is the hand-off: the row waits for it.
   const linesAreHandOff = !options.forwarding && lines !== null;
@@ -354,7 +354,9 @@ function buildOutbox(db: DatabaseSync, path: string, options: OutboxOptions, onC
   const writeOut = (text: string): Promise<void> =>
     new Promise((resolveWrite, rejectWrite) => {
       if (lines === null || text === '') return resolveWrite();
-      const timer = setTimeout(() => rejectWrite(new Error(LINES_BEHIND)), flushTimeoutMs);
+      // Decided after the turn's I/O: after the event loop was blocked (a lock waited for), the
+      // timer can come due before the completion of a write that did go out.
+      const timer = setTimeout(() => setImmediate(() => rejectWrite(new Error(LINES_BEHIND))), flushTimeoutMs);
       try {
         lines.write(text, (error?: Error | null) => {
           clearTimeout(timer);
@@ -560,7 +562,7 @@ function buildOutbox(db: DatabaseSync, path: string, options: OutboxOptions, onC
       closed = true;
       listeners.clear();
       // The stream's listeners stay: an EPIPE reported after this must still not end the process.
-      onClose();
+      await onClose();
     },
   };
   const staging: OutboxStaging = {

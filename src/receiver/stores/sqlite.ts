@@ -158,7 +158,7 @@ export interface SharedSqliteStore extends DedupeStore {
   readonly isClosed: boolean;
 }
 
-export function attachSqliteStore(db: DatabaseSync, file: string, options: SqliteStoreOptions & { onClose: () => void }): SharedSqliteStore {
+export function attachSqliteStore(db: DatabaseSync, file: string, options: SqliteStoreOptions & { onClose: () => void | Promise<void> }): SharedSqliteStore {
   const description = `sqlite:${path.resolve(file)}`;
   try {
     prepareFile(Math.max(0, Math.floor(options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS)), () => {
@@ -188,7 +188,7 @@ class SqliteStore implements SharedSqliteStore {
     description: string,
     private readonly retentionMs: number,
     private readonly leaseMs: number,
-    private readonly onClose: () => void = () => db.close(),
+    private readonly onClose: () => void | Promise<void> = () => db.close(),
   ) {
     this.description = description;
     this.statements = {
@@ -321,7 +321,8 @@ class SqliteStore implements SharedSqliteStore {
     if (!this.closed) {
       this.closed = true;
       try {
-        this.onClose();
+        // Shared: resolves once whatever else the connection's owner runs has stopped too.
+        return Promise.resolve(this.onClose()).catch(() => undefined);
       } catch {
         // closing twice, or a file already gone: nothing left to release
       }
