@@ -15,6 +15,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { PLATFORM_EVENTS } from '../../src/core/events';
 import { subscribe } from '../../src/receiver/subscribe';
 import { DEMO_API_KEY, startSandbox, type SandboxServer } from '../../src/sandbox/server';
+import { waitUntil } from '../support/bounded-wait';
 import { startFaultBalancer, type FaultBalancer } from '../support/fault-balancer';
 import { bundleReceiverCli, startReceiverProcess, type ReceiverProcess } from '../support/receiver-process';
 
@@ -91,6 +92,9 @@ describe('two receiver processes on one SQLite file (the journal, group commit),
       };
       throw new Error(`${error instanceof Error ? error.message : String(error)}\n${JSON.stringify(state, null, 2)}`);
     }
+    // Each line is in the pipe before its delivery is answered, but this process may read the answer
+    // first: awaited, bounded; the tests below say what is missing if they never come.
+    await waitUntil(() => receivers.reduce((sum, r) => sum + r.items.length, 0) >= fired.length, { what: 'the lines', timeoutMs: 15_000 }).catch(() => undefined);
   }, 240_000);
 
   afterAll(async () => {

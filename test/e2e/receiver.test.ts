@@ -16,6 +16,7 @@ import { startFaultBalancer, type FaultBalancer } from '../support/fault-balance
 import { startDynalite, type LocalDynamo } from '../support/dynalite';
 import { bundleReceiverCli, startReceiverProcess, type ReceiverProcess } from '../support/receiver-process';
 import { startTcpOutage, type TcpOutage } from '../support/tcp-outage';
+import { waitUntil } from '../support/bounded-wait';
 
 const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
@@ -88,6 +89,9 @@ describe('npm run receiver, fed by the sandbox', () => {
     const fired = PLATFORM_EVENTS.flatMap((event) => sandbox.fire(event, { count: 3 }).event_ids);
     await settleOrExplain(sandbox, 60_000, () => ({ receiver: receiverCounts(receiver!) }));
     expect(sandbox.stats().gaveUp).toBe(0);
+    // A line is in the pipe before its delivery is answered, but this process may read the answer
+    // first: the lines are awaited, not assumed read.
+    await waitUntil(() => receiver!.items.length >= fired.length, { what: 'every line the receiver wrote to be read', timeoutMs: 30_000, state: () => receiverCounts(receiver!) });
     expect(receiver.items.map((item) => item.id).sort()).toEqual([...fired].sort());
     for (const item of receiver.items) expect(PLATFORM_EVENTS).toContain(item.event);
 
@@ -187,6 +191,9 @@ describe('two receiver processes sharing one DynamoDB-compatible store, ~20% of 
       receivers: receivers.map(receiverCounts),
     }));
     clearInterval(outageTimer);
+    // Lines go out before the answers, but this process may read an answer before a line: awaited,
+    // bounded; the tests below say what is missing if they never come.
+    await waitUntil(() => receivers.reduce((sum, r) => sum + r.items.length, 0) >= fired.length, { what: 'the lines', timeoutMs: 15_000 }).catch(() => undefined);
   }, 240_000);
 
   afterAll(async () => {
