@@ -304,6 +304,11 @@ const main = async () => {
     `First delivery of a fresh process (require + one signed delivery, claimed and handed off; ${lambdaFirst.rounds} rounds): bundle ${lambdaFirst.bundle.wallMsMedian} ms wall (require ${lambdaFirst.bundle.requireMsMedian} ms, invocation ${lambdaFirst.bundle.invokeMsMedian ?? '-'} ms) against a bare handler's ${lambdaFirst.bare.wallMsMedian} ms: ratio ${withSpread(lambdaFirst.lambda_first_delivery_ratio)}, ${lambdaFirst.first_delivery_extra_ms} ms more before the answer (no target; the stand-ins are plain HTTP on 127.0.0.1)`,
   );
   out.push(`What the bundle's load pays for (bytes): ${lambdaCold.bundleByPackage.slice(0, 6).map(([name, bytes]) => `${name} ${bytes}`).join(', ')}`);
+  out.push(
+    `Beside the bundle, loaded only when needed (bytes): ${Object.entries({ ...lambdaCold.sideFiles, ...lambdaCold.copiedFiles })
+      .map(([name, bytes]) => `${name} ${bytes}`)
+      .join(', ')}`,
+  );
   out.push('');
   out.push(
     `Targets: ${Object.entries(met)
@@ -406,6 +411,7 @@ const main = async () => {
       sdk_clients_from_node_modules: lambdaCold.sdkFromNodeModules,
       bundle_bytes: lambdaCold.bundleBytes,
       copied_files: lambdaCold.copiedFiles,
+      side_files: lambdaCold.sideFiles,
       first_delivery: {
         what: 'fresh process: require the bundle, then one signed delivery claimed in dynalite and handed to a queue stand-in, both on 127.0.0.1; against a bare handler',
         ratio: lambdaFirst.lambda_first_delivery_ratio,
