@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { countryCode } from '../src/core/derive/country';
 import { isoUtc } from '../src/core/derive/time';
 import { phoneE164 } from '../src/core/derive/phone';
@@ -5,6 +6,7 @@ import { parsePrice } from '../src/core/derive/price';
 import { actionName, auditTypeName, NO_CONTEXT, priceParts } from '../src/core/derivations';
 import { KNOWN_ACTIONS, readableCode } from '../src/core/derive/codes';
 import { australianStateCode } from '../src/core/derive/state';
+import { propertyRuns } from './helpers';
 
 describe('country_code', () => {
   test.each([
@@ -99,6 +101,20 @@ describe('offer_price_amount and offer_price_currency', () => {
     ['$POA', false],
   ])('%p says a plain dollar: %p', (typed, plainDollar) => {
     expect(parsePrice(typed).plainDollar).toBe(plainDollar);
+  });
+
+  test('a plain amount is read as the full steps read it: the same amount followed by a tax note', () => {
+    // "$4,990.00" is read in one step; "$4,990.00 inc GST" takes every step, and must agree.
+    const amounts = fc.tuple(fc.boolean(), fc.nat({ max: 99_999_999 }), fc.boolean(), fc.option(fc.nat({ max: 999 }), { nil: undefined }));
+    fc.assert(
+      fc.property(amounts, ([dollar, whole, commas, cents]) => {
+        const digits = commas ? whole.toLocaleString('en-AU') : String(whole);
+        const typed = `${dollar ? '$' : ''}${digits}${cents === undefined ? '' : `.${cents}`}`;
+        expect(parsePrice(typed)).toEqual(parsePrice(`${typed} inc GST`));
+        expect(parsePrice(typed).amount).toBe(Number(typed.replace(/[$,]/g, '')));
+      }),
+      propertyRuns(2000),
+    );
   });
 });
 

@@ -32,11 +32,17 @@ const AMOUNT = /^(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$/;
 
 const NOTHING: Price = { amount: null, currency: null, plainDollar: false };
 
+// The usual form, "$4,990.00" or "4990": no symbol, code or tax note to look for, so the steps below
+// would come to the same answer through a dozen patterns.
+const PLAIN_AMOUNT = /^(\$?)((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)$/;
+
 export const parsePrice = (value: unknown): Price => {
   if (typeof value === 'number') return Number.isFinite(value) ? { amount: value, currency: null, plainDollar: false } : NOTHING;
   if (typeof value !== 'string') return NOTHING;
   let rest = value.trim();
   if (rest === '' || rest.length > 64) return NOTHING;
+  const plain = PLAIN_AMOUNT.exec(rest);
+  if (plain) return { amount: Number(plain[2]!.replace(/,/g, '')), currency: null, plainDollar: plain[1] === '$' };
 
   let currency: string | null = null;
   const symbol = SYMBOLS.find(([pattern]) => pattern.test(rest));
