@@ -36,24 +36,23 @@ describe('two receiver processes on one SQLite file (the journal, group commit),
   let lockOutages = 0;
   const timers: NodeJS.Timeout[] = [];
 
-  /** Another process (a backup, an operator's shell) holds the write lock past the busy timeout. */
-  const holdLock = (file: string) => {
+  /** Another process (a backup, an operator's shell) takes the write lock; returns its release. */
+  const takeLock = (file: string): (() => void) | undefined => {
     const locker = new DatabaseSync(file);
     locker.exec('PRAGMA busy_timeout = 5000');
     try {
       locker.exec('BEGIN IMMEDIATE');
     } catch {
       locker.close();
-      return;
+      return undefined;
     }
     lockOutages += 1;
-    timers.push(
-      setTimeout(() => {
-        locker.exec('ROLLBACK');
-        locker.close();
-      }, LOCK_HELD_MS),
-    );
+    return () => {
+      locker.exec('ROLLBACK');
+      locker.close();
+    };
   };
+  const busyAnswers = () => receivers.flatMap((r) => r.logs).filter((line) => line.outcome === 'unavailable' && line.stage === 'claim' && String(line.reason).includes('SQLITE_BUSY')).length;
 
   beforeAll(async () => {
     balancer = await startFaultBalancer({ rate: 0.2, modes: { server_error: 1, drop: 1, timeout: 1, ack_lost: 1 }, holdMs: SENDER_TIMEOUT_MS + 1_000, seed: 20261205 });
@@ -76,11 +75,22 @@ describe('two receiver processes on one SQLite file (the journal, group commit),
     );
     balancer.setUpstreams(receivers.map((r) => r.url));
 
-    fired = PLATFORM_EVENTS.flatMap((event) => sandbox.fire(event, { count: EVENTS_PER_TYPE }).event_ids);
     const file = join(dataDir, 'receiver.db');
-    // The first outage at once, so even a fast machine meets one; the second while retries run.
-    timers.push(setTimeout(() => holdLock(file), 100));
-    timers.push(setTimeout(() => holdLock(file), 8_000));
+    // The first outage from the start, until a delivery was answered 503 for it (on a fast machine the
+    // deliveries could otherwise all be taken before it); the second, timed, while retries run.
+    const release = takeLock(file);
+    fired = PLATFORM_EVENTS.flatMap((event) => sandbox.fire(event, { count: EVENTS_PER_TYPE }).event_ids);
+    try {
+      await waitUntil(() => busyAnswers() > 0, { what: 'a delivery answered 503 while the file was locked', timeoutMs: 60_000, state: () => balancer.counts });
+    } finally {
+      release?.();
+    }
+    timers.push(
+      setTimeout(() => {
+        const again = takeLock(file);
+        if (again) timers.push(setTimeout(again, LOCK_HELD_MS));
+      }, 3_000),
+    );
     try {
       await sandbox.settled(180_000);
     } catch (error) {
@@ -122,7 +132,7 @@ describe('two receiver processes on one SQLite file (the journal, group commit),
     expect(lockOutages).toBeGreaterThan(0);
     for (const r of receivers) expect(r.items.length).toBeGreaterThan(0);
     const logs = receivers.flatMap((r) => r.logs);
-    expect(logs.filter((line) => line.outcome === 'unavailable' && line.stage === 'claim' && String(line.reason).includes('SQLITE_BUSY')).length).toBeGreaterThan(0);
+    expect(busyAnswers()).toBeGreaterThan(0);
     expect(logs.map((line) => line.outcome)).toContain('duplicate');
   });
 
