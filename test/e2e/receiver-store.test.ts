@@ -16,7 +16,8 @@ import { buildSync } from 'esbuild';
 
 import { type ClaimOutcome, DEFAULT_STORE_OPTIONS, type DedupeStore, type EventRef, eventKey, type StoreOptions, StoreUnavailableError } from '../../src/receiver/store';
 import { createDedupeTable, DynamoDbStore } from '../../src/receiver/stores/dynamodb';
-import { openSqliteStore } from '../../src/receiver/stores/sqlite';
+import { openSqliteStore, type SqliteStoreOptions } from '../../src/receiver/stores/sqlite';
+import { openLocalDatabase } from '../../src/receiver/local/journal';
 import { within } from '../support/bounded-wait';
 import { localDynamoClient, startDynalite } from '../support/dynalite';
 
@@ -57,13 +58,24 @@ interface Backend {
 
 const tempDir = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'receiver-store-'));
 
-async function sqliteBackend(): Promise<Backend> {
+/**
+ * The SQLite store on a connection of its own, or (`shared`) as the local receiver opens it: on one
+ * connection with the outbox, for the journal (its connection closes once both are closed).
+ */
+async function sqliteBackend(shared = false): Promise<Backend> {
   const dir = tempDir();
   const file = path.join(dir, 'nested', 'events.db'); // the store creates the folder
-  const opened: DedupeStore[] = [];
+  const opened: Array<{ close(): Promise<void> }> = [];
+  const openStore = (where: string, options: SqliteStoreOptions = {}): DedupeStore => {
+    if (!shared) return openSqliteStore(where, options);
+    const { busyTimeoutMs, ...storeOptions } = options;
+    const local = openLocalDatabase(where, { ...(busyTimeoutMs === undefined ? {} : { busyTimeoutMs }), store: storeOptions, outbox: { lines: null } });
+    opened.push(local.outbox);
+    return local.store;
+  };
   return {
     open(options) {
-      const store = openSqliteStore(file, options);
+      const store = openStore(file, options);
       opened.push(store);
       return store;
     },
@@ -78,7 +90,7 @@ async function sqliteBackend(): Promise<Backend> {
     async broken() {
       // Another connection holds the write lock longer than this store waits for it.
       const lockedFile = path.join(dir, `locked-${randomUUID()}.db`);
-      const store = openSqliteStore(lockedFile, { busyTimeoutMs: 50 });
+      const store = openStore(lockedFile, { busyTimeoutMs: 50 });
       const holder = new DatabaseSync(lockedFile);
       holder.exec('BEGIN IMMEDIATE');
       return {
@@ -150,7 +162,8 @@ const claimed = (outcome: ClaimOutcome): string => {
 };
 
 describe.each([
-  { backendName: 'SQLite', setUp: sqliteBackend },
+  { backendName: 'SQLite', setUp: () => sqliteBackend() },
+  { backendName: 'SQLite (one connection with the outbox, as the journal uses it)', setUp: () => sqliteBackend(true) },
   { backendName: 'DynamoDB (dynalite)', setUp: dynamoBackend },
 ])('the $backendName de-duplication store', ({ setUp }) => {
   let backend: Backend;
