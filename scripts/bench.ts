@@ -18,6 +18,8 @@ const benchDir = join(root, '.tmp', 'bench');
 const tmpDir = join(benchDir, 'tmp');
 
 const TARGETS = { cold_load_ratio: 1.15, per_delivery_ratio: 1.5, per_delivery_same_definition_ratio: 1.25, bundle_size_ratio: 1.5 } as const;
+/** The receiver's companion run: as few deliveries in flight as the bench used to send. */
+const FEW_CONNECTIONS = 10;
 /** The receiver Lambda's whole fresh process against a bare handler's. */
 const LAMBDA_COLD_START_TARGET = 2;
 const COLD_ROUNDS = 21;
@@ -165,6 +167,8 @@ const main = async () => {
   // 4. The receiver (npm run receiver) under load against a floor server, and its Lambda's cold load.
   progress('receiver under load (autocannon, signed deliveries of new events) against the floor server…');
   const receiver = await measureReceiver(root, { progress: (message) => progress(`  ${message}`) });
+  progress(`the same at ${FEW_CONNECTIONS} connections, two rounds (latency-bound, no target)…`);
+  const receiverFew = await measureReceiver(root, { connections: FEW_CONNECTIONS, rounds: 2, progress: (message) => progress(`  ${message}`) });
   progress('receiver Lambda bundle: cold module load against a bare handler…');
   const lambdaCold = measureLambdaCold(root);
   progress('receiver Lambda: the first delivery of a fresh process (dynalite and a queue stand-in on 127.0.0.1)…');
@@ -300,6 +304,9 @@ const main = async () => {
   );
   out.push(receiver.table);
   out.push(`receiver_throughput_ratio ${receiver.receiver_throughput_ratio} (target >= ${receiver.target}): ${receiver.verdict}; ${receiver.handedOff} items handed off, one per accepted delivery`);
+  out.push(
+    `At ${FEW_CONNECTIONS} connections (${receiverFew.settings.rounds} rounds, no target): receiver ${receiverFew.receiver.rps} req/s, p99 ${receiverFew.receiver.p99Ms} ms; floor ${receiverFew.floor.rps} req/s; ratio ${receiverFew.receiver_throughput_ratio} (${receiverFew.ratioSpread.min}–${receiverFew.ratioSpread.max}); ${receiverFew.handedOff} items, one per accepted delivery`,
+  );
   out.push('');
   out.push(
     `Receiver Lambda cold start (esbuild bundle as the CDK stack builds it; ${lambdaCold.rounds} interleaved rounds of ${lambdaCold.perRound} fresh processes per variant; ratios are medians of the rounds' ratios)`,
@@ -418,6 +425,15 @@ const main = async () => {
       handed_off: receiver.handedOff,
       settings: receiver.settings,
       check: receiver.check,
+      at_few_connections: {
+        connections: FEW_CONNECTIONS,
+        ratio: receiverFew.receiver_throughput_ratio,
+        ratio_rounds: receiverFew.ratioRounds,
+        receiver_rps: receiverFew.receiver.rps,
+        receiver_p99_ms: receiverFew.receiver.p99Ms,
+        floor_rps: receiverFew.floor.rps,
+        handed_off: receiverFew.handedOff,
+      },
       total_ms: receiver.totalMs,
     },
     receiver_lambda_cold_load: {
