@@ -136,22 +136,23 @@ describe('the bundled receiver Lambda', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** The function's environment as the stack sets it, pointed at dynalite and the stand-in, plus `extra`. */
+  const lambdaEnv = (extra: Record<string, string>): Record<string, string> => ({
+    PATH: process.env['PATH'] ?? '',
+    AWS_REGION: 'ap-southeast-2',
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_ENDPOINT_URL_SQS: aws.url,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.url,
+    ECOLOGIC_SECRETS_ARN: 'arn:aws:secretsmanager:ap-southeast-2:111122223333:secret:ecologic-webhook-secrets-AbCdEf',
+    DEDUPE_TABLE: TABLE,
+    HANDOFF_QUEUE_URL: `${aws.url}/111122223333/ecologic-items.fifo`,
+    ...extra,
+  });
+
   it('answers a signed delivery from its secret in Secrets Manager, hands off the normalised record once, and takes a repeat as a duplicate', async () => {
     const body = { ...fixture('quote_request_created'), event_id: `evt_bundle_${Date.now()}` };
     const delivery = functionUrlEvent(signed(body));
-    const env = {
-      PATH: process.env['PATH'] ?? '',
-      AWS_REGION: 'ap-southeast-2',
-      AWS_ACCESS_KEY_ID: 'AKIDLOCAL',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-      AWS_ENDPOINT_URL_SQS: aws.url,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.url,
-      ECOLOGIC_SECRETS_ARN: 'arn:aws:secretsmanager:ap-southeast-2:111122223333:secret:ecologic-webhook-secrets-AbCdEf',
-      DEDUPE_TABLE: TABLE,
-      HANDOFF_QUEUE_URL: `${aws.url}/111122223333/ecologic-items.fifo`,
-    };
-    const run = await runChild(join(dir, BUNDLE_FILE), [delivery, delivery], env);
+    const run = await runChild(join(dir, BUNDLE_FILE), [delivery, delivery], lambdaEnv({ AWS_ACCESS_KEY_ID: 'AKIDLOCAL', AWS_SECRET_ACCESS_KEY: 'local' }));
     expect(run.code).toBe(0);
     // The receiver's log: one JSON line per delivery on stderr, and nothing else (no warning, no trace).
     const lines = run.stderr.trim().split('\n').map((line) => JSON.parse(line) as { outcome?: string });
@@ -178,18 +179,8 @@ describe('the bundled receiver Lambda', () => {
     mkdirSync(join(home, '.aws'));
     writeFileSync(join(home, '.aws', 'credentials'), '[default]\naws_access_key_id = AKIDFROMFILE\naws_secret_access_key = file\n');
     const delivery = functionUrlEvent(signed({ ...fixture('quote_request_created'), event_id: `evt_bundle_nocreds_${Date.now()}` }));
-    const run = await runChild(join(dir, BUNDLE_FILE), [delivery], {
-      PATH: process.env['PATH'] ?? '',
-      // No AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY in the environment.
-      HOME: home,
-      AWS_REGION: 'ap-southeast-2',
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-      AWS_ENDPOINT_URL_SQS: aws.url,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.url,
-      ECOLOGIC_SECRETS_ARN: 'arn:aws:secretsmanager:ap-southeast-2:111122223333:secret:ecologic-webhook-secrets-AbCdEf',
-      DEDUPE_TABLE: TABLE,
-      HANDOFF_QUEUE_URL: `${aws.url}/111122223333/ecologic-items.fifo`,
-    });
+    // No AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY in the environment.
+    const run = await runChild(join(dir, BUNDLE_FILE), [delivery], lambdaEnv({ HOME: home }));
     rmSync(home, { recursive: true, force: true });
     expect(run.code).toBe(0);
     const { answers } = JSON.parse(run.stdout) as { answers: Array<{ statusCode: number }> };

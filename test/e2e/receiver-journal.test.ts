@@ -17,9 +17,8 @@ import { subscribe } from '../../src/receiver/subscribe';
 import { DEMO_API_KEY, startSandbox, type SandboxServer } from '../../src/sandbox/server';
 import { waitUntil } from '../support/bounded-wait';
 import { startFaultBalancer, type FaultBalancer } from '../support/fault-balancer';
-import { bundleReceiverCli, startReceiverProcess, type ReceiverProcess } from '../support/receiver-process';
+import { bundleReceiverCli, countBy, expectOneItemPerEvent, startReceiverProcess, type ReceiverProcess } from '../support/receiver-process';
 
-const countBy = (values: readonly string[]) => values.reduce((map, value) => map.set(value, (map.get(value) ?? 0) + 1), new Map<string, number>());
 
 /** The receivers wait 5 s for a lock (their busy timeout); an outage holds it longer, so it is met with 503s. */
 const LOCK_HELD_MS = 5_800;
@@ -116,12 +115,8 @@ describe('two receiver processes on one SQLite file (the journal, group commit),
   });
 
   it('hands off exactly one item per event: none lost, none duplicated', () => {
-    const handedOff = receivers.flatMap((r) => r.items.map((item) => String(item.id)));
-    const counts = countBy(handedOff);
     expect(fired).toHaveLength(EVENTS_PER_TYPE * PLATFORM_EVENTS.length);
-    expect([...counts.entries()].filter(([, n]) => n > 1)).toEqual([]);
-    expect(fired.filter((id) => !counts.has(id))).toEqual([]);
-    expect(handedOff).toHaveLength(fired.length);
+    expectOneItemPerEvent(receivers, fired);
     expect(sandbox.stats().gaveUp).toBe(0);
   });
 

@@ -14,7 +14,7 @@ import { subscribe } from '../../src/receiver/subscribe';
 import { DEMO_API_KEY, startSandbox, type SandboxServer } from '../../src/sandbox/server';
 import { startFaultBalancer, type FaultBalancer } from '../support/fault-balancer';
 import { startDynalite, type LocalDynamo } from '../support/dynalite';
-import { bundleReceiverCli, startReceiverProcess, type ReceiverProcess } from '../support/receiver-process';
+import { bundleReceiverCli, countBy, expectOneItemPerEvent, startReceiverProcess, type ReceiverProcess } from '../support/receiver-process';
 import { startTcpOutage, type TcpOutage } from '../support/tcp-outage';
 import { waitUntil } from '../support/bounded-wait';
 
@@ -28,7 +28,6 @@ const freePort = (): Promise<number> =>
     });
   });
 
-const countBy = (values: readonly string[]) => values.reduce((map, value) => map.set(value, (map.get(value) ?? 0) + 1), new Map<string, number>());
 
 /**
  * The harness keeps production's proportions: the platform waits 15 s for an answer, far longer than
@@ -208,12 +207,8 @@ describe('two receiver processes sharing one DynamoDB-compatible store, ~20% of 
   });
 
   it('hands off exactly one item per event: none lost, none duplicated', () => {
-    const handedOff = receivers.flatMap((r) => r.items.map((item) => String(item.id)));
-    const counts = countBy(handedOff);
     expect(fired).toHaveLength(EVENTS_PER_TYPE * PLATFORM_EVENTS.length);
-    expect([...counts.entries()].filter(([, n]) => n > 1)).toEqual([]);
-    expect(fired.filter((id) => !counts.has(id))).toEqual([]);
-    expect(handedOff).toHaveLength(fired.length);
+    expectOneItemPerEvent(receivers, fired);
     expect(sandbox.stats().gaveUp).toBe(0);
   });
 

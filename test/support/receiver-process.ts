@@ -98,3 +98,15 @@ export const startReceiverProcess = (
     });
   });
 };
+
+export const countBy = (values: readonly string[]): Map<string, number> =>
+  values.reduce((map, value) => map.set(value, (map.get(value) ?? 0) + 1), new Map<string, number>());
+
+/** Every fired event became exactly one item across the processes: none lost, none duplicated. */
+export const expectOneItemPerEvent = (receivers: readonly ReceiverProcess[], fired: readonly string[]): void => {
+  const handedOff = receivers.flatMap((receiver) => receiver.items.map((item) => String(item.id)));
+  const counts = countBy(handedOff);
+  expect([...counts.entries()].filter(([, n]) => n > 1)).toEqual([]);
+  expect(fired.filter((id) => !counts.has(id))).toEqual([]);
+  expect(handedOff).toHaveLength(fired.length);
+};
