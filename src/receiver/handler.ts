@@ -493,7 +493,7 @@ export const createReceiver = (deps: ReceiverDeps): ReceiverHandler => {
     const round = { duplicates: taking.duplicates + events.items.length - toClaim.length, unclaimed: taking.unclaimed, busyMs: taking.busyMs };
 
     const counts = {
-      webhook_id: loggableWebhookId(headers.webhookId) ?? '',
+      webhook_id: webhookId,
       events: events.items.length,
       accepted: handedOff,
       duplicates: round.duplicates,
