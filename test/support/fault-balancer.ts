@@ -24,6 +24,14 @@ export interface FaultBalancer {
   close(): Promise<void>;
 }
 
+const FAULTS: readonly BalancerFault[] = ['server_error', 'drop', 'timeout', 'ack_lost'];
+
+/** The run was a real fault run: every kind of fault happened, and more than `share` of the requests met one. */
+export const expectEveryFaultKind = (balancer: FaultBalancer, share = 0.1): void => {
+  for (const kind of FAULTS) expect(balancer.counts[kind]).toBeGreaterThan(0);
+  const faulted = FAULTS.reduce((sum, kind) => sum + balancer.counts[kind], 0);
+  expect(faulted / balancer.counts.requests).toBeGreaterThan(share);
+};
 
 export const startFaultBalancer = async (options: {
   rate: number;
